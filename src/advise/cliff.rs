@@ -1,0 +1,124 @@
+//! `cliff`: the context at which bytes first leave fast memory, decode speed on both sides,
+//! and the tok/s-against-context series (powers of two up to the model's maximum, plus
+//! the two points around the cliff).
+
+use super::scenario::{build, Options};
+use crate::db::hardware::Device;
+use crate::db::model::ModelRaw;
+use crate::db::quant::QuantRaw;
+use crate::db::Db;
+use crate::error::Result;
+use crate::model::placement::max_fast_context;
+use crate::model::predict::predict;
+use serde::Serialize;
+
+/// One point of the series.
+#[derive(Debug, Clone, Serialize)]
+pub struct CliffPoint {
+    /// Context (allocated and filled), tokens.
+    pub ctx: u64,
+    /// fits | spills | does_not_fit.
+    pub verdict: &'static str,
+    /// Layers on the fast tier.
+    pub gpu_layers: u32,
+    /// Decode tok/s with the cache full to `ctx`.
+    pub decode_tok_s: Option<f64>,
+    /// Interval.
+    pub decode_tok_s_lo: Option<f64>,
+    /// Interval.
+    pub decode_tok_s_hi: Option<f64>,
+    /// Bytes in the fast tier.
+    pub fast_bytes: f64,
+    /// Bytes in the host tier.
+    pub host_bytes: f64,
+    /// What bounds decode.
+    pub bound: String,
+}
+
+/// The cliff of one device, model and quant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cliff {
+    /// Device id.
+    pub device: String,
+    /// Model id.
+    pub model: String,
+    /// Quant id.
+    pub quant: String,
+    /// Backend id.
+    pub backend: String,
+    /// The first context whose bytes leave fast memory (None: never, up to the maximum).
+    pub cliff_ctx: Option<u64>,
+    /// Largest context that stays in fast memory (None: not even an empty one).
+    pub max_fast_ctx: Option<u64>,
+    /// Decode tok/s just before the cliff.
+    pub decode_tok_s_before: Option<f64>,
+    /// Decode tok/s just after it.
+    pub decode_tok_s_after: Option<f64>,
+    /// The series.
+    pub series: Vec<CliffPoint>,
+}
+
+/// Computes the cliff. `o.ctx` caps the series (default: the model's maximum context).
+pub fn cliff(db: &Db, device: &Device, model: &ModelRaw, quant: &QuantRaw, o: &Options) -> Result<(Cliff, Vec<String>)> {
+    let limit = o.ctx.unwrap_or(model.max_context).max(1);
+    let at = |c: u64| -> Result<(CliffPoint, Vec<String>)> {
+        let opts = Options { ctx: Some(c), prompt: Some(c), gen: 0, depth: 0, ..o.clone() };
+        let r = build(db, device, model, quant, &opts)?;
+        let p = predict(&r.scenario);
+        let pt = CliffPoint {
+            ctx: c,
+            verdict: p.placement.verdict.as_str(),
+            gpu_layers: p.placement.gpu_layers,
+            decode_tok_s: p.decode_tok_s.map(|e| e.value),
+            decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
+            decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),
+            fast_bytes: p.placement.fast_bytes.0.round(),
+            host_bytes: p.placement.host_bytes.0.round(),
+            bound: p.decode.bound.to_string(),
+        };
+        Ok((pt, r.warnings))
+    };
+    let base = build(db, device, model, quant, &Options { ctx: Some(limit), prompt: Some(limit), gen: 0, depth: 0, ..o.clone() })?;
+    let mut warnings = base.warnings.clone();
+    let max_fast = max_fast_context(&base.scenario, limit);
+    let cliff_ctx = match max_fast {
+        Some(m) if m >= limit => None,
+        Some(m) => Some(m + 1),
+        None => Some(0),
+    };
+    let mut ctxs: Vec<u64> = std::iter::successors(Some(512u64), |c| Some(c * 2)).take_while(|c| *c < limit).collect();
+    ctxs.push(limit);
+    if let Some(c) = cliff_ctx {
+        if c > 0 {
+            ctxs.push(c - 1);
+        }
+        ctxs.push(c);
+    }
+    ctxs.sort_unstable();
+    ctxs.dedup();
+    let mut series = Vec::with_capacity(ctxs.len());
+    for c in ctxs {
+        let (pt, w) = at(c)?;
+        for x in w {
+            if !warnings.contains(&x) {
+                warnings.push(x);
+            }
+        }
+        series.push(pt);
+    }
+    let speed_at = |c: Option<u64>| c.and_then(|c| series.iter().find(|p| p.ctx == c)).and_then(|p| p.decode_tok_s);
+    Ok((
+        Cliff {
+            device: device.raw.id.clone(),
+            model: model.id.clone(),
+            quant: quant.id.clone(),
+            backend: base.backend.id.clone(),
+            cliff_ctx,
+            max_fast_ctx: max_fast,
+            decode_tok_s_before: speed_at(cliff_ctx.and_then(|c| c.checked_sub(1))),
+            decode_tok_s_after: speed_at(cliff_ctx),
+            series,
+        },
+        warnings,
+    ))
+}

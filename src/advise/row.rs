@@ -1,0 +1,166 @@
+//! The result row shared by `predict`, `fit` and `sweep`: the JSON contract
+//! (`device`, `model`, `quant`, `backend`, `ctx`, `weights_bytes`, `kv_bytes`, `total_bytes`,
+//! `usable_bytes`, `verdict`, `decode_tok_s`, `prefill_tok_s`, `ttft_s`, `bound` …).
+
+use super::scenario::Resolved;
+use crate::model::predict::{predict, Prediction};
+use serde::Serialize;
+
+/// One scenario's result, units in the keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioRow {
+    /// Device id.
+    pub device: String,
+    /// Model id.
+    pub model: String,
+    /// Quant id.
+    pub quant: String,
+    /// Backend id.
+    pub backend: String,
+    /// KV cache type.
+    pub kv_type: String,
+    /// Allocated context, tokens.
+    pub ctx: u64,
+    /// Tokens in the cache before the prompt.
+    pub depth: u64,
+    /// Prompt tokens.
+    pub prompt: u64,
+    /// Generated tokens.
+    pub gen: u64,
+    /// Weights, bytes.
+    pub weights_bytes: f64,
+    /// KV cache at ctx, bytes.
+    pub kv_bytes: f64,
+    /// Recurrent state, bytes.
+    pub state_bytes: f64,
+    /// Runtime overhead, bytes.
+    pub overhead_bytes: f64,
+    /// Total, bytes.
+    pub total_bytes: f64,
+    /// Usable fast memory, bytes.
+    pub usable_bytes: f64,
+    /// Usable minus what the fast tier holds, bytes (negative: short by that much).
+    pub headroom_bytes: f64,
+    /// Bytes placed in the fast tier.
+    pub fast_bytes: f64,
+    /// Bytes placed in the host tier.
+    pub host_bytes: f64,
+    /// fits | spills | does_not_fit.
+    pub verdict: &'static str,
+    /// Offload policy.
+    pub offload: crate::model::Offload,
+    /// Layers on the fast tier.
+    pub gpu_layers: u32,
+    /// Layers in the model.
+    pub n_layers: u32,
+    /// Decode tok/s (null when it does not fit).
+    pub decode_tok_s: Option<f64>,
+    /// Lower end of the decode interval.
+    pub decode_tok_s_lo: Option<f64>,
+    /// Upper end of the decode interval.
+    pub decode_tok_s_hi: Option<f64>,
+    /// Prefill tok/s.
+    pub prefill_tok_s: Option<f64>,
+    /// Lower end of the prefill interval.
+    pub prefill_tok_s_lo: Option<f64>,
+    /// Upper end of the prefill interval.
+    pub prefill_tok_s_hi: Option<f64>,
+    /// Time to first token, s.
+    pub ttft_s: Option<f64>,
+    /// Prompt + generation, s.
+    pub total_s: Option<f64>,
+    /// Decode bound (memory|compute|link|latency : tier).
+    pub bound: String,
+    /// Prefill bound.
+    pub prefill_bound: String,
+    /// Decode tok/s at 100% of peak bandwidth.
+    pub roofline_tok_s: f64,
+    /// Bytes read per decoded token, by tier.
+    pub bytes_per_token_fast: f64,
+    /// Host-tier bytes per token.
+    pub bytes_per_token_host: f64,
+    /// Link bytes per token.
+    pub bytes_per_token_link: f64,
+    /// fitted | family | backend | prior.
+    pub efficiency: &'static str,
+    /// Device price, USD.
+    pub price_usd: Option<f64>,
+    /// Largest context that stays in fast memory (fit only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fast_ctx: Option<u64>,
+}
+
+/// Predicts and builds the row.
+pub fn row(r: &Resolved) -> (ScenarioRow, Prediction) {
+    let p = predict(&r.scenario);
+    (row_from(r, &p), p)
+}
+
+/// Builds the row from a prediction.
+pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
+    let s = &r.scenario;
+    let f = &p.footprint;
+    let pl = &p.placement;
+    ScenarioRow {
+        device: s.device.raw.id.clone(),
+        model: s.model.id.clone(),
+        quant: s.quant.id.clone(),
+        backend: r.backend.id.clone(),
+        kv_type: r.kv.id.clone(),
+        ctx: s.ctx,
+        depth: s.depth,
+        prompt: s.prompt,
+        gen: s.gen,
+        weights_bytes: f.weights.total().0.round(),
+        kv_bytes: f.kv.0.round(),
+        state_bytes: f.state.0.round(),
+        overhead_bytes: f.overhead.0.round(),
+        total_bytes: f.total().0.round(),
+        usable_bytes: pl.usable_fast.0.round(),
+        headroom_bytes: (pl.usable_fast - pl.fast_bytes).0.round(),
+        fast_bytes: pl.fast_bytes.0.round(),
+        host_bytes: pl.host_bytes.0.round(),
+        verdict: pl.verdict.as_str(),
+        offload: pl.offload,
+        gpu_layers: pl.gpu_layers,
+        n_layers: pl.n_layers,
+        decode_tok_s: p.decode_tok_s.map(|e| e.value),
+        decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
+        decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),
+        prefill_tok_s: p.prefill_tok_s.map(|e| e.value),
+        prefill_tok_s_lo: p.prefill_tok_s.map(|e| e.lo),
+        prefill_tok_s_hi: p.prefill_tok_s.map(|e| e.hi),
+        ttft_s: p.ttft_s,
+        total_s: p.total_s,
+        bound: p.decode.bound.to_string(),
+        prefill_bound: p.prefill.bound.to_string(),
+        roofline_tok_s: p.roofline_tok_s,
+        bytes_per_token_fast: p.decode.bytes_fast.0.round(),
+        bytes_per_token_host: p.decode.bytes_host.0.round(),
+        bytes_per_token_link: p.decode.bytes_link.0.round(),
+        efficiency: r.provenance.label(),
+        price_usd: s.device.price_usd(),
+        max_fast_ctx: None,
+    }
+}
+
+/// Formats an estimate as `16.2 (14.9–17.6)`.
+pub fn with_interval(v: Option<f64>, lo: Option<f64>, hi: Option<f64>) -> String {
+    match (v, lo, hi) {
+        (Some(v), Some(lo), Some(hi)) => format!("{} ({}–{})", sig(v), sig(lo), sig(hi)),
+        _ => "—".into(),
+    }
+}
+
+/// Three significant digits, at most one decimal above 100.
+pub fn sig(v: f64) -> String {
+    if !v.is_finite() {
+        "∞".into()
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}

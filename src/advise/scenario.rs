@@ -1,0 +1,141 @@
+//! Turns names and options into a resolved [`Scenario`]: looks up the device, model, quant,
+//! KV type and backend, the efficiency (fitted, borrowed or prior) and the runtime
+//! overhead, and collects the warnings a user should see.
+
+use crate::db::calibration::BackendRaw;
+use crate::db::hardware::Device;
+use crate::db::model::ModelRaw;
+use crate::db::quant::{KvTypeRaw, QuantRaw};
+use crate::db::{Db, Provenance};
+use crate::error::{Error, Result};
+use crate::model::{Offload, Scenario};
+use crate::units::Bytes;
+
+/// Options shared by every scenario of a command.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// KV cache type id.
+    pub kv_type: String,
+    /// Backend name (None: the device's default).
+    pub backend: Option<String>,
+    /// Allocated context (None: depth + prompt + gen).
+    pub ctx: Option<u64>,
+    /// Tokens already in the cache.
+    pub depth: u64,
+    /// Prompt tokens (None: ctx − gen when ctx is given, else 512).
+    pub prompt: Option<u64>,
+    /// Generated tokens.
+    pub gen: u64,
+    /// Offload policy.
+    pub offload: Offload,
+    /// Forced GPU layers.
+    pub gpu_layers: Option<u32>,
+    /// Micro-batch (None: the backend's).
+    pub ubatch: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            kv_type: "f16".into(),
+            backend: None,
+            ctx: None,
+            depth: 0,
+            prompt: None,
+            gen: 128,
+            offload: Offload::Layers,
+            gpu_layers: None,
+            ubatch: None,
+        }
+    }
+}
+
+/// A scenario with what was resolved on the way.
+#[derive(Debug, Clone)]
+pub struct Resolved<'a> {
+    /// The scenario.
+    pub scenario: Scenario<'a>,
+    /// The backend.
+    pub backend: &'a BackendRaw,
+    /// The KV cache type.
+    pub kv: &'a KvTypeRaw,
+    /// Where the efficiency came from.
+    pub provenance: Provenance,
+    /// Warnings for the user.
+    pub warnings: Vec<String>,
+}
+
+/// Runtime overhead: the backend's fixed buffers plus a compute buffer of
+/// `ubatch × (vocab + 4 · hidden) × bytes_per_elem` (logits and activations).
+pub fn overhead(b: &BackendRaw, m: &ModelRaw, ubatch: u32) -> Bytes {
+    let per_tok = (m.vocab_size as f64 + 4.0 * m.hidden_size as f64) * b.buffer_bytes_per_elem;
+    Bytes::from_gib(b.overhead_gib) + Bytes(f64::from(ubatch) * per_tok)
+}
+
+/// Builds a scenario from resolved entries.
+pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a QuantRaw, o: &Options) -> Result<Resolved<'a>> {
+    let backend = match &o.backend {
+        Some(b) => db.backend(b)?,
+        None => db.default_backend(device)?,
+    };
+    let kv = db.kv_type(&o.kv_type)?;
+    let (eff, provenance) = db.efficiency(device, &backend.id);
+    let ubatch = o.ubatch.unwrap_or(backend.ubatch);
+    if ubatch == 0 {
+        return Err(Error::Input("--ubatch must be at least 1".into()));
+    }
+    let n_layers = model.n_layers();
+    if let Some(g) = o.gpu_layers {
+        if g > n_layers {
+            return Err(Error::Input(format!("--gpu-layers {g} exceeds the {n_layers} layers of '{}'", model.id)));
+        }
+    }
+    let prompt = match (o.prompt, o.ctx) {
+        (Some(p), _) => p,
+        (None, Some(c)) => c.saturating_sub(o.gen + o.depth),
+        (None, None) => 512,
+    };
+    let ctx = o.ctx.unwrap_or(o.depth + prompt + o.gen);
+    let mut warnings = Vec::new();
+    if o.depth + prompt + o.gen > ctx {
+        return Err(Error::Input(format!(
+            "depth + prompt + gen = {} tokens exceeds the context of {ctx}; raise --ctx",
+            o.depth + prompt + o.gen
+        )));
+    }
+    if ctx > model.max_context {
+        warnings.push(format!("context {ctx} exceeds the maximum of '{}' ({} tokens): extrapolating", model.id, model.max_context));
+    }
+    if provenance == Provenance::Prior {
+        warnings.push(format!("no calibration for '{}' on {}: using the uncalibrated prior", device.id(), backend.id));
+    }
+    let native_expert_bpw = model
+        .native_quant
+        .as_ref()
+        .and_then(|n| n.experts.as_deref())
+        .and_then(|t| db.tensor_type(t))
+        .map(|t| t.bpw);
+    let scenario = Scenario {
+        device,
+        model,
+        quant,
+        native_expert_bpw,
+        kv_elem_bytes: kv.bytes_per_element,
+        eff,
+        host_eff: &db.host,
+        overhead: overhead(backend, model, ubatch),
+        ubatch,
+        ctx,
+        depth: o.depth,
+        prompt,
+        gen: o.gen,
+        offload: o.offload,
+        gpu_layers: o.gpu_layers,
+    };
+    Ok(Resolved { scenario, backend, kv, provenance, warnings })
+}
+
+/// Resolves names, then builds.
+pub fn resolve<'a>(db: &'a Db, device: &str, model: &str, quant: &str, o: &Options) -> Result<Resolved<'a>> {
+    build(db, db.device(device)?, db.model(model)?, db.quant(quant)?, o)
+}

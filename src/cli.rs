@@ -1,0 +1,169 @@
+//! Command-line definitions (clap derive). Only this file and `main.rs` know clap.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "Examples:
+  tokenfit fit llama-3.3-70b --quant q8_0 --ctx 32k
+  tokenfit predict --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k --gen 256
+  tokenfit cliff --device rtx-4090 --model qwen3-32b --quant q4_k_m
+  tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
+  tokenfit devices --format csv";
+
+/// Does this model fit on this machine, how fast will it run, where is the cliff?
+#[derive(Debug, Parser)]
+#[command(name = "tokenfit", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Output format: table, csv, json or markdown.
+    #[arg(long, global = true, default_value = "table")]
+    pub format: String,
+    /// Write the result to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Directory of YAML database files merged over the built-ins by id (also TOKENFIT_DB).
+    #[arg(long, global = true, value_name = "DIR", env = "TOKENFIT_DB")]
+    pub db: Option<PathBuf>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Rank devices for one model: verdict, memory, largest fast context, speed, price.
+    Fit(FitArgs),
+    /// One scenario with its breakdown: bytes per token by tier, bound, tok/s, TTFT.
+    Predict(PredictArgs),
+    /// What-if table over lists of devices, models, quants, contexts and KV types.
+    Sweep(SweepArgs),
+    /// The context where bytes first leave fast memory, and tok/s against context.
+    Cliff(CliffArgs),
+    /// List devices, or show one.
+    Devices(ShowArgs),
+    /// List models, or show one.
+    Models(ShowArgs),
+    /// List quantization schemes and KV cache types, or show one.
+    Quants(ShowArgs),
+}
+
+/// Options shared by scenario commands.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// KV cache element type: f16, bf16, q8_0, q4_0, fp8 …
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Backend: llama.cpp-cuda, llama.cpp-metal, llama.cpp-rocm, llama.cpp-vulkan, llama.cpp-cpu, mlx, vllm [default: the device's]
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the host), stream.
+    #[arg(long, default_value = "layers")]
+    pub offload: String,
+    /// Micro-batch in tokens (llama.cpp -ub) [default: the backend's, 512 for llama.cpp].
+    #[arg(long)]
+    pub ubatch: Option<String>,
+}
+
+/// `fit` arguments.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Model id, alias or name.
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long, default_value = "q4_k_m")]
+    pub quant: String,
+    /// Context in tokens (4096, 32k, 32K) [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Comma-separated device ids, or all.
+    #[arg(long, default_value = "all")]
+    pub devices: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `predict` arguments.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Context allocated, tokens [default: depth + prompt + gen].
+    #[arg(long)]
+    pub ctx: Option<String>,
+    /// Prompt tokens [default: ctx − gen, or 512].
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Generated tokens [default: 128].
+    #[arg(long, default_value = "128")]
+    pub gen: String,
+    /// Tokens already in the cache before the prompt (llama-bench -d) [default: 0].
+    #[arg(long, default_value = "0")]
+    pub depth: String,
+    /// Layers on the GPU (llama.cpp -ngl); the rest run on the host.
+    #[arg(long = "gpu-layers")]
+    pub gpu_layers: Option<u32>,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `sweep` arguments.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Comma-separated device ids, or all.
+    #[arg(long, default_value = "all")]
+    pub devices: String,
+    /// Comma-separated model ids, or all.
+    #[arg(long)]
+    pub models: String,
+    /// Comma-separated quant ids, or all.
+    #[arg(long, default_value = "q4_k_m")]
+    pub quants: String,
+    /// Comma-separated contexts (4k,32k,128k).
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Comma-separated KV cache types, or all.
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Backend [default: each device's].
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Offload policy: none, layers, experts, stream.
+    #[arg(long, default_value = "layers")]
+    pub offload: String,
+}
+
+/// `cliff` arguments.
+#[derive(Debug, Args)]
+pub struct CliffArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Largest context of the series [default: the model's maximum].
+    #[arg(long = "max-ctx")]
+    pub max_ctx: Option<String>,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `devices` / `models` / `quants` arguments.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An id to show in full (omit to list all).
+    pub id: Option<String>,
+}

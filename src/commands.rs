@@ -1,0 +1,320 @@
+//! One function per command: turn parsed arguments into an [`Output`].
+
+use crate::cli::{CliffArgs, Command, Common, FitArgs, PredictArgs, ShowArgs, SweepArgs};
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+use tokenfit::advise::scenario::Options;
+use tokenfit::advise::{cliff, fit, row, scenario, sweep};
+use tokenfit::db::hardware::Device;
+use tokenfit::db::Db;
+use tokenfit::model::Offload;
+use tokenfit::report::views;
+use tokenfit::report::{Cell, Output, View};
+use tokenfit::units::parse_tokens;
+
+/// Runs a command.
+pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
+    let out = match c {
+        Command::Fit(a) => fit_cmd(db, a)?,
+        Command::Predict(a) => predict_cmd(db, a)?,
+        Command::Sweep(a) => sweep_cmd(db, a)?,
+        Command::Cliff(a) => cliff_cmd(db, a)?,
+        Command::Devices(a) => devices_cmd(db, a)?,
+        Command::Models(a) => models_cmd(db, a)?,
+        Command::Quants(a) => quants_cmd(db, a)?,
+    };
+    Ok((out, ExitCode::SUCCESS))
+}
+
+fn tokens(flag: &str, s: &str) -> Result<u64> {
+    parse_tokens(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
+}
+
+fn offload(s: &str) -> Result<Offload> {
+    Offload::parse(s).with_context(|| format!("unknown --offload '{s}'; expected none, layers, experts or stream"))
+}
+
+fn options(c: &Common) -> Result<Options> {
+    let ubatch = match &c.ubatch {
+        Some(u) => {
+            let v = tokens("ubatch", u)?;
+            if v == 0 || v > 1 << 20 {
+                bail!("--ubatch must be between 1 and 1048576, got {v}");
+            }
+            Some(v as u32)
+        }
+        None => None,
+    };
+    Ok(Options { kv_type: c.kv_type.clone(), backend: c.backend.clone(), offload: offload(&c.offload)?, ubatch, ..Options::default() })
+}
+
+fn list<'a>(s: &'a str) -> Vec<&'a str> {
+    s.split(',').map(str::trim).filter(|x| !x.is_empty()).collect()
+}
+
+fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(db.devices.iter().collect());
+    }
+    let names = list(s);
+    if names.is_empty() {
+        bail!("--devices is empty; name at least one device or 'all'");
+    }
+    Ok(names.into_iter().map(|n| db.device(n)).collect::<tokenfit::Result<Vec<_>>>()?)
+}
+
+fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
+    rows.iter().map(|r| serde_json::to_value(r).expect("rows serialize")).collect()
+}
+
+fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
+    let model = db.model(&a.model)?;
+    let quant = db.quant(&a.quant)?;
+    let ctx = tokens("ctx", &a.ctx)?;
+    if ctx == 0 {
+        bail!("--ctx must be at least 1 token");
+    }
+    let devs = devices(db, &a.devices)?;
+    let o = Options { ctx: Some(ctx), prompt: Some(ctx), gen: 0, ..options(&a.common)? };
+    let (rows, warnings) = fit::fit(db, model, quant, &devs, &o)?;
+    let mut out = Output::new(json!({
+        "command": "fit", "model": model.id, "quant": quant.id, "ctx": ctx, "kv_type": o.kv_type,
+        "backend": o.backend, "offload": o.offload, "devices": devs.iter().map(|d| d.id()).collect::<Vec<_>>(),
+    }));
+    out.title = Some(format!(
+        "{} · {} · {} tokens of context · KV {} — decode with the cache full, TTFT for a prompt that long",
+        model.name, quant.name, ctx, o.kv_type
+    ));
+    out.view = views::fit_view(&rows);
+    out.results = to_values(&rows);
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
+    let mut o = options(&a.common)?;
+    o.ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;
+    o.prompt = a.prompt.as_deref().map(|c| tokens("prompt", c)).transpose()?;
+    o.gen = tokens("gen", &a.gen)?;
+    o.depth = tokens("depth", &a.depth)?;
+    o.gpu_layers = a.gpu_layers;
+    if o.ctx == Some(0) {
+        bail!("--ctx must be at least 1 token");
+    }
+    let r = scenario::resolve(db, &a.device, &a.model, &a.quant, &o)?;
+    let (row, _) = row::row(&r);
+    let mut out = Output::new(json!({
+        "command": "predict", "device": row.device, "model": row.model, "quant": row.quant, "backend": row.backend,
+        "kv_type": row.kv_type, "ctx": row.ctx, "depth": row.depth, "prompt": row.prompt, "gen": row.gen,
+        "offload": o.offload, "gpu_layers": o.gpu_layers,
+    }));
+    out.view = views::predict_view(&row);
+    out.results = to_values(std::slice::from_ref(&row));
+    out.warnings = r.warnings;
+    Ok(out)
+}
+
+fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
+    let devs = devices(db, &a.devices)?;
+    let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
+    let models = if all(&a.models) { db.models.iter().collect() } else { list(&a.models).into_iter().map(|m| db.model(m)).collect::<tokenfit::Result<Vec<_>>>()? };
+    let quants = if all(&a.quants) { db.quants.iter().collect() } else { list(&a.quants).into_iter().map(|q| db.quant(q)).collect::<tokenfit::Result<Vec<_>>>()? };
+    let kv_types: Vec<String> = if all(&a.kv_type) {
+        db.kv_types.iter().map(|k| k.id.clone()).collect()
+    } else {
+        list(&a.kv_type).into_iter().map(|k| db.kv_type(k).map(|k| k.id.clone())).collect::<tokenfit::Result<Vec<_>>>()?
+    };
+    let ctxs = list(&a.ctx).into_iter().map(|c| tokens("ctx", c)).collect::<Result<Vec<_>>>()?;
+    if ctxs.is_empty() || ctxs.contains(&0) {
+        bail!("--ctx needs at least one context, each at least 1 token");
+    }
+    if models.is_empty() || quants.is_empty() || kv_types.is_empty() {
+        bail!("--models, --quants and --kv-type each need at least one entry");
+    }
+    let axes = sweep::Axes { devices: devs, models, quants, ctxs, kv_types };
+    let o = Options { backend: a.backend.clone(), offload: offload(&a.offload)?, ..Options::default() };
+    let (rows, warnings) = sweep::sweep(db, &axes, &o)?;
+    let mut out = Output::new(json!({
+        "command": "sweep",
+        "devices": axes.devices.iter().map(|d| d.id()).collect::<Vec<_>>(),
+        "models": axes.models.iter().map(|m| &m.id).collect::<Vec<_>>(),
+        "quants": axes.quants.iter().map(|q| &q.id).collect::<Vec<_>>(),
+        "ctx": axes.ctxs, "kv_types": axes.kv_types, "backend": a.backend, "offload": o.offload,
+    }));
+    out.view = views::sweep_view(&rows);
+    out.results = to_values(&rows);
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
+    let device = db.device(&a.device)?;
+    let model = db.model(&a.model)?;
+    let quant = db.quant(&a.quant)?;
+    let mut o = options(&a.common)?;
+    o.ctx = a.max_ctx.as_deref().map(|c| tokens("max-ctx", c)).transpose()?;
+    if o.ctx == Some(0) {
+        bail!("--max-ctx must be at least 1 token");
+    }
+    let (c, warnings) = cliff::cliff(db, device, model, quant, &o)?;
+    let mut out = Output::new(json!({
+        "command": "cliff", "device": c.device, "model": c.model, "quant": c.quant, "backend": c.backend,
+        "kv_type": o.kv_type, "offload": o.offload, "max_ctx": o.ctx,
+    }));
+    views::cliff_output(&c, &mut out);
+    out.summary = Some(json!({
+        "cliff_ctx": c.cliff_ctx, "max_fast_ctx": c.max_fast_ctx,
+        "decode_tok_s_before": c.decode_tok_s_before, "decode_tok_s_after": c.decode_tok_s_after,
+    }));
+    out.results = to_values(&c.series);
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn kv_view(v: &Value) -> View {
+    let mut flat = Vec::new();
+    flatten("", v, &mut flat);
+    View { headers: vec!["field".into(), "value".into()], rows: flat.into_iter().map(|(k, v)| vec![Cell::Text(k), Cell::Text(v)]).collect() }
+}
+
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                flatten(&key, x, out);
+            }
+        }
+        Value::Array(a) if a.iter().any(|x| x.is_object()) => {
+            for (i, x) in a.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), x, out);
+            }
+        }
+        Value::Array(a) => out.push((prefix.into(), a.iter().map(|x| x.as_str().map_or(x.to_string(), String::from)).collect::<Vec<_>>().join("; "))),
+        Value::Null => {}
+        Value::String(s) => out.push((prefix.into(), s.clone())),
+        other => out.push((prefix.into(), other.to_string())),
+    }
+}
+
+fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+    let mut out = Output::new(json!({ "command": "devices", "id": a.id }));
+    if let Some(id) = &a.id {
+        let d = db.device(id)?;
+        let v = serde_json::to_value(&d.raw)?;
+        out.view = kv_view(&v);
+        out.results = vec![v];
+        return Ok(out);
+    }
+    out.view = View {
+        headers: ["id", "name", "kind", "fast GiB", "usable GiB", "bandwidth GB/s", "host GiB", "FP16 TFLOP/s", "power W", "price USD"].map(String::from).to_vec(),
+        rows: db
+            .devices
+            .iter()
+            .map(|d| {
+                vec![
+                    d.raw.id.as_str().into(),
+                    d.raw.name.as_str().into(),
+                    format!("{:?}", d.raw.kind).into(),
+                    Cell::Num(d.fast.capacity.gib(), 0),
+                    Cell::Num(d.fast.usable.gib(), 1),
+                    Cell::Num(d.fast.bandwidth.gb_per_s(), 0),
+                    Cell::opt(d.host.map(|h| h.usable.gib()), 0),
+                    Cell::Num(d.fp16_peak.tflops(), 1),
+                    Cell::Num(d.raw.power_w, 0),
+                    Cell::opt(d.price_usd(), 0),
+                ]
+            })
+            .collect(),
+    };
+    out.results = db.devices.iter().map(|d| serde_json::to_value(&d.raw).expect("devices serialize")).collect();
+    Ok(out)
+}
+
+fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+    use tokenfit::model::footprint::kv_bytes_per_token;
+    use tokenfit::model::params::param_groups;
+    let mut out = Output::new(json!({ "command": "models", "id": a.id }));
+    let summary = |m: &tokenfit::db::model::ModelRaw| {
+        let p = param_groups(m);
+        json!({
+            "computed_total_params_b": p.total() / 1e9,
+            "computed_active_params_b": p.active() / 1e9,
+            "kv_bytes_per_token_f16": kv_bytes_per_token(m, 2.0).0,
+            "n_layers": m.n_layers(),
+        })
+    };
+    if let Some(id) = &a.id {
+        let m = db.model(id)?;
+        let mut v = serde_json::to_value(m)?;
+        v["computed"] = summary(m);
+        out.view = kv_view(&v);
+        out.results = vec![v];
+        return Ok(out);
+    }
+    out.view = View {
+        headers: ["id", "name", "layers", "params B", "active B", "published B", "max ctx", "KV KiB/token (f16)"].map(String::from).to_vec(),
+        rows: db
+            .models
+            .iter()
+            .map(|m| {
+                let p = param_groups(m);
+                vec![
+                    m.id.as_str().into(),
+                    m.name.as_str().into(),
+                    Cell::Num(f64::from(m.n_layers()), 0),
+                    Cell::Num(p.total() / 1e9, 2),
+                    Cell::Num(p.active() / 1e9, 2),
+                    Cell::Num(m.published.total_params_b, 2),
+                    Cell::Text(views::tokens(m.max_context)),
+                    Cell::Num(kv_bytes_per_token(m, 2.0).0 / 1024.0, 1),
+                ]
+            })
+            .collect(),
+    };
+    out.results = db
+        .models
+        .iter()
+        .map(|m| {
+            let mut v = serde_json::to_value(m).expect("models serialize");
+            v["computed"] = summary(m);
+            v
+        })
+        .collect();
+    Ok(out)
+}
+
+fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+    let mut out = Output::new(json!({ "command": "quants", "id": a.id }));
+    if let Some(id) = &a.id {
+        let v = match db.quant(id) {
+            Ok(q) => serde_json::to_value(q)?,
+            Err(e) => match db.kv_type(id) {
+                Ok(k) => serde_json::to_value(k)?,
+                Err(_) => return Err(e.into()),
+            },
+        };
+        out.view = kv_view(&v);
+        out.results = vec![v];
+        return Ok(out);
+    }
+    let mut rows: Vec<Vec<Cell>> = db
+        .quants
+        .iter()
+        .map(|q| vec![q.id.as_str().into(), q.name.as_str().into(), q.format.as_str().into(), Cell::Num(q.bpw, 4), format!("{:?}", q.compute).to_lowercase().into()])
+        .collect();
+    rows.extend(db.kv_types.iter().map(|k| vec![k.id.as_str().into(), k.id.to_uppercase().into(), "kv-cache".into(), Cell::Num(k.bytes_per_element * 8.0, 4), Cell::Empty]));
+    out.view = View { headers: ["id", "name", "format", "bits per weight", "compute"].map(String::from).to_vec(), rows };
+    out.results = db
+        .quants
+        .iter()
+        .map(|q| serde_json::to_value(q).expect("quants serialize"))
+        .chain(db.kv_types.iter().map(|k| {
+            let mut v = serde_json::to_value(k).expect("kv types serialize");
+            v["format"] = json!("kv-cache");
+            v
+        }))
+        .collect();
+    Ok(out)
+}

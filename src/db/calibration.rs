@@ -1,0 +1,136 @@
+//! Backend definitions and efficiency parameters: the documented priors in
+//! `calibration/defaults.yaml` and the fitted values in `calibration/fitted.yaml`.
+//!
+//! The physics never holds an efficiency literal: every achieved fraction comes from here.
+
+use serde::{Deserialize, Serialize};
+
+/// One inference engine / backend.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendRaw {
+    /// Id (`llama.cpp-cuda`, `mlx`, …).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Strings trace files use for it (llama-bench `backends` column, free labels).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Vendors it is the default backend for.
+    #[serde(default)]
+    pub default_for: Vec<String>,
+    /// Fixed runtime memory (compute buffers, context), GiB.
+    pub overhead_gib: f64,
+    /// Compute buffer per micro-batch token, bytes per (vocab + hidden) element.
+    pub buffer_bytes_per_elem: f64,
+    /// Default micro-batch (llama.cpp -ub), tokens.
+    pub ubatch: u32,
+    /// Where the numbers come from.
+    pub source: String,
+}
+
+/// Achieved-efficiency parameters of the roofline for one (device or family, backend).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Efficiency {
+    /// Achieved fraction of peak memory bandwidth in decode (η_bw).
+    pub bandwidth_frac: f64,
+    /// Fixed time per decoded token (kernel launches, sampling), seconds.
+    pub fixed_s: f64,
+    /// Decode attention cost: seconds of attention work per FLOP at the FP16 peak (κ_d, ≥ 0).
+    pub decode_attn: f64,
+    /// Achieved fraction of the FP16 peak on prefill matmuls (η_c).
+    pub compute_frac: f64,
+    /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
+    pub prefill_attn: f64,
+    /// Relative half-width of the decode interval (e.g. 0.1 = ±10%).
+    pub decode_rel_err: f64,
+    /// Relative half-width of the prefill interval.
+    pub prefill_rel_err: f64,
+}
+
+/// A prior or fitted efficiency with what it applies to.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EfficiencyEntry {
+    /// Backend id.
+    pub backend: String,
+    /// Device id (fitted on this device).
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Device family (borrowed by devices of the family).
+    #[serde(default)]
+    pub family: Option<String>,
+    /// The parameters.
+    #[serde(flatten)]
+    pub eff: Efficiency,
+    /// Trace rows used (fitted entries).
+    #[serde(default)]
+    pub rows: Option<usize>,
+    /// Fit quality (fitted entries).
+    #[serde(default)]
+    pub quality: Option<FitQuality>,
+    /// Where it comes from.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Fit quality of one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitQuality {
+    /// R² of decode time on the rows.
+    pub tg_r2: Option<f64>,
+    /// MAPE of decode tok/s, percent.
+    pub tg_mape_pct: Option<f64>,
+    /// R² of prefill time.
+    pub pp_r2: Option<f64>,
+    /// MAPE of prefill tok/s, percent.
+    pub pp_mape_pct: Option<f64>,
+}
+
+/// Host-side (CPU) efficiency used when layers or experts run on the host.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEfficiency {
+    /// Achieved fraction of host RAM bandwidth by CPU decode.
+    pub bandwidth_frac: f64,
+    /// Achieved fraction of the link bandwidth when weights stream over it.
+    pub link_frac: f64,
+    /// NVMe read bandwidth for weights mmapped from disk, GB/s.
+    pub disk_gb_s: f64,
+    /// Where the numbers come from.
+    pub source: String,
+}
+
+/// Raw mirror of `calibration/defaults.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsRaw {
+    /// Backends.
+    pub backends: Vec<BackendRaw>,
+    /// Priors by backend (and optionally family).
+    pub priors: Vec<EfficiencyEntry>,
+    /// Host-side efficiency.
+    pub host: HostEfficiency,
+}
+
+/// Raw mirror of `calibration/fitted.yaml`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FittedRaw {
+    /// Format version.
+    pub schema_version: u32,
+    /// Trace files used.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Rows used in all.
+    #[serde(default)]
+    pub rows_used: usize,
+    /// Rows that could not be mapped.
+    #[serde(default)]
+    pub rows_unmapped: usize,
+    /// Fitted entries: per device and per family.
+    #[serde(default)]
+    pub entries: Vec<EfficiencyEntry>,
+}

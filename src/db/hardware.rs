@@ -1,0 +1,215 @@
+//! Devices: memory tiers, link, compute peaks, power and price, read from `hardware-db/`.
+//!
+//! A device has a fast tier (VRAM, the GPU-usable share of unified memory, or CPU RAM), an
+//! optional host tier beyond it, and the link between them. Capacities are GiB, bandwidths
+//! GB/s (decimal), compute TFLOP/s (decimal). See `hardware-db/README.md` for the schema.
+
+use crate::units::{Bytes, BytesPerSecond, FlopPerSecond};
+use serde::{Deserialize, Serialize};
+
+/// What kind of machine a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// A GPU with its own memory on a PCIe (or similar) link.
+    DiscreteGpu,
+    /// An SoC whose GPU shares one memory pool with the CPU.
+    UnifiedSoc,
+    /// A CPU-only machine.
+    Cpu,
+}
+
+/// How the fast tier reaches the host tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    /// PCI Express.
+    Pcie,
+    /// NVIDIA NVLink-C2C (Grace / GB10).
+    NvlinkC2c,
+    /// One memory pool: no copy across a link.
+    Unified,
+}
+
+/// Raw mirror of a memory tier block.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierRaw {
+    /// Physical capacity, GiB.
+    pub capacity_gib: f64,
+    /// Peak bandwidth, GB/s.
+    pub bandwidth_gb_s: f64,
+    /// What the runtime can allocate, GiB (default: capacity).
+    #[serde(default)]
+    pub usable_gib: Option<f64>,
+    /// Where the numbers come from.
+    pub source: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Raw mirror of a link block.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRaw {
+    /// Link kind.
+    pub kind: LinkKind,
+    /// PCIe generation.
+    #[serde(default)]
+    pub pcie_gen: Option<f64>,
+    /// PCIe lanes.
+    #[serde(default)]
+    pub lanes: Option<u32>,
+    /// Per-direction bandwidth, GB/s.
+    pub bandwidth_gb_s: f64,
+    /// Where the numbers come from.
+    pub source: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Raw mirror of the memory block.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryRaw {
+    /// Fast tier.
+    pub fast: TierRaw,
+    /// Host tier.
+    #[serde(default)]
+    pub host: Option<TierRaw>,
+    /// Link fast ↔ host.
+    #[serde(default)]
+    pub link: Option<LinkRaw>,
+}
+
+/// Raw mirror of the compute block (dense peaks).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeRaw {
+    /// Dense FP16 matrix TFLOP/s (FP32 accumulate where two rates exist).
+    pub fp16_tflops: f64,
+    /// FP16-accumulate TFLOP/s where it differs.
+    #[serde(default)]
+    pub fp16_acc16_tflops: Option<f64>,
+    /// Dense BF16 TFLOP/s.
+    #[serde(default)]
+    pub bf16_tflops: Option<f64>,
+    /// Dense FP8 TFLOP/s.
+    #[serde(default)]
+    pub fp8_tflops: Option<f64>,
+    /// Dense FP4 TFLOP/s.
+    #[serde(default)]
+    pub fp4_tflops: Option<f64>,
+    /// Dense INT8 TOPS.
+    #[serde(default)]
+    pub int8_tops: Option<f64>,
+    /// Vector FP32 TFLOP/s.
+    #[serde(default)]
+    pub fp32_tflops: Option<f64>,
+    /// Where the numbers come from.
+    pub source: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Raw mirror of a price.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceRaw {
+    /// US dollars.
+    pub usd: f64,
+    /// Date of the price (YYYY, YYYY-MM or YYYY-MM-DD).
+    pub as_of: String,
+    /// launch_msrp | list | street | system.
+    pub kind: String,
+    /// Where the price comes from.
+    pub source: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Raw mirror of one device entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRaw {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Vendor.
+    pub vendor: String,
+    /// Kind.
+    pub kind: DeviceKind,
+    /// Calibration prior family.
+    pub family: String,
+    /// Other names.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Memory tiers.
+    pub memory: MemoryRaw,
+    /// Compute peaks.
+    pub compute: ComputeRaw,
+    /// Power, W.
+    pub power_w: f64,
+    /// Price.
+    #[serde(default)]
+    pub price: Option<PriceRaw>,
+    /// Documents read.
+    pub sources: Vec<String>,
+    /// Free text.
+    #[serde(default)]
+    pub notes: Option<super::Text>,
+}
+
+/// Raw mirror of a hardware file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareFileRaw {
+    /// The devices.
+    pub devices: Vec<DeviceRaw>,
+}
+
+/// One memory tier, validated and in SI units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tier {
+    /// Physical capacity.
+    pub capacity: Bytes,
+    /// What the runtime can allocate.
+    pub usable: Bytes,
+    /// Peak bandwidth.
+    pub bandwidth: BytesPerSecond,
+}
+
+/// A validated device.
+#[derive(Debug, Clone)]
+pub struct Device {
+    /// The raw entry (names, sources, notes).
+    pub raw: DeviceRaw,
+    /// Fast tier.
+    pub fast: Tier,
+    /// Host tier (absent on CPU-only machines).
+    pub host: Option<Tier>,
+    /// Link bandwidth per direction (absent when there is no host tier).
+    pub link: Option<BytesPerSecond>,
+    /// Dense FP16 peak.
+    pub fp16_peak: FlopPerSecond,
+}
+
+impl Device {
+    /// The device id.
+    pub fn id(&self) -> &str {
+        &self.raw.id
+    }
+    /// Price in USD, when known.
+    pub fn price_usd(&self) -> Option<f64> {
+        self.raw.price.as_ref().map(|p| p.usd)
+    }
+    /// Whether the GPU and CPU share one memory pool.
+    pub fn is_unified(&self) -> bool {
+        self.raw.kind == DeviceKind::UnifiedSoc
+    }
+}

@@ -1,0 +1,343 @@
+//! The databases: devices, models, quantization schemes, backends and efficiencies.
+//!
+//! Built-in YAML files are embedded in the binary (see `build.rs`); files from a user
+//! directory (`--db DIR` or `TOKENFIT_DB`) are merged over them by id. Every entry is
+//! validated on load and errors name the file, the entry and the field.
+
+pub mod calibration;
+pub mod hardware;
+pub mod model;
+pub mod quant;
+pub mod resolve;
+mod validate;
+
+use crate::error::{Error, Result};
+use calibration::{BackendRaw, DefaultsRaw, Efficiency, EfficiencyEntry, FittedRaw, HostEfficiency};
+use hardware::{Device, HardwareFileRaw};
+use model::{ModelFileRaw, ModelRaw};
+use quant::{KvTypeRaw, QuantFileRaw, QuantRaw, TensorTypeRaw};
+use resolve::{resolve, Named};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
+
+/// Free text given as one string or a list of strings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Text {
+    /// One string.
+    One(String),
+    /// Several strings.
+    Many(Vec<String>),
+}
+
+/// All databases, validated.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// Devices.
+    pub devices: Vec<Device>,
+    /// Models.
+    pub models: Vec<ModelRaw>,
+    /// Quantization schemes.
+    pub quants: Vec<QuantRaw>,
+    /// ggml tensor types.
+    pub tensor_types: Vec<TensorTypeRaw>,
+    /// KV cache element types.
+    pub kv_types: Vec<KvTypeRaw>,
+    /// Backends.
+    pub backends: Vec<BackendRaw>,
+    /// Efficiency priors.
+    pub priors: Vec<EfficiencyEntry>,
+    /// Host-side efficiency.
+    pub host: HostEfficiency,
+    /// Fitted efficiencies.
+    pub fitted: FittedRaw,
+    /// Files loaded, in order (built-ins first).
+    pub files: Vec<String>,
+}
+
+#[derive(Default)]
+struct Collect {
+    devices: Vec<(String, hardware::DeviceRaw)>,
+    models: Vec<(String, ModelRaw)>,
+    quants: Vec<(String, QuantRaw)>,
+    tensor_types: Vec<(String, TensorTypeRaw)>,
+    kv_types: Vec<(String, KvTypeRaw)>,
+    defaults: Option<DefaultsRaw>,
+    fitted: Option<FittedRaw>,
+    files: Vec<String>,
+}
+
+fn upsert<T>(v: &mut Vec<(String, T)>, file: &str, item: T, id: impl Fn(&T) -> &str) {
+    if let Some(slot) = v.iter_mut().find(|(_, x)| id(x) == id(&item)) {
+        *slot = (file.to_string(), item);
+    } else {
+        v.push((file.to_string(), item));
+    }
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T> {
+    serde_norway::from_str(text).map_err(|e| Error::Parse {
+        file: file.to_string(),
+        line: e.location().map(|l| l.line()),
+        msg: e.to_string(),
+    })
+}
+
+impl Collect {
+    fn add(&mut self, file: &str, text: &str) -> Result<()> {
+        let v: serde_norway::Value = parse(file, text)?;
+        let has = |k: &str| v.get(k).is_some();
+        if has("devices") {
+            let f: HardwareFileRaw = parse(file, text)?;
+            for d in f.devices {
+                upsert(&mut self.devices, file, d, |d| &d.id);
+            }
+        } else if has("models") {
+            let f: ModelFileRaw = parse(file, text)?;
+            for m in f.models {
+                upsert(&mut self.models, file, m, |m| &m.id);
+            }
+        } else if has("schemes") || has("tensor_types") || has("kv_types") {
+            let f: QuantFileRaw = parse(file, text)?;
+            for q in f.schemes {
+                upsert(&mut self.quants, file, q, |q| &q.id);
+            }
+            for t in f.tensor_types {
+                upsert(&mut self.tensor_types, file, t, |t| &t.id);
+            }
+            for k in f.kv_types {
+                upsert(&mut self.kv_types, file, k, |k| &k.id);
+            }
+        } else if has("backends") {
+            self.defaults = Some(parse(file, text)?);
+        } else if has("entries") {
+            self.fitted = Some(parse(file, text)?);
+        } else if !file.ends_with("api-pricing.yaml") {
+            return Err(Error::Parse {
+                file: file.to_string(),
+                line: None,
+                msg: "not a tokenfit database file: expected a top-level key devices, models, schemes, backends or entries".into(),
+            });
+        }
+        self.files.push(file.to_string());
+        Ok(())
+    }
+}
+
+impl Db {
+    /// The built-in databases only.
+    pub fn builtin() -> Result<Db> {
+        Db::load(None)
+    }
+
+    /// Built-ins, with the YAML files of `user_dir` (searched recursively) merged over them.
+    pub fn load(user_dir: Option<&Path>) -> Result<Db> {
+        let mut c = Collect::default();
+        for (path, text) in BUILTIN_FILES {
+            c.add(path, text)?;
+        }
+        if let Some(dir) = user_dir {
+            let mut files = Vec::new();
+            collect_yaml(dir, &mut files)?;
+            files.sort();
+            for f in files {
+                let text = std::fs::read_to_string(&f).map_err(|e| Error::Io { path: f.clone(), source: e })?;
+                c.add(&f.display().to_string(), &text)?;
+            }
+        }
+        Db::from_collect(c)
+    }
+
+    fn from_collect(c: Collect) -> Result<Db> {
+        let defaults = c.defaults.ok_or_else(|| Error::Parse {
+            file: "calibration/defaults.yaml".into(),
+            line: None,
+            msg: "missing: the efficiency priors file was not found".into(),
+        })?;
+        let devices = c
+            .devices
+            .into_iter()
+            .map(|(f, d)| validate::device(&f, d))
+            .collect::<Result<Vec<_>>>()?;
+        validate::unique_aliases("device", devices.iter().map(|d| (d.raw.id.as_str(), &d.raw.aliases)))?;
+        for (f, t) in &c.tensor_types {
+            validate::tensor_type(f, t)?;
+        }
+        let tensor_types: Vec<_> = c.tensor_types.into_iter().map(|x| x.1).collect();
+        for (f, m) in &c.models {
+            validate::model(f, m, &tensor_types)?;
+        }
+        let models: Vec<_> = c.models.into_iter().map(|x| x.1).collect();
+        validate::unique_aliases("model", models.iter().map(|m| (m.id.as_str(), &m.aliases)))?;
+        for (f, q) in &c.quants {
+            validate::quant(f, q)?;
+        }
+        let quants: Vec<_> = c.quants.into_iter().map(|x| x.1).collect();
+        validate::unique_aliases("quant", quants.iter().map(|q| (q.id.as_str(), &q.aliases)))?;
+        for (f, k) in &c.kv_types {
+            validate::positive(f, &k.id, "bytes_per_element", k.bytes_per_element)?;
+        }
+        let fitted = c.fitted.unwrap_or_default();
+        for e in defaults.priors.iter().chain(&fitted.entries) {
+            validate::efficiency("calibration", e)?;
+        }
+        Ok(Db {
+            devices,
+            models,
+            quants,
+            tensor_types,
+            kv_types: c.kv_types.into_iter().map(|x| x.1).collect(),
+            backends: defaults.backends,
+            priors: defaults.priors,
+            host: defaults.host,
+            fitted,
+            files: c.files,
+        })
+    }
+
+    /// Resolves a device name.
+    pub fn device(&self, name: &str) -> Result<&Device> {
+        resolve("device", name, &self.devices)
+    }
+    /// Resolves a model name.
+    pub fn model(&self, name: &str) -> Result<&ModelRaw> {
+        resolve("model", name, &self.models)
+    }
+    /// Resolves a quantization scheme name.
+    pub fn quant(&self, name: &str) -> Result<&QuantRaw> {
+        resolve("quant", name, &self.quants)
+    }
+    /// Resolves a KV cache type.
+    pub fn kv_type(&self, name: &str) -> Result<&KvTypeRaw> {
+        resolve("KV cache type", name, &self.kv_types)
+    }
+    /// Resolves a backend.
+    pub fn backend(&self, name: &str) -> Result<&BackendRaw> {
+        resolve("backend", name, &self.backends)
+    }
+    /// Looks up a ggml tensor type by id.
+    pub fn tensor_type(&self, id: &str) -> Option<&TensorTypeRaw> {
+        self.tensor_types.iter().find(|t| t.id == id)
+    }
+
+    /// The default backend of a device (the first backend whose `default_for` names the
+    /// device's id, family or vendor).
+    pub fn default_backend(&self, d: &Device) -> Result<&BackendRaw> {
+        let keys = [d.raw.id.as_str(), d.raw.family.as_str(), d.raw.vendor.as_str()];
+        keys.iter()
+            .find_map(|k| self.backends.iter().find(|b| b.default_for.iter().any(|v| v == k)))
+            .ok_or_else(|| Error::Input(format!("no default backend for device '{}'; pass --backend", d.raw.id)))
+    }
+
+    /// The efficiency for a device on a backend: fitted on the device, else borrowed from
+    /// its family's fit, else the backend's prior (family-specific first).
+    pub fn efficiency(&self, d: &Device, backend: &str) -> (Efficiency, Provenance) {
+        let fitted = &self.fitted.entries;
+        let on_backend = |e: &&EfficiencyEntry| e.backend == backend;
+        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.as_deref() == Some(d.id())) {
+            return (e.eff, Provenance::Fitted);
+        }
+        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.is_none() && e.family.as_deref() == Some(&d.raw.family)) {
+            return (e.eff, Provenance::Family);
+        }
+        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.is_none() && e.family.is_none()) {
+            return (e.eff, Provenance::Backend);
+        }
+        let prior = self
+            .priors
+            .iter()
+            .filter(on_backend)
+            .find(|e| e.family.as_deref() == Some(&d.raw.family))
+            .or_else(|| self.priors.iter().filter(on_backend).find(|e| e.family.is_none()))
+            .or_else(|| self.priors.iter().find(|e| e.family.is_none()));
+        match prior {
+            Some(e) => (e.eff, Provenance::Prior),
+            None => (self.priors[0].eff, Provenance::Prior),
+        }
+    }
+}
+
+/// Where an efficiency came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Fitted on traces of this very device and backend.
+    Fitted,
+    /// Borrowed from the fit of the device's family on this backend.
+    Family,
+    /// Borrowed from the fit of all devices on this backend.
+    Backend,
+    /// The documented prior of `calibration/defaults.yaml` (no traces).
+    Prior,
+}
+
+impl Provenance {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provenance::Fitted => "fitted",
+            Provenance::Family => "family",
+            Provenance::Backend => "backend",
+            Provenance::Prior => "prior",
+        }
+    }
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+    for e in rd {
+        let e = e.map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+        let p = e.path();
+        if p.is_dir() {
+            collect_yaml(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+macro_rules! named {
+    ($t:ty, $name:ident, $aliases:ident) => {
+        impl Named for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn display_name(&self) -> &str {
+                &self.$name
+            }
+            fn aliases(&self) -> &[String] {
+                &self.$aliases
+            }
+        }
+    };
+}
+named!(ModelRaw, name, aliases);
+named!(QuantRaw, name, aliases);
+named!(BackendRaw, name, aliases);
+
+impl Named for KvTypeRaw {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn display_name(&self) -> &str {
+        &self.id
+    }
+    fn aliases(&self) -> &[String] {
+        &[]
+    }
+}
+
+impl Named for Device {
+    fn id(&self) -> &str {
+        &self.raw.id
+    }
+    fn display_name(&self) -> &str {
+        &self.raw.name
+    }
+    fn aliases(&self) -> &[String] {
+        &self.raw.aliases
+    }
+}

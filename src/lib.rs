@@ -1,0 +1,16 @@
+//! tokenfit: does this model fit on this machine, how fast will it run, where is the cliff?
+//!
+//! A roofline model of local LLM inference: decode is bound by memory bandwidth (every token
+//! reads the active weights and the KV cache once), prefill by compute, and both are scaled
+//! by efficiencies calibrated on measured llama.cpp traces. Dependencies point one way:
+//! `units → db → model → calib → advise → report`.
+#![deny(missing_docs)]
+
+pub mod advise;
+pub mod db;
+pub mod error;
+pub mod model;
+pub mod report;
+pub mod units;
+
+pub use error::{Error, Result};

@@ -1,0 +1,59 @@
+//! The `tokenfit` binary: parse arguments, call the library, render, map errors to exit
+//! codes (0 ok, 1 a check failed, 2 usage/input/I/O error; a broken pipe exits 0).
+
+mod cli;
+mod commands;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use cli::Cli;
+use std::io::Write;
+use std::process::ExitCode;
+use tokenfit::db::Db;
+use tokenfit::report::{Format, Output};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let format = Format::parse(&cli.format)
+        .with_context(|| format!("unknown --format '{}'; expected table, csv, json or markdown", cli.format))?;
+    let db = Db::load(cli.db.as_deref()).context("loading the databases")?;
+    let (out, code) = commands::dispatch(&db, cli.command)?;
+    emit(&out, format, cli.output.as_deref())?;
+    Ok(code)
+}
+
+fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Result<()> {
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = out.render(format);
+    match path {
+        Some(p) => {
+            // Write beside the target, then rename: a failed write never leaves half a file.
+            let tmp = p.with_extension("tokenfit-tmp");
+            std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Decode: time per generated token at batch 1, a roofline per tier.
+//!
+//! `t = max(B_fast / (η·BW_fast), F / (η_c·P)) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
+//!      + t_fixed + κ_d · F_attn(c) / P`
+//! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
+//! depth `c`, the recurrent state), `F = 2 · active matmul parameters`, `P` the FP16 peak,
+//! and `κ_d · F_attn` the attention kernels' cost beyond their KV reads (calibrated).
+
+use super::footprint::{decode_attn_flop, kv_bytes};
+use super::placement::{Footprint, Placement};
+use super::{tier_names, Scenario};
+use crate::model::params::param_groups;
+use crate::units::{Bytes, Flop, Seconds};
+use serde::Serialize;
+
+/// What limited a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    /// memory | compute | link | latency.
+    pub kind: &'static str,
+    /// The tier (vram, unified, ram, host-ram, cpu-share, pcie …).
+    pub tier: &'static str,
+}
+
+impl Serialize for Bound {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}:{}", self.kind, self.tier))
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind, self.tier)
+    }
+}
+
+/// One decode step, broken down.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DecodeStep {
+    /// Total time per token.
+    pub time: Seconds,
+    /// Bytes read from the fast tier.
+    pub bytes_fast: Bytes,
+    /// Bytes read from the host tier.
+    pub bytes_host: Bytes,
+    /// Bytes moved over the link.
+    pub bytes_link: Bytes,
+    /// Fast-tier memory time.
+    pub t_fast_memory: Seconds,
+    /// Fast-tier compute time.
+    pub t_fast_compute: Seconds,
+    /// Host-tier time.
+    pub t_host: Seconds,
+    /// Link time.
+    pub t_link: Seconds,
+    /// Fixed plus attention-kernel time.
+    pub t_latency: Seconds,
+    /// The largest term.
+    pub bound: Bound,
+}
+
+/// Time to decode one token with `depth` tokens in the cache.
+pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> DecodeStep {
+    let d = s.device;
+    let (fast_name, host_name) = tier_names(d);
+    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) + f.state;
+    let layer_read = f.weights.dense_layers + f.weights.experts_active;
+    let h = pl.host_layer_frac;
+    let e = pl.host_expert_frac;
+    let sf = pl.stream_frac;
+    let experts_host = f.weights.experts_active * e;
+    let bytes_host = (layer_read + kv) * h + experts_host;
+    let bytes_link = layer_read * sf;
+    let bytes_fast = f.weights.output + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
+
+    let eff = &s.eff;
+    let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
+    let flop = Flop(2.0 * param_groups(s.model).active_matmul() * (1.0 - h));
+    let t_fast_compute = flop / (d.fp16_peak * eff.compute_frac);
+    let t_host = match d.host {
+        Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
+        _ => Seconds::ZERO,
+    };
+    let t_link = match d.link {
+        Some(l) if bytes_link.0 > 0.0 => bytes_link / (l * s.host_eff.link_frac),
+        _ => Seconds::ZERO,
+    };
+    let t_attn = Seconds(eff.decode_attn * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
+    let t_latency = Seconds(eff.fixed_s) + t_attn;
+    let time = t_fast_memory.max(t_fast_compute) + t_host + t_link + t_latency;
+    let terms = [
+        (t_fast_memory, Bound { kind: "memory", tier: fast_name }),
+        (t_fast_compute, Bound { kind: "compute", tier: fast_name }),
+        (t_host, Bound { kind: "memory", tier: host_name }),
+        (t_link, Bound { kind: "link", tier: "link" }),
+        (t_latency, Bound { kind: "latency", tier: fast_name }),
+    ];
+    let bound = terms.iter().fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a }).1;
+    DecodeStep { time, bytes_fast, bytes_host, bytes_link, t_fast_memory, t_fast_compute, t_host, t_link, t_latency, bound }
+}
+
+/// The hard bound: tok/s at 100% of peak bandwidth on every tier and no fixed time.
+pub fn roofline_tok_s(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> f64 {
+    let st = decode_step(s, f, pl, depth);
+    let d = s.device;
+    let mut t = st.bytes_fast / d.fast.bandwidth;
+    if let Some(h) = d.host {
+        if st.bytes_host.0 > 0.0 {
+            t += st.bytes_host / h.bandwidth;
+        }
+    }
+    if let Some(l) = d.link {
+        if st.bytes_link.0 > 0.0 {
+            t += st.bytes_link / l;
+        }
+    }
+    1.0 / t.0
+}

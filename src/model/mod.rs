@@ -1,0 +1,118 @@
+//! The physics: pure functions from a scenario to a prediction. No I/O, no printing, and
+//! no efficiency literals: achieved fractions come with the scenario from calibration.
+
+pub mod decode;
+pub mod footprint;
+pub mod params;
+pub mod placement;
+pub mod predict;
+pub mod prefill;
+
+use crate::db::calibration::{Efficiency, HostEfficiency};
+use crate::db::hardware::{Device, DeviceKind};
+use crate::db::model::ModelRaw;
+use crate::db::quant::QuantRaw;
+use crate::units::Bytes;
+use serde::Serialize;
+
+/// Where weights go when they do not fit the fast tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Offload {
+    /// Everything in fast memory or nothing runs.
+    None,
+    /// llama.cpp `-ngl`: whole layers on the host, computed by the CPU at host bandwidth.
+    Layers,
+    /// MoE experts on the host (llama.cpp `--n-cpu-moe` / `-ot exps=CPU`), attention on the GPU.
+    Experts,
+    /// Weights that do not fit streamed over the link for every token.
+    Stream,
+}
+
+impl Offload {
+    /// Parses a policy name.
+    pub fn parse(s: &str) -> Option<Offload> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Some(Offload::None),
+            "layers" | "ngl" => Some(Offload::Layers),
+            "experts" | "moe" => Some(Offload::Experts),
+            "stream" => Some(Offload::Stream),
+            _ => None,
+        }
+    }
+}
+
+/// Does the scenario fit?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Everything in fast memory.
+    Fits,
+    /// Runs, with part of it in host memory.
+    Spills,
+    /// Does not fit fast plus host memory (or offload is off and it does not fit fast memory).
+    DoesNotFit,
+}
+
+impl Verdict {
+    /// The JSON / CSV spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Fits => "fits",
+            Verdict::Spills => "spills",
+            Verdict::DoesNotFit => "does_not_fit",
+        }
+    }
+    /// A phrase for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Fits => "fits",
+            Verdict::Spills => "spills to host",
+            Verdict::DoesNotFit => "does not fit",
+        }
+    }
+}
+
+/// Everything the physics needs, resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario<'a> {
+    /// The device.
+    pub device: &'a Device,
+    /// The model.
+    pub model: &'a ModelRaw,
+    /// The quantization scheme.
+    pub quant: &'a QuantRaw,
+    /// Bits per weight of natively quantized experts, if any.
+    pub native_expert_bpw: Option<f64>,
+    /// Bytes per KV cache element.
+    pub kv_elem_bytes: f64,
+    /// Backend efficiency (fitted or prior).
+    pub eff: Efficiency,
+    /// Host-side efficiency.
+    pub host_eff: &'a HostEfficiency,
+    /// Runtime overhead besides weights and KV (compute buffers).
+    pub overhead: Bytes,
+    /// Micro-batch, tokens.
+    pub ubatch: u32,
+    /// Context allocated (KV cache size), tokens.
+    pub ctx: u64,
+    /// Tokens in the cache before the prompt (llama-bench `-d`).
+    pub depth: u64,
+    /// Prompt tokens.
+    pub prompt: u64,
+    /// Generated tokens.
+    pub gen: u64,
+    /// Offload policy.
+    pub offload: Offload,
+    /// Layers forced on the GPU (`-ngl`), if given.
+    pub gpu_layers: Option<u32>,
+}
+
+/// Names of a device's tiers, for bounds and tables.
+pub fn tier_names(d: &Device) -> (&'static str, &'static str) {
+    match d.raw.kind {
+        DeviceKind::DiscreteGpu => ("vram", "host-ram"),
+        DeviceKind::UnifiedSoc => ("unified", "cpu-share"),
+        DeviceKind::Cpu => ("ram", "none"),
+    }
+}

@@ -1,0 +1,61 @@
+//! Prefill (prompt processing) and time to first token.
+//!
+//! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
+//! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P + ⌈n/u⌉ · W_fast / (η · BW_fast)
+//!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
+//! with `A` the active matmul parameters (all experts' weights are read per micro-batch, as
+//! a 512-token batch touches nearly every expert), and host-resident weights copied over
+//! the link per micro-batch (llama.cpp runs large batches on the GPU).
+
+use super::decode::Bound;
+use super::footprint::prefill_attn_flop;
+use super::params::param_groups;
+use super::placement::{Footprint, Placement};
+use super::{tier_names, Scenario};
+use crate::units::{Flop, Seconds};
+use serde::Serialize;
+
+/// A prefill, broken down.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PrefillTime {
+    /// Total.
+    pub time: Seconds,
+    /// Matmul compute.
+    pub t_compute: Seconds,
+    /// Attention kernels.
+    pub t_attn: Seconds,
+    /// Weight reads from the fast tier.
+    pub t_memory: Seconds,
+    /// Host weights over the link.
+    pub t_link: Seconds,
+    /// The largest term.
+    pub bound: Bound,
+}
+
+/// Time to process `n` prompt tokens entering at depth `d`.
+pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64) -> PrefillTime {
+    let dev = s.device;
+    let (fast_name, _) = tier_names(dev);
+    let eff = &s.eff;
+    let p = param_groups(s.model);
+    let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * eff.compute_frac);
+    let t_attn = Seconds(eff.prefill_attn * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
+    let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);
+    let w = f.weights.output + f.weights.dense_layers + f.weights.experts;
+    let host_share = pl.host_layer_frac.max(pl.stream_frac);
+    let w_host = (f.weights.dense_layers + f.weights.experts) * host_share + f.weights.experts * pl.host_expert_frac;
+    let w_fast = w - w_host;
+    let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac);
+    let t_link = match dev.link {
+        Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
+        _ => Seconds::ZERO,
+    };
+    let time = t_compute + t_attn + t_memory + t_link;
+    let terms = [
+        (t_compute + t_attn, Bound { kind: "compute", tier: fast_name }),
+        (t_memory, Bound { kind: "memory", tier: fast_name }),
+        (t_link, Bound { kind: "link", tier: "link" }),
+    ];
+    let bound = terms.iter().fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a }).1;
+    PrefillTime { time, t_compute, t_attn, t_memory, t_link, bound }
+}

@@ -1,0 +1,18 @@
+//! JSON: one object `{schema_version, inputs, results[, summary]}`, keys in a stable order.
+
+use super::{Output, SCHEMA_VERSION};
+use serde_json::{json, Map, Value};
+
+/// Renders the JSON document.
+pub fn render(o: &Output) -> String {
+    let mut m = Map::new();
+    m.insert("schema_version".into(), json!(SCHEMA_VERSION));
+    m.insert("inputs".into(), o.inputs.clone());
+    m.insert("results".into(), Value::Array(o.results.clone()));
+    if let Some(s) = &o.summary {
+        m.insert("summary".into(), s.clone());
+    }
+    let mut s = serde_json::to_string_pretty(&Value::Object(m)).expect("a JSON value always serializes");
+    s.push('\n');
+    s
+}

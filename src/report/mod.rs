@@ -1,0 +1,123 @@
+//! Rendering of command results: one [`Output`] per command, written as a table
+//! (comfy-table), CSV, JSON or Markdown. CSV and JSON carry the typed results (unit in every
+//! key); tables and Markdown carry a curated human view with one scaled unit per column.
+
+mod csv;
+mod json;
+mod markdown;
+mod table;
+pub mod views;
+
+use serde_json::Value;
+
+/// JSON schema version of every command's output.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Human table.
+    Table,
+    /// Comma-separated values, one row per result.
+    Csv,
+    /// One JSON object.
+    Json,
+    /// A Markdown table.
+    Markdown,
+}
+
+impl Format {
+    /// Parses a format name.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "table" => Some(Format::Table),
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "markdown" | "md" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// One cell of the human view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number shown with this many decimals.
+    Num(f64, usize),
+    /// Nothing (shown as —).
+    Empty,
+}
+
+impl Cell {
+    /// A number, or empty when absent.
+    pub fn opt(v: Option<f64>, decimals: usize) -> Cell {
+        v.map_or(Cell::Empty, |x| Cell::Num(x, decimals))
+    }
+    /// Display text.
+    pub fn show(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Num(v, d) if v.is_finite() => format!("{v:.d$}", d = *d),
+            Cell::Num(_, _) => "∞".into(),
+            Cell::Empty => "—".into(),
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+/// The human view: headers (with units) and rows.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Everything a command produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The resolved inputs.
+    pub inputs: Value,
+    /// One JSON object per result.
+    pub results: Vec<Value>,
+    /// Aggregates (validate, capacity …).
+    pub summary: Option<Value>,
+    /// Human view.
+    pub view: View,
+    /// Lines printed under the human view (a title, a breakdown, the verify command).
+    pub notes: Vec<String>,
+    /// Lines printed before the human view.
+    pub title: Option<String>,
+    /// Warnings, printed on stderr.
+    pub warnings: Vec<String>,
+}
+
+impl Output {
+    /// An output with these inputs and nothing else.
+    pub fn new(inputs: Value) -> Output {
+        Output { inputs, results: vec![], summary: None, view: View::default(), notes: vec![], title: None, warnings: vec![] }
+    }
+
+    /// Renders in a format.
+    pub fn render(&self, f: Format) -> String {
+        match f {
+            Format::Table => table::render(self),
+            Format::Csv => csv::render(&self.results),
+            Format::Json => json::render(self),
+            Format::Markdown => markdown::render(self),
+        }
+    }
+}
