@@ -9,7 +9,9 @@ fn main() {
     let mut entries = Vec::new();
     for dir in ["hardware-db", "model-db", "calibration"] {
         println!("cargo:rerun-if-changed={dir}");
-        let Ok(rd) = fs::read_dir(Path::new(&root).join(dir)) else { continue };
+        let Ok(rd) = fs::read_dir(Path::new(&root).join(dir)) else {
+            continue;
+        };
         let mut names: Vec<String> = rd
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -24,7 +26,8 @@ fn main() {
             ));
         }
     }
-    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_files.rs");
+    let out =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("builtin_files.rs");
     let body = format!("/// Shipped database files, (path, contents).\npub const BUILTIN_FILES: &[(&str, &str)] = &[\n{}];\n", entries.concat());
     fs::write(out, body).expect("write builtin_files.rs");
 }

@@ -8,7 +8,8 @@ const EXAMPLES: &str = "Examples:
   tokenfit predict --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k --gen 256
   tokenfit cliff --device rtx-4090 --model qwen3-32b --quant q4_k_m
   tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
-  tokenfit devices --format csv";
+  tokenfit devices --format csv
+  tokenfit validate calibration/traces/*.csv --holdout device";
 
 /// Does this model fit on this machine, how fast will it run, where is the cliff?
 #[derive(Debug, Parser)]
@@ -39,6 +40,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// The context where bytes first leave fast memory, and tok/s against context.
     Cliff(CliffArgs),
+    /// Fit efficiencies to measured traces and write them (calibration/fitted.yaml format).
+    Calibrate(CalibrateArgs),
+    /// Predicted against measured on traces, with leave-one-device-out error.
+    Validate(ValidateArgs),
     /// List devices, or show one.
     Devices(ShowArgs),
     /// List models, or show one.
@@ -166,4 +171,29 @@ pub struct CliffArgs {
 pub struct ShowArgs {
     /// An id to show in full (omit to list all).
     pub id: Option<String>,
+}
+
+/// `calibrate` arguments.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Trace files: normalized CSV, llama-bench csv/json/jsonl/md, llama-batched-bench md.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// List every row that could not be mapped, with the reason, on stderr.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// `validate` arguments.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Trace files.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// What the predicting fit leaves out: device (leave-one-device-out), model, or none.
+    #[arg(long, default_value = "device")]
+    pub holdout: String,
+    /// List every row that could not be mapped, with the reason, on stderr.
+    #[arg(long)]
+    pub verbose: bool,
 }

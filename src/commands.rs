@@ -20,6 +20,8 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Predict(a) => predict_cmd(db, a)?,
         Command::Sweep(a) => sweep_cmd(db, a)?,
         Command::Cliff(a) => cliff_cmd(db, a)?,
+        Command::Calibrate(a) => calibrate_cmd(db, a)?,
+        Command::Validate(a) => validate_cmd(db, a)?,
         Command::Devices(a) => devices_cmd(db, a)?,
         Command::Models(a) => models_cmd(db, a)?,
         Command::Quants(a) => quants_cmd(db, a)?,
@@ -32,7 +34,9 @@ fn tokens(flag: &str, s: &str) -> Result<u64> {
 }
 
 fn offload(s: &str) -> Result<Offload> {
-    Offload::parse(s).with_context(|| format!("unknown --offload '{s}'; expected none, layers, experts or stream"))
+    Offload::parse(s).with_context(|| {
+        format!("unknown --offload '{s}'; expected none, layers, experts or stream")
+    })
 }
 
 fn options(c: &Common) -> Result<Options> {
@@ -46,11 +50,20 @@ fn options(c: &Common) -> Result<Options> {
         }
         None => None,
     };
-    Ok(Options { kv_type: c.kv_type.clone(), backend: c.backend.clone(), offload: offload(&c.offload)?, ubatch, ..Options::default() })
+    Ok(Options {
+        kv_type: c.kv_type.clone(),
+        backend: c.backend.clone(),
+        offload: offload(&c.offload)?,
+        ubatch,
+        ..Options::default()
+    })
 }
 
 fn list<'a>(s: &'a str) -> Vec<&'a str> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect()
 }
 
 fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
@@ -61,11 +74,16 @@ fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
     if names.is_empty() {
         bail!("--devices is empty; name at least one device or 'all'");
     }
-    Ok(names.into_iter().map(|n| db.device(n)).collect::<tokenfit::Result<Vec<_>>>()?)
+    Ok(names
+        .into_iter()
+        .map(|n| db.device(n))
+        .collect::<tokenfit::Result<Vec<_>>>()?)
 }
 
 fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
-    rows.iter().map(|r| serde_json::to_value(r).expect("rows serialize")).collect()
+    rows.iter()
+        .map(|r| serde_json::to_value(r).expect("rows serialize"))
+        .collect()
 }
 
 fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
@@ -76,7 +94,12 @@ fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         bail!("--ctx must be at least 1 token");
     }
     let devs = devices(db, &a.devices)?;
-    let o = Options { ctx: Some(ctx), prompt: Some(ctx), gen: 0, ..options(&a.common)? };
+    let o = Options {
+        ctx: Some(ctx),
+        prompt: Some(ctx),
+        gen: 0,
+        ..options(&a.common)?
+    };
     let (rows, warnings) = fit::fit(db, model, quant, &devs, &o)?;
     let mut out = Output::new(json!({
         "command": "fit", "model": model.id, "quant": quant.id, "ctx": ctx, "kv_type": o.kv_type,
@@ -95,7 +118,11 @@ fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
 fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     let mut o = options(&a.common)?;
     o.ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;
-    o.prompt = a.prompt.as_deref().map(|c| tokens("prompt", c)).transpose()?;
+    o.prompt = a
+        .prompt
+        .as_deref()
+        .map(|c| tokens("prompt", c))
+        .transpose()?;
     o.gen = tokens("gen", &a.gen)?;
     o.depth = tokens("depth", &a.depth)?;
     o.gpu_layers = a.gpu_layers;
@@ -118,22 +145,52 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
 fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
     let devs = devices(db, &a.devices)?;
     let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
-    let models = if all(&a.models) { db.models.iter().collect() } else { list(&a.models).into_iter().map(|m| db.model(m)).collect::<tokenfit::Result<Vec<_>>>()? };
-    let quants = if all(&a.quants) { db.quants.iter().collect() } else { list(&a.quants).into_iter().map(|q| db.quant(q)).collect::<tokenfit::Result<Vec<_>>>()? };
+    let models = if all(&a.models) {
+        db.models.iter().collect()
+    } else {
+        list(&a.models)
+            .into_iter()
+            .map(|m| db.model(m))
+            .collect::<tokenfit::Result<Vec<_>>>()?
+    };
+    let quants = if all(&a.quants) {
+        db.quants.iter().collect()
+    } else {
+        list(&a.quants)
+            .into_iter()
+            .map(|q| db.quant(q))
+            .collect::<tokenfit::Result<Vec<_>>>()?
+    };
     let kv_types: Vec<String> = if all(&a.kv_type) {
         db.kv_types.iter().map(|k| k.id.clone()).collect()
     } else {
-        list(&a.kv_type).into_iter().map(|k| db.kv_type(k).map(|k| k.id.clone())).collect::<tokenfit::Result<Vec<_>>>()?
+        list(&a.kv_type)
+            .into_iter()
+            .map(|k| db.kv_type(k).map(|k| k.id.clone()))
+            .collect::<tokenfit::Result<Vec<_>>>()?
     };
-    let ctxs = list(&a.ctx).into_iter().map(|c| tokens("ctx", c)).collect::<Result<Vec<_>>>()?;
+    let ctxs = list(&a.ctx)
+        .into_iter()
+        .map(|c| tokens("ctx", c))
+        .collect::<Result<Vec<_>>>()?;
     if ctxs.is_empty() || ctxs.contains(&0) {
         bail!("--ctx needs at least one context, each at least 1 token");
     }
     if models.is_empty() || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
-    let axes = sweep::Axes { devices: devs, models, quants, ctxs, kv_types };
-    let o = Options { backend: a.backend.clone(), offload: offload(&a.offload)?, ..Options::default() };
+    let axes = sweep::Axes {
+        devices: devs,
+        models,
+        quants,
+        ctxs,
+        kv_types,
+    };
+    let o = Options {
+        backend: a.backend.clone(),
+        offload: offload(&a.offload)?,
+        ..Options::default()
+    };
     let (rows, warnings) = sweep::sweep(db, &axes, &o)?;
     let mut out = Output::new(json!({
         "command": "sweep",
@@ -153,7 +210,11 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     let model = db.model(&a.model)?;
     let quant = db.quant(&a.quant)?;
     let mut o = options(&a.common)?;
-    o.ctx = a.max_ctx.as_deref().map(|c| tokens("max-ctx", c)).transpose()?;
+    o.ctx = a
+        .max_ctx
+        .as_deref()
+        .map(|c| tokens("max-ctx", c))
+        .transpose()?;
     if o.ctx == Some(0) {
         bail!("--max-ctx must be at least 1 token");
     }
@@ -175,14 +236,24 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
 fn kv_view(v: &Value) -> View {
     let mut flat = Vec::new();
     flatten("", v, &mut flat);
-    View { headers: vec!["field".into(), "value".into()], rows: flat.into_iter().map(|(k, v)| vec![Cell::Text(k), Cell::Text(v)]).collect() }
+    View {
+        headers: vec!["field".into(), "value".into()],
+        rows: flat
+            .into_iter()
+            .map(|(k, v)| vec![Cell::Text(k), Cell::Text(v)])
+            .collect(),
+    }
 }
 
 fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, x, out);
             }
         }
@@ -191,7 +262,13 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
                 flatten(&format!("{prefix}[{i}]"), x, out);
             }
         }
-        Value::Array(a) => out.push((prefix.into(), a.iter().map(|x| x.as_str().map_or(x.to_string(), String::from)).collect::<Vec<_>>().join("; "))),
+        Value::Array(a) => out.push((
+            prefix.into(),
+            a.iter()
+                .map(|x| x.as_str().map_or(x.to_string(), String::from))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
         Value::Null => {}
         Value::String(s) => out.push((prefix.into(), s.clone())),
         other => out.push((prefix.into(), other.to_string())),
@@ -208,7 +285,20 @@ fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
         return Ok(out);
     }
     out.view = View {
-        headers: ["id", "name", "kind", "fast GiB", "usable GiB", "bandwidth GB/s", "host GiB", "FP16 TFLOP/s", "power W", "price USD"].map(String::from).to_vec(),
+        headers: [
+            "id",
+            "name",
+            "kind",
+            "fast GiB",
+            "usable GiB",
+            "bandwidth GB/s",
+            "host GiB",
+            "FP16 TFLOP/s",
+            "power W",
+            "price USD",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: db
             .devices
             .iter()
@@ -228,7 +318,11 @@ fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             })
             .collect(),
     };
-    out.results = db.devices.iter().map(|d| serde_json::to_value(&d.raw).expect("devices serialize")).collect();
+    out.results = db
+        .devices
+        .iter()
+        .map(|d| serde_json::to_value(&d.raw).expect("devices serialize"))
+        .collect();
     Ok(out)
 }
 
@@ -254,7 +348,18 @@ fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
         return Ok(out);
     }
     out.view = View {
-        headers: ["id", "name", "layers", "params B", "active B", "published B", "max ctx", "KV KiB/token (f16)"].map(String::from).to_vec(),
+        headers: [
+            "id",
+            "name",
+            "layers",
+            "params B",
+            "active B",
+            "published B",
+            "max ctx",
+            "KV KiB/token (f16)",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: db
             .models
             .iter()
@@ -302,10 +407,31 @@ fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
     let mut rows: Vec<Vec<Cell>> = db
         .quants
         .iter()
-        .map(|q| vec![q.id.as_str().into(), q.name.as_str().into(), q.format.as_str().into(), Cell::Num(q.bpw, 4), format!("{:?}", q.compute).to_lowercase().into()])
+        .map(|q| {
+            vec![
+                q.id.as_str().into(),
+                q.name.as_str().into(),
+                q.format.as_str().into(),
+                Cell::Num(q.bpw, 4),
+                format!("{:?}", q.compute).to_lowercase().into(),
+            ]
+        })
         .collect();
-    rows.extend(db.kv_types.iter().map(|k| vec![k.id.as_str().into(), k.id.to_uppercase().into(), "kv-cache".into(), Cell::Num(k.bytes_per_element * 8.0, 4), Cell::Empty]));
-    out.view = View { headers: ["id", "name", "format", "bits per weight", "compute"].map(String::from).to_vec(), rows };
+    rows.extend(db.kv_types.iter().map(|k| {
+        vec![
+            k.id.as_str().into(),
+            k.id.to_uppercase().into(),
+            "kv-cache".into(),
+            Cell::Num(k.bytes_per_element * 8.0, 4),
+            Cell::Empty,
+        ]
+    }));
+    out.view = View {
+        headers: ["id", "name", "format", "bits per weight", "compute"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    };
     out.results = db
         .quants
         .iter()
@@ -316,5 +442,173 @@ fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             v
         }))
         .collect();
+    Ok(out)
+}
+
+fn load_traces<'a>(
+    db: &'a Db,
+    paths: &[std::path::PathBuf],
+    verbose: bool,
+    out: &mut Vec<String>,
+) -> Result<tokenfit::calib::run::Loaded<'a>> {
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    let loaded = tokenfit::calib::run::load(db, &refs)?;
+    if loaded.samples.is_empty() {
+        bail!("no usable rows in {} file(s): {} rows could not be mapped (run with --verbose to see why)", paths.len(), loaded.unmapped.len());
+    }
+    if verbose {
+        for u in &loaded.unmapped {
+            eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
+        }
+    } else if !loaded.unmapped.is_empty() {
+        out.push(format!(
+            "{} rows could not be mapped and were left out (--verbose lists them with the reason)",
+            loaded.unmapped.len()
+        ));
+    }
+    Ok(loaded)
+}
+
+pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
+    let mut warnings = Vec::new();
+    let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    let fitted = tokenfit::calib::run::calibrate(db, &loaded);
+    let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
+    out.raw_text = Some(tokenfit::calib::run::to_yaml(&fitted));
+    out.summary =
+        Some(json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped }));
+    out.results = to_values(&fitted.entries);
+    out.view = View {
+        headers: [
+            "backend",
+            "family",
+            "device",
+            "rows",
+            "η bandwidth",
+            "fixed ms",
+            "κ decode",
+            "η compute",
+            "κ prefill",
+            "tg MAPE %",
+            "pp MAPE %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fitted
+            .entries
+            .iter()
+            .map(|e| {
+                let q = e.quality.unwrap_or(tokenfit::db::calibration::FitQuality {
+                    tg_r2: None,
+                    tg_mape_pct: None,
+                    pp_r2: None,
+                    pp_mape_pct: None,
+                });
+                vec![
+                    e.backend.as_str().into(),
+                    e.family.clone().unwrap_or_default().into(),
+                    e.device.clone().unwrap_or_default().into(),
+                    Cell::opt(e.rows.map(|r| r as f64), 0),
+                    Cell::Num(e.eff.bandwidth_frac, 3),
+                    Cell::Num(e.eff.fixed_s * 1e3, 3),
+                    Cell::Num(e.eff.decode_attn, 2),
+                    Cell::Num(e.eff.compute_frac, 3),
+                    Cell::Num(e.eff.prefill_attn, 2),
+                    Cell::opt(q.tg_mape_pct, 1),
+                    Cell::opt(q.pp_mape_pct, 1),
+                ]
+            })
+            .collect(),
+    };
+    warnings.push(format!(
+        "{} rows used, {} unmapped, {} entries fitted",
+        fitted.rows_used,
+        fitted.rows_unmapped,
+        fitted.entries.len()
+    ));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
+    use tokenfit::calib::trace::Test;
+    use tokenfit::calib::validate::{stats, validate, Holdout};
+    let holdout = match a.holdout.to_lowercase().as_str() {
+        "device" => Holdout::Device,
+        "model" => Holdout::Model,
+        "none" => Holdout::None,
+        other => bail!("unknown --holdout '{other}'; expected device, model or none"),
+    };
+    let mut warnings = Vec::new();
+    let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    let rows = validate(db, &loaded.samples, holdout)?;
+    let of = |t: Test| rows.iter().filter(|r| r.test == t).collect::<Vec<_>>();
+    let mut groups: std::collections::BTreeMap<
+        (String, String),
+        Vec<&tokenfit::calib::validate::ValidationRow>,
+    > = Default::default();
+    for r in &rows {
+        groups
+            .entry((r.device.clone(), r.backend.clone()))
+            .or_default()
+            .push(r);
+    }
+    let per_group: Vec<Value> = groups
+        .iter()
+        .map(|((d, b), rs)| {
+            let tg: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Tg).collect();
+            let pp: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Pp).collect();
+            json!({ "device": d, "backend": b, "efficiency": rs[0].efficiency, "tg": stats(&tg), "pp": stats(&pp) })
+        })
+        .collect();
+    let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));
+    let mut out =
+        Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
+    out.summary = Some(
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "rows_used": rows.len(), "rows_unmapped": loaded.unmapped.len() }),
+    );
+    let pct = |v: Option<f64>| Cell::opt(v, 1);
+    out.title = Some(format!(
+        "validate ({:?} held out): decode MAPE {} % (median {}, p90 {}, n {}), prefill MAPE {} % (median {}, p90 {}, n {}); {} rows used, {} unmapped",
+        holdout,
+        pct(tg.mape_pct).show(), pct(tg.median_ape_pct).show(), pct(tg.p90_ape_pct).show(), tg.n,
+        pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
+        rows.len(), loaded.unmapped.len()
+    ).to_lowercase());
+    out.view = View {
+        headers: [
+            "device",
+            "backend",
+            "efficiency",
+            "tg rows",
+            "tg MAPE %",
+            "tg p90 %",
+            "pp rows",
+            "pp MAPE %",
+            "pp p90 %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: per_group
+            .iter()
+            .map(|g| {
+                vec![
+                    g["device"].as_str().unwrap_or("").into(),
+                    g["backend"].as_str().unwrap_or("").into(),
+                    g["efficiency"].as_str().unwrap_or("").into(),
+                    Cell::Num(g["tg"]["n"].as_f64().unwrap_or(0.0), 0),
+                    pct(g["tg"]["mape_pct"].as_f64()),
+                    pct(g["tg"]["p90_ape_pct"].as_f64()),
+                    Cell::Num(g["pp"]["n"].as_f64().unwrap_or(0.0), 0),
+                    pct(g["pp"]["mape_pct"].as_f64()),
+                    pct(g["pp"]["p90_ape_pct"].as_f64()),
+                ]
+            })
+            .collect(),
+    };
+    out.results = per_group;
+    out.extra
+        .push(("rows".into(), Value::Array(to_values(&rows))));
+    out.warnings = warnings;
     Ok(out)
 }

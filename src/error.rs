@@ -65,7 +65,13 @@ fn did_you_mean(c: &[String]) -> String {
     if c.is_empty() {
         String::new()
     } else {
-        format!("; did you mean {}?", c.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "))
+        format!(
+            "; did you mean {}?",
+            c.iter()
+                .map(|s| format!("'{s}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod advise;
+pub mod calib;
 pub mod db;
 pub mod error;
 pub mod model;

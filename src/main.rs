@@ -29,8 +29,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    let format = Format::parse(&cli.format)
-        .with_context(|| format!("unknown --format '{}'; expected table, csv, json or markdown", cli.format))?;
+    let format = Format::parse(&cli.format).with_context(|| {
+        format!(
+            "unknown --format '{}'; expected table, csv, json or markdown",
+            cli.format
+        )
+    })?;
     let db = Db::load(cli.db.as_deref()).context("loading the databases")?;
     let (out, code) = commands::dispatch(&db, cli.command)?;
     emit(&out, format, cli.output.as_deref())?;

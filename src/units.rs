@@ -182,11 +182,15 @@ pub fn parse_tokens(s: &str) -> Result<u64, String> {
         .parse()
         .map_err(|_| format!("'{s}' is not a token count (expected e.g. 4096, 32k or 32K)"))?;
     if !v.is_finite() || v < 0.0 {
-        return Err(format!("'{s}' is not a token count: it must be zero or positive"));
+        return Err(format!(
+            "'{s}' is not a token count: it must be zero or positive"
+        ));
     }
     let n = v * mult;
     if n > 1e9 {
-        return Err(format!("'{s}' is absurdly large for a context (limit 1e9 tokens)"));
+        return Err(format!(
+            "'{s}' is absurdly large for a context (limit 1e9 tokens)"
+        ));
     }
     Ok(n.round() as u64)
 }

@@ -59,10 +59,22 @@ pub struct Cliff {
 }
 
 /// Computes the cliff. `o.ctx` caps the series (default: the model's maximum context).
-pub fn cliff(db: &Db, device: &Device, model: &ModelRaw, quant: &QuantRaw, o: &Options) -> Result<(Cliff, Vec<String>)> {
+pub fn cliff(
+    db: &Db,
+    device: &Device,
+    model: &ModelRaw,
+    quant: &QuantRaw,
+    o: &Options,
+) -> Result<(Cliff, Vec<String>)> {
     let limit = o.ctx.unwrap_or(model.max_context).max(1);
     let at = |c: u64| -> Result<(CliffPoint, Vec<String>)> {
-        let opts = Options { ctx: Some(c), prompt: Some(c), gen: 0, depth: 0, ..o.clone() };
+        let opts = Options {
+            ctx: Some(c),
+            prompt: Some(c),
+            gen: 0,
+            depth: 0,
+            ..o.clone()
+        };
         let r = build(db, device, model, quant, &opts)?;
         let p = predict(&r.scenario);
         let pt = CliffPoint {
@@ -78,7 +90,19 @@ pub fn cliff(db: &Db, device: &Device, model: &ModelRaw, quant: &QuantRaw, o: &O
         };
         Ok((pt, r.warnings))
     };
-    let base = build(db, device, model, quant, &Options { ctx: Some(limit), prompt: Some(limit), gen: 0, depth: 0, ..o.clone() })?;
+    let base = build(
+        db,
+        device,
+        model,
+        quant,
+        &Options {
+            ctx: Some(limit),
+            prompt: Some(limit),
+            gen: 0,
+            depth: 0,
+            ..o.clone()
+        },
+    )?;
     let mut warnings = base.warnings.clone();
     let max_fast = max_fast_context(&base.scenario, limit);
     let cliff_ctx = match max_fast {
@@ -86,7 +110,9 @@ pub fn cliff(db: &Db, device: &Device, model: &ModelRaw, quant: &QuantRaw, o: &O
         Some(m) => Some(m + 1),
         None => Some(0),
     };
-    let mut ctxs: Vec<u64> = std::iter::successors(Some(512u64), |c| Some(c * 2)).take_while(|c| *c < limit).collect();
+    let mut ctxs: Vec<u64> = std::iter::successors(Some(512u64), |c| Some(c * 2))
+        .take_while(|c| *c < limit)
+        .collect();
     ctxs.push(limit);
     if let Some(c) = cliff_ctx {
         if c > 0 {
@@ -106,7 +132,10 @@ pub fn cliff(db: &Db, device: &Device, model: &ModelRaw, quant: &QuantRaw, o: &O
         }
         series.push(pt);
     }
-    let speed_at = |c: Option<u64>| c.and_then(|c| series.iter().find(|p| p.ctx == c)).and_then(|p| p.decode_tok_s);
+    let speed_at = |c: Option<u64>| {
+        c.and_then(|c| series.iter().find(|p| p.ctx == c))
+            .and_then(|p| p.decode_tok_s)
+    };
     Ok((
         Cliff {
             device: device.raw.id.clone(),

@@ -11,7 +11,13 @@ use crate::error::Result;
 use crate::model::placement::max_fast_context;
 
 /// Rows for every device, ranked, and the warnings met on the way (deduplicated).
-pub fn fit(db: &Db, model: &ModelRaw, quant: &QuantRaw, devices: &[&Device], o: &Options) -> Result<(Vec<ScenarioRow>, Vec<String>)> {
+pub fn fit(
+    db: &Db,
+    model: &ModelRaw,
+    quant: &QuantRaw,
+    devices: &[&Device],
+    o: &Options,
+) -> Result<(Vec<ScenarioRow>, Vec<String>)> {
     let mut rows = Vec::with_capacity(devices.len());
     let mut warnings: Vec<String> = Vec::new();
     for d in devices {
@@ -39,7 +45,11 @@ pub fn rank(rows: &mut [ScenarioRow]) {
     rows.sort_by(|a, b| {
         order(a.verdict)
             .cmp(&order(b.verdict))
-            .then(b.decode_tok_s.unwrap_or(0.0).total_cmp(&a.decode_tok_s.unwrap_or(0.0)))
+            .then(
+                b.decode_tok_s
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.decode_tok_s.unwrap_or(0.0)),
+            )
             .then(a.device.cmp(&b.device))
     });
 }

@@ -3,5 +3,5 @@
 pub mod cliff;
 pub mod fit;
 pub mod row;
-pub mod scenario;
+pub use crate::model::build as scenario;
 pub mod sweep;

@@ -27,7 +27,11 @@ pub struct Axes<'a> {
 impl Axes<'_> {
     /// Number of scenarios.
     pub fn len(&self) -> usize {
-        self.devices.len() * self.models.len() * self.quants.len() * self.ctxs.len() * self.kv_types.len()
+        self.devices.len()
+            * self.models.len()
+            * self.quants.len()
+            * self.ctxs.len()
+            * self.kv_types.len()
     }
     /// Whether the sweep is empty.
     pub fn is_empty(&self) -> bool {
@@ -45,7 +49,14 @@ pub fn sweep(db: &Db, axes: &Axes, o: &Options) -> Result<(Vec<ScenarioRow>, Vec
             for q in &axes.quants {
                 for kv in &axes.kv_types {
                     for &c in &axes.ctxs {
-                        let opts = Options { ctx: Some(c), prompt: Some(c), gen: 0, depth: 0, kv_type: kv.clone(), ..o.clone() };
+                        let opts = Options {
+                            ctx: Some(c),
+                            prompt: Some(c),
+                            gen: 0,
+                            depth: 0,
+                            kv_type: kv.clone(),
+                            ..o.clone()
+                        };
                         let r = build(db, d, m, q, &opts)?;
                         for w in &r.warnings {
                             if !warnings.contains(w) && warnings.len() < 50 {

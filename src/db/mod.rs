@@ -12,7 +12,9 @@ pub mod resolve;
 mod validate;
 
 use crate::error::{Error, Result};
-use calibration::{BackendRaw, DefaultsRaw, Efficiency, EfficiencyEntry, FittedRaw, HostEfficiency};
+use calibration::{
+    BackendRaw, DefaultsRaw, Efficiency, EfficiencyEntry, FittedRaw, HostEfficiency,
+};
 use hardware::{Device, HardwareFileRaw};
 use model::{ModelFileRaw, ModelRaw};
 use quant::{KvTypeRaw, QuantFileRaw, QuantRaw, TensorTypeRaw};
@@ -143,7 +145,10 @@ impl Db {
             collect_yaml(dir, &mut files)?;
             files.sort();
             for f in files {
-                let text = std::fs::read_to_string(&f).map_err(|e| Error::Io { path: f.clone(), source: e })?;
+                let text = std::fs::read_to_string(&f).map_err(|e| Error::Io {
+                    path: f.clone(),
+                    source: e,
+                })?;
                 c.add(&f.display().to_string(), &text)?;
             }
         }
@@ -161,7 +166,10 @@ impl Db {
             .into_iter()
             .map(|(f, d)| validate::device(&f, d))
             .collect::<Result<Vec<_>>>()?;
-        validate::unique_aliases("device", devices.iter().map(|d| (d.raw.id.as_str(), &d.raw.aliases)))?;
+        validate::unique_aliases(
+            "device",
+            devices.iter().map(|d| (d.raw.id.as_str(), &d.raw.aliases)),
+        )?;
         for (f, t) in &c.tensor_types {
             validate::tensor_type(f, t)?;
         }
@@ -178,6 +186,13 @@ impl Db {
         validate::unique_aliases("quant", quants.iter().map(|q| (q.id.as_str(), &q.aliases)))?;
         for (f, k) in &c.kv_types {
             validate::positive(f, &k.id, "bytes_per_element", k.bytes_per_element)?;
+        }
+        if defaults.priors.is_empty() {
+            return Err(Error::Parse {
+                file: "calibration/defaults.yaml".into(),
+                line: None,
+                msg: "no priors".into(),
+            });
         }
         let fitted = c.fitted.unwrap_or_default();
         for e in defaults.priors.iter().chain(&fitted.entries) {
@@ -225,37 +240,73 @@ impl Db {
     /// The default backend of a device (the first backend whose `default_for` names the
     /// device's id, family or vendor).
     pub fn default_backend(&self, d: &Device) -> Result<&BackendRaw> {
-        let keys = [d.raw.id.as_str(), d.raw.family.as_str(), d.raw.vendor.as_str()];
+        let keys = [
+            d.raw.id.as_str(),
+            d.raw.family.as_str(),
+            d.raw.vendor.as_str(),
+        ];
         keys.iter()
-            .find_map(|k| self.backends.iter().find(|b| b.default_for.iter().any(|v| v == k)))
-            .ok_or_else(|| Error::Input(format!("no default backend for device '{}'; pass --backend", d.raw.id)))
+            .find_map(|k| {
+                self.backends
+                    .iter()
+                    .find(|b| b.default_for.iter().any(|v| v == k))
+            })
+            .ok_or_else(|| {
+                Error::Input(format!(
+                    "no default backend for device '{}'; pass --backend",
+                    d.raw.id
+                ))
+            })
     }
 
     /// The efficiency for a device on a backend: fitted on the device, else borrowed from
     /// its family's fit, else the backend's prior (family-specific first).
     pub fn efficiency(&self, d: &Device, backend: &str) -> (Efficiency, Provenance) {
-        let fitted = &self.fitted.entries;
+        self.efficiency_in(&self.fitted.entries, d, backend)
+    }
+
+    /// [`Db::efficiency`] with another set of fitted entries (a leave-one-out fit).
+    pub fn efficiency_in(
+        &self,
+        fitted: &[EfficiencyEntry],
+        d: &Device,
+        backend: &str,
+    ) -> (Efficiency, Provenance) {
         let on_backend = |e: &&EfficiencyEntry| e.backend == backend;
-        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.as_deref() == Some(d.id())) {
+        let fitted_for = |dev: Option<&str>, fam: Option<&str>| {
+            fitted.iter().filter(on_backend).find(|e| {
+                e.device.as_deref() == dev && (dev.is_some() || e.family.as_deref() == fam)
+            })
+        };
+        if let Some(e) = fitted_for(Some(d.id()), None) {
             return (e.eff, Provenance::Fitted);
         }
-        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.is_none() && e.family.as_deref() == Some(&d.raw.family)) {
+        if let Some(e) = fitted_for(None, Some(&d.raw.family)) {
             return (e.eff, Provenance::Family);
         }
-        if let Some(e) = fitted.iter().filter(on_backend).find(|e| e.device.is_none() && e.family.is_none()) {
+        if let Some(e) = fitted_for(None, None) {
             return (e.eff, Provenance::Backend);
         }
-        let prior = self
-            .priors
+        (self.prior(&d.raw.family, backend), Provenance::Prior)
+    }
+
+    /// The documented prior of a backend (family-specific first, then the backend's, then
+    /// the first prior of the file).
+    pub fn prior(&self, family: &str, backend: &str) -> Efficiency {
+        let on_backend = |e: &&EfficiencyEntry| e.backend == backend;
+        self.priors
             .iter()
             .filter(on_backend)
-            .find(|e| e.family.as_deref() == Some(&d.raw.family))
-            .or_else(|| self.priors.iter().filter(on_backend).find(|e| e.family.is_none()))
-            .or_else(|| self.priors.iter().find(|e| e.family.is_none()));
-        match prior {
-            Some(e) => (e.eff, Provenance::Prior),
-            None => (self.priors[0].eff, Provenance::Prior),
-        }
+            .find(|e| e.family.as_deref() == Some(family))
+            .or_else(|| {
+                self.priors
+                    .iter()
+                    .filter(on_backend)
+                    .find(|e| e.family.is_none())
+            })
+            .or_else(|| self.priors.first())
+            .map(|e| e.eff)
+            .expect("defaults.yaml holds at least one prior (checked on load)")
     }
 }
 
@@ -286,9 +337,15 @@ impl Provenance {
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
     for e in rd {
-        let e = e.map_err(|e| Error::Io { path: dir.to_path_buf(), source: e })?;
+        let e = e.map_err(|e| Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
         let p = e.path();
         if p.is_dir() {
             collect_yaml(&p, out)?;

@@ -158,6 +158,15 @@ pub struct PublishedRaw {
     pub total_params_b: f64,
     /// Active parameters per token, billions.
     pub active_params_b: f64,
+    /// What the publisher's active count includes: `all` (default: every active weight),
+    /// `matmul` (input embedding excluded, as the gpt-oss card counts) or `non_embedding`
+    /// (embedding and output head excluded).
+    #[serde(default)]
+    pub active_basis: Option<String>,
+    /// The active count is a nominal figure from the name ("A3B" = 3B), rounded to whole
+    /// billions: it is checked within ±0.5 B instead of 1%.
+    #[serde(default)]
+    pub active_nominal: bool,
     /// Where the counts come from.
     pub source: String,
 }
@@ -242,11 +251,19 @@ impl ModelRaw {
     }
     /// Number of layers with the given mixer.
     pub fn count_mixer(&self, m: Mixer) -> u32 {
-        self.layers.iter().filter(|g| g.mixer == m).map(|g| g.count).sum()
+        self.layers
+            .iter()
+            .filter(|g| g.mixer == m)
+            .map(|g| g.count)
+            .sum()
     }
     /// Number of layers with the given FFN.
     pub fn count_ffn(&self, f: FfnKind) -> u32 {
-        self.layers.iter().filter(|g| g.ffn == f).map(|g| g.count).sum()
+        self.layers
+            .iter()
+            .filter(|g| g.ffn == f)
+            .map(|g| g.count)
+            .sum()
     }
     /// Whether any layer is a mixture of experts.
     pub fn is_moe(&self) -> bool {

@@ -6,7 +6,10 @@ use crate::error::{Error, Result};
 /// Lowercase with every character that is not a letter or digit removed, so that
 /// `RTX-4090`, `rtx 4090` and `RTX4090` compare equal.
 pub fn normalize(s: &str) -> String {
-    s.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
 }
 
 /// Something with an id, a display name and aliases.
@@ -38,7 +41,11 @@ pub fn resolve<'a, T: Named>(kind: &'static str, name: &str, items: &'a [T]) -> 
     }
     let n = normalize(trimmed);
     if n.is_empty() {
-        return Err(Error::Unknown { kind, name: trimmed.to_string(), candidates: vec![] });
+        return Err(Error::Unknown {
+            kind,
+            name: trimmed.to_string(),
+            candidates: vec![],
+        });
     }
     let norm = by(&|x: &T| {
         normalize(x.id()) == n
@@ -48,14 +55,23 @@ pub fn resolve<'a, T: Named>(kind: &'static str, name: &str, items: &'a [T]) -> 
     if let Some(x) = unique(kind, trimmed, norm)? {
         return Ok(x);
     }
-    let partial = by(&|x: &T| normalize(x.id()).contains(&n) || normalize(x.display_name()).contains(&n));
+    let partial =
+        by(&|x: &T| normalize(x.id()).contains(&n) || normalize(x.display_name()).contains(&n));
     if let Some(x) = unique(kind, trimmed, partial)? {
         return Ok(x);
     }
-    Err(Error::Unknown { kind, name: trimmed.to_string(), candidates: suggestions(trimmed, items) })
+    Err(Error::Unknown {
+        kind,
+        name: trimmed.to_string(),
+        candidates: suggestions(trimmed, items),
+    })
 }
 
-fn unique<'a, T: Named>(kind: &'static str, name: &str, found: Vec<&'a T>) -> Result<Option<&'a T>> {
+fn unique<'a, T: Named>(
+    kind: &'static str,
+    name: &str,
+    found: Vec<&'a T>,
+) -> Result<Option<&'a T>> {
     match found.len() {
         0 => Ok(None),
         1 => Ok(Some(found[0])),
@@ -83,7 +99,12 @@ pub fn suggestions<T: Named>(name: &str, items: &[T]) -> Vec<String> {
         .collect();
     scored.sort();
     let limit = (n.len() / 2).max(3);
-    scored.into_iter().filter(|(d, _)| *d <= limit).take(5).map(|(_, id)| id.to_string()).collect()
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(5)
+        .map(|(_, id)| id.to_string())
+        .collect()
 }
 
 /// Levenshtein distance.
@@ -126,8 +147,14 @@ mod tests {
             N("rtx-4090", vec!["4090 24GB".into()]),
         ];
         assert_eq!(resolve("device", "RTX 4090", &items).unwrap().0, "rtx-4090");
-        assert_eq!(resolve("device", "4090 24gb", &items).unwrap().0, "rtx-4090");
-        assert!(matches!(resolve("device", "h100", &items), Err(Error::Ambiguous { .. })));
+        assert_eq!(
+            resolve("device", "4090 24gb", &items).unwrap().0,
+            "rtx-4090"
+        );
+        assert!(matches!(
+            resolve("device", "h100", &items),
+            Err(Error::Ambiguous { .. })
+        ));
         match resolve("device", "rtx-4080", &items) {
             Err(Error::Unknown { candidates, .. }) => assert_eq!(candidates[0], "rtx-4090"),
             other => panic!("expected unknown, got {:?}", other.map(|x| x.0)),

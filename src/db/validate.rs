@@ -10,7 +10,12 @@ use crate::units::{Bytes, BytesPerSecond, FlopPerSecond};
 use std::collections::HashMap;
 
 fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) -> Error {
-    Error::Db { file: file.into(), entry: entry.into(), field: field.into(), msg: msg.into() }
+    Error::Db {
+        file: file.into(),
+        entry: entry.into(),
+        field: field.into(),
+        msg: msg.into(),
+    }
 }
 
 /// A finite number > 0 (and below an absurdity limit).
@@ -18,29 +23,62 @@ pub fn positive(file: &str, entry: &str, field: &str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
         Ok(())
     } else {
-        Err(err(file, entry, field, format!("must be a positive number, got {v}")))
+        Err(err(
+            file,
+            entry,
+            field,
+            format!("must be a positive number, got {v}"),
+        ))
     }
 }
 
 fn check_id(file: &str, id: &str) -> Result<()> {
-    let ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c));
+    let ok = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(err(file, id, "id", "ids are lowercase letters, digits and . _ + -"))
+        Err(err(
+            file,
+            id,
+            "id",
+            "ids are lowercase letters, digits and . _ + -",
+        ))
     }
 }
 
 fn tier(file: &str, id: &str, name: &str, t: &TierRaw) -> Result<Tier> {
-    positive(file, id, &format!("memory.{name}.capacity_gib"), t.capacity_gib)?;
-    positive(file, id, &format!("memory.{name}.bandwidth_gb_s"), t.bandwidth_gb_s)?;
+    positive(
+        file,
+        id,
+        &format!("memory.{name}.capacity_gib"),
+        t.capacity_gib,
+    )?;
+    positive(
+        file,
+        id,
+        &format!("memory.{name}.bandwidth_gb_s"),
+        t.bandwidth_gb_s,
+    )?;
     let usable = t.usable_gib.unwrap_or(t.capacity_gib);
     positive(file, id, &format!("memory.{name}.usable_gib"), usable)?;
     if usable > t.capacity_gib + 1e-9 {
-        return Err(err(file, id, &format!("memory.{name}.usable_gib"), format!("{usable} exceeds capacity_gib {}", t.capacity_gib)));
+        return Err(err(
+            file,
+            id,
+            &format!("memory.{name}.usable_gib"),
+            format!("{usable} exceeds capacity_gib {}", t.capacity_gib),
+        ));
     }
     if t.source.trim().is_empty() {
-        return Err(err(file, id, &format!("memory.{name}.source"), "every number needs a source"));
+        return Err(err(
+            file,
+            id,
+            &format!("memory.{name}.source"),
+            "every number needs a source",
+        ));
     }
     Ok(Tier {
         capacity: Bytes::from_gib(t.capacity_gib),
@@ -54,7 +92,12 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
     let id = d.id.clone();
     check_id(file, &id)?;
     let fast = tier(file, &id, "fast", &d.memory.fast)?;
-    let host = d.memory.host.as_ref().map(|h| tier(file, &id, "host", h)).transpose()?;
+    let host = d
+        .memory
+        .host
+        .as_ref()
+        .map(|h| tier(file, &id, "host", h))
+        .transpose()?;
     let link = match &d.memory.link {
         Some(l) => {
             positive(file, &id, "memory.link.bandwidth_gb_s", l.bandwidth_gb_s)?;
@@ -63,7 +106,12 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
         None => None,
     };
     if d.kind != DeviceKind::Cpu && host.is_some() && link.is_none() {
-        return Err(err(file, &id, "memory.link", "a device with a host tier needs a link"));
+        return Err(err(
+            file,
+            &id,
+            "memory.link",
+            "a device with a host tier needs a link",
+        ));
     }
     positive(file, &id, "compute.fp16_tflops", d.compute.fp16_tflops)?;
     positive(file, &id, "power_w", d.power_w)?;
@@ -77,7 +125,13 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
         return Err(err(file, &id, "family", "must name a calibration family"));
     }
     let fp16_peak = FlopPerSecond::from_tflops(d.compute.fp16_tflops);
-    Ok(Device { raw: d, fast, host, link, fp16_peak })
+    Ok(Device {
+        raw: d,
+        fast,
+        host,
+        link,
+        fp16_peak,
+    })
 }
 
 /// Validates a model entry: the blocks its layers need are present and in range.
@@ -87,20 +141,41 @@ pub fn model(file: &str, m: &ModelRaw, tensor_types: &[TensorTypeRaw]) -> Result
     if m.layers.is_empty() || m.n_layers() == 0 {
         return Err(err(file, id, "layers", "at least one layer is required"));
     }
-    for (f, v) in [("hidden_size", m.hidden_size), ("vocab_size", m.vocab_size), ("max_context", m.max_context)] {
+    for (f, v) in [
+        ("hidden_size", m.hidden_size),
+        ("vocab_size", m.vocab_size),
+        ("max_context", m.max_context),
+    ] {
         positive(file, id, f, v as f64)?;
     }
     let needs = |mixer: Mixer| m.count_mixer(mixer) > 0;
     if needs(Mixer::Full) || needs(Mixer::Sliding) {
-        let a = m.attention.as_ref().ok_or_else(|| err(file, id, "attention", "required by full/sliding layers"))?;
-        for (f, v) in [("attention.heads", a.heads), ("attention.kv_heads", a.kv_heads), ("attention.head_dim", a.head_dim)] {
+        let a = m
+            .attention
+            .as_ref()
+            .ok_or_else(|| err(file, id, "attention", "required by full/sliding layers"))?;
+        for (f, v) in [
+            ("attention.heads", a.heads),
+            ("attention.kv_heads", a.kv_heads),
+            ("attention.head_dim", a.head_dim),
+        ] {
             positive(file, id, f, f64::from(v))?;
         }
         if a.kv_heads > a.heads {
-            return Err(err(file, id, "attention.kv_heads", "more KV heads than query heads"));
+            return Err(err(
+                file,
+                id,
+                "attention.kv_heads",
+                "more KV heads than query heads",
+            ));
         }
         if needs(Mixer::Sliding) && a.sliding_window.unwrap_or(0) == 0 {
-            return Err(err(file, id, "attention.sliding_window", "required (> 0) by sliding layers"));
+            return Err(err(
+                file,
+                id,
+                "attention.sliding_window",
+                "required (> 0) by sliding layers",
+            ));
         }
     }
     if needs(Mixer::Mla) && m.mla.is_none() {
@@ -116,24 +191,67 @@ pub fn model(file: &str, m: &ModelRaw, tensor_types: &[TensorTypeRaw]) -> Result
         return Err(err(file, id, "ffn", "required by dense layers"));
     }
     if m.is_moe() {
-        let moe = m.moe.as_ref().ok_or_else(|| err(file, id, "moe", "required by moe layers"))?;
+        let moe = m
+            .moe
+            .as_ref()
+            .ok_or_else(|| err(file, id, "moe", "required by moe layers"))?;
         if moe.experts == 0 || moe.experts_per_token == 0 || moe.experts_per_token > moe.experts {
-            return Err(err(file, id, "moe.experts_per_token", "must be between 1 and experts"));
+            return Err(err(
+                file,
+                id,
+                "moe.experts_per_token",
+                "must be between 1 and experts",
+            ));
         }
         positive(file, id, "moe.expert_ffn_size", moe.expert_ffn_size as f64)?;
     }
-    positive(file, id, "published.total_params_b", m.published.total_params_b)?;
-    positive(file, id, "published.active_params_b", m.published.active_params_b)?;
+    positive(
+        file,
+        id,
+        "published.total_params_b",
+        m.published.total_params_b,
+    )?;
+    positive(
+        file,
+        id,
+        "published.active_params_b",
+        m.published.active_params_b,
+    )?;
+    if let Some(b) = &m.published.active_basis {
+        if !["all", "matmul", "non_embedding"].contains(&b.as_str()) {
+            return Err(err(
+                file,
+                id,
+                "published.active_basis",
+                format!("'{b}': expected all, matmul or non_embedding"),
+            ));
+        }
+    }
     if m.published.active_params_b > m.published.total_params_b * 1.0001 {
-        return Err(err(file, id, "published.active_params_b", "exceeds total_params_b"));
+        return Err(err(
+            file,
+            id,
+            "published.active_params_b",
+            "exceeds total_params_b",
+        ));
     }
     if let Some(t) = m.native_quant.as_ref().and_then(|n| n.experts.as_ref()) {
         if !tensor_types.iter().any(|x| &x.id == t) {
-            return Err(err(file, id, "native_quant.experts", format!("unknown tensor type '{t}'")));
+            return Err(err(
+                file,
+                id,
+                "native_quant.experts",
+                format!("unknown tensor type '{t}'"),
+            ));
         }
     }
     if m.sources.is_empty() {
-        return Err(err(file, id, "sources", "at least one source (the config.json) is required"));
+        return Err(err(
+            file,
+            id,
+            "sources",
+            "at least one source (the config.json) is required",
+        ));
     }
     Ok(())
 }
@@ -145,13 +263,23 @@ pub fn quant(file: &str, q: &QuantRaw) -> Result<()> {
         if v.is_finite() && v > 0.0 && v <= 64.0 {
             Ok(())
         } else {
-            Err(err(file, &q.id, field, format!("bits per weight must be in (0, 64], got {v}")))
+            Err(err(
+                file,
+                &q.id,
+                field,
+                format!("bits per weight must be in (0, 64], got {v}"),
+            ))
         }
     };
     bits("bpw", q.bpw)?;
     for (g, v) in &q.groups {
         if !GROUPS.contains(&g.as_str()) {
-            return Err(err(file, &q.id, &format!("groups.{g}"), format!("unknown group; expected one of {}", GROUPS.join(", "))));
+            return Err(err(
+                file,
+                &q.id,
+                &format!("groups.{g}"),
+                format!("unknown group; expected one of {}", GROUPS.join(", ")),
+            ));
         }
         bits(&format!("groups.{g}"), *v)?;
     }
@@ -164,18 +292,38 @@ pub fn tensor_type(file: &str, t: &TensorTypeRaw) -> Result<()> {
     positive(file, &t.id, "type_size", f64::from(t.type_size))?;
     let bpw = f64::from(t.type_size) * 8.0 / f64::from(t.block_size);
     if (bpw - t.bpw).abs() > 1e-3 {
-        return Err(err(file, &t.id, "bpw", format!("{} disagrees with type_size × 8 / block_size = {bpw}", t.bpw)));
+        return Err(err(
+            file,
+            &t.id,
+            "bpw",
+            format!(
+                "{} disagrees with type_size × 8 / block_size = {bpw}",
+                t.bpw
+            ),
+        ));
     }
     Ok(())
 }
 
 /// Validates efficiency parameters: fractions in (0, 1], times and factors ≥ 0.
 pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
-    let who = e.device.as_deref().or(e.family.as_deref()).unwrap_or(&e.backend);
+    let who = e
+        .device
+        .as_deref()
+        .or(e.family.as_deref())
+        .unwrap_or(&e.backend);
     let x = &e.eff;
-    for (f, v) in [("bandwidth_frac", x.bandwidth_frac), ("compute_frac", x.compute_frac)] {
+    for (f, v) in [
+        ("bandwidth_frac", x.bandwidth_frac),
+        ("compute_frac", x.compute_frac),
+    ] {
         if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-            return Err(err(file, who, f, format!("a fraction must be in (0, 1], got {v}")));
+            return Err(err(
+                file,
+                who,
+                f,
+                format!("a fraction must be in (0, 1], got {v}"),
+            ));
         }
     }
     for (f, v) in [
@@ -193,13 +341,22 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
 }
 
 /// No alias (case-insensitive) names two entries.
-pub fn unique_aliases<'a>(kind: &str, items: impl Iterator<Item = (&'a str, &'a Vec<String>)>) -> Result<()> {
+pub fn unique_aliases<'a>(
+    kind: &str,
+    items: impl Iterator<Item = (&'a str, &'a Vec<String>)>,
+) -> Result<()> {
     let mut seen: HashMap<String, &str> = HashMap::new();
     for (id, aliases) in items {
-        for a in aliases.iter().map(|a| a.to_lowercase()).chain(std::iter::once(id.to_lowercase())) {
+        for a in aliases
+            .iter()
+            .map(|a| a.to_lowercase())
+            .chain(std::iter::once(id.to_lowercase()))
+        {
             if let Some(other) = seen.get(&a) {
                 if *other != id {
-                    return Err(Error::Input(format!("{kind} name '{a}' is used by both '{other}' and '{id}'")));
+                    return Err(Error::Input(format!(
+                        "{kind} name '{a}' is used by both '{other}' and '{id}'"
+                    )));
                 }
             }
             seen.insert(a, id);

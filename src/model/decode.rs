@@ -89,14 +89,58 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_latency = Seconds(eff.fixed_s) + t_attn;
     let time = t_fast_memory.max(t_fast_compute) + t_host + t_link + t_latency;
     let terms = [
-        (t_fast_memory, Bound { kind: "memory", tier: fast_name }),
-        (t_fast_compute, Bound { kind: "compute", tier: fast_name }),
-        (t_host, Bound { kind: "memory", tier: host_name }),
-        (t_link, Bound { kind: "link", tier: "link" }),
-        (t_latency, Bound { kind: "latency", tier: fast_name }),
+        (
+            t_fast_memory,
+            Bound {
+                kind: "memory",
+                tier: fast_name,
+            },
+        ),
+        (
+            t_fast_compute,
+            Bound {
+                kind: "compute",
+                tier: fast_name,
+            },
+        ),
+        (
+            t_host,
+            Bound {
+                kind: "memory",
+                tier: host_name,
+            },
+        ),
+        (
+            t_link,
+            Bound {
+                kind: "link",
+                tier: "link",
+            },
+        ),
+        (
+            t_latency,
+            Bound {
+                kind: "latency",
+                tier: fast_name,
+            },
+        ),
     ];
-    let bound = terms.iter().fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a }).1;
-    DecodeStep { time, bytes_fast, bytes_host, bytes_link, t_fast_memory, t_fast_compute, t_host, t_link, t_latency, bound }
+    let bound = terms
+        .iter()
+        .fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a })
+        .1;
+    DecodeStep {
+        time,
+        bytes_fast,
+        bytes_host,
+        bytes_link,
+        t_fast_memory,
+        t_fast_compute,
+        t_host,
+        t_link,
+        t_latency,
+        bound,
+    }
 }
 
 /// The hard bound: tok/s at 100% of peak bandwidth on every tier and no fixed time.

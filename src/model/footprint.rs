@@ -35,6 +35,16 @@ impl WeightBytes {
     pub fn total(&self) -> Bytes {
         self.embedding + self.output + self.dense_layers + self.experts
     }
+    /// Every group multiplied by `k` (to match a measured file size).
+    pub fn scaled(&self, k: f64) -> WeightBytes {
+        WeightBytes {
+            embedding: self.embedding * k,
+            output: self.output * k,
+            dense_layers: self.dense_layers * k,
+            experts: self.experts * k,
+            experts_active: self.experts_active * k,
+        }
+    }
     /// Bytes read to decode one token at batch 1 (embedding table excluded: one row is read).
     pub fn read_per_token(&self) -> Bytes {
         self.output + self.dense_layers + self.experts_active
@@ -75,7 +85,9 @@ pub fn kv_bytes(m: &ModelRaw, ctx: f64, kv_elem_bytes: f64) -> Bytes {
         elems += f64::from(m.count_mixer(Mixer::Sliding)) * per_tok * ctx.min(w);
     }
     if let Some(a) = &m.mla {
-        elems += f64::from(m.count_mixer(Mixer::Mla)) * f64::from(a.kv_lora_rank + a.qk_rope_head_dim) * ctx;
+        elems += f64::from(m.count_mixer(Mixer::Mla))
+            * f64::from(a.kv_lora_rank + a.qk_rope_head_dim)
+            * ctx;
     }
     Bytes(elems * kv_elem_bytes)
 }
@@ -90,14 +102,21 @@ pub fn kv_bytes_per_token(m: &ModelRaw, kv_elem_bytes: f64) -> Bytes {
 pub fn state_bytes(m: &ModelRaw) -> Bytes {
     let mut elems = 0.0;
     if let Some(l) = &m.linear {
-        let (kh, kd, vh, vd) = (f64::from(l.key_heads), f64::from(l.key_head_dim), f64::from(l.value_heads), f64::from(l.value_head_dim));
-        let per = vh * kd * vd + f64::from(l.conv_kernel.saturating_sub(1)) * (2.0 * kh * kd + vh * vd);
+        let (kh, kd, vh, vd) = (
+            f64::from(l.key_heads),
+            f64::from(l.key_head_dim),
+            f64::from(l.value_heads),
+            f64::from(l.value_head_dim),
+        );
+        let per =
+            vh * kd * vd + f64::from(l.conv_kernel.saturating_sub(1)) * (2.0 * kh * kd + vh * vd);
         elems += f64::from(m.count_mixer(Mixer::Linear)) * per;
     }
     if let Some(s) = &m.mamba {
         let d_inner = f64::from(s.heads) * f64::from(s.head_dim);
         let gs = 2.0 * f64::from(s.groups) * f64::from(s.state_size);
-        let per = d_inner * f64::from(s.state_size) + f64::from(s.conv_kernel.saturating_sub(1)) * (d_inner + gs);
+        let per = d_inner * f64::from(s.state_size)
+            + f64::from(s.conv_kernel.saturating_sub(1)) * (d_inner + gs);
         elems += f64::from(m.count_mixer(Mixer::Mamba)) * per;
     }
     Bytes(elems * STATE_ELEM_BYTES)
@@ -144,7 +163,8 @@ fn attn_flop_per_pair(m: &ModelRaw, ctx: f64, span: impl Fn(f64) -> f64) -> f64 
         f += f64::from(m.count_mixer(Mixer::Sliding)) * per_pair * cap(w);
     }
     if let Some(a) = &m.mla {
-        let per_pair = 2.0 * f64::from(a.heads) * f64::from(2 * a.kv_lora_rank + a.qk_rope_head_dim);
+        let per_pair =
+            2.0 * f64::from(a.heads) * f64::from(2 * a.kv_lora_rank + a.qk_rope_head_dim);
         f += f64::from(m.count_mixer(Mixer::Mla)) * per_pair * cap(f64::INFINITY);
     }
     f

@@ -1,6 +1,7 @@
 //! The physics: pure functions from a scenario to a prediction. No I/O, no printing, and
 //! no efficiency literals: achieved fractions come with the scenario from calibration.
 
+pub mod build;
 pub mod decode;
 pub mod footprint;
 pub mod params;
@@ -84,6 +85,9 @@ pub struct Scenario<'a> {
     pub quant: &'a QuantRaw,
     /// Bits per weight of natively quantized experts, if any.
     pub native_expert_bpw: Option<f64>,
+    /// Measured weight bytes (a GGUF file's size) that replace the quant estimate; the
+    /// groups are scaled in proportion.
+    pub weights_bytes: Option<Bytes>,
     /// Bytes per KV cache element.
     pub kv_elem_bytes: f64,
     /// Backend efficiency (fitted or prior).

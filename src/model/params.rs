@@ -44,6 +44,14 @@ impl ParamGroups {
     pub fn active(&self) -> f64 {
         self.embedding + self.output + self.non_embedding_dense() + self.experts_active
     }
+    /// Active parameters on a publisher's basis: `all`, `matmul` or `non_embedding`.
+    pub fn active_on_basis(&self, basis: Option<&str>) -> f64 {
+        match basis {
+            Some("matmul") => self.active_matmul(),
+            Some("non_embedding") => self.active() - self.embedding - self.output,
+            _ => self.active(),
+        }
+    }
     /// Everything except embedding, output and routed experts.
     pub fn non_embedding_dense(&self) -> f64 {
         self.attention + self.linear + self.mamba + self.ffn + self.shared_experts
@@ -59,7 +67,11 @@ pub fn param_groups(m: &ModelRaw) -> ParamGroups {
     let h = m.hidden_size as f64;
     let mut g = ParamGroups {
         embedding: m.vocab_size as f64 * h,
-        output: if m.tied_embeddings { 0.0 } else { m.vocab_size as f64 * h },
+        output: if m.tied_embeddings {
+            0.0
+        } else {
+            m.vocab_size as f64 * h
+        },
         ..Default::default()
     };
     for layer in &m.layers {
@@ -80,11 +92,16 @@ pub fn param_groups(m: &ModelRaw) -> ParamGroups {
             FfnKind::Moe => {
                 if let Some(e) = &m.moe {
                     let one = mats(e.gated) * h * e.expert_ffn_size as f64;
-                    let shared_size = if e.shared_expert_ffn_size > 0 { e.shared_expert_ffn_size } else { e.expert_ffn_size };
+                    let shared_size = if e.shared_expert_ffn_size > 0 {
+                        e.shared_expert_ffn_size
+                    } else {
+                        e.expert_ffn_size
+                    };
                     g.experts += n * f64::from(e.experts) * one;
                     g.experts_active += n * f64::from(e.experts_per_token) * one;
-                    g.shared_experts += n * (h * f64::from(e.experts)
-                        + f64::from(e.shared_experts) * mats(e.gated) * h * shared_size as f64);
+                    g.shared_experts += n
+                        * (h * f64::from(e.experts)
+                            + f64::from(e.shared_experts) * mats(e.gated) * h * shared_size as f64);
                 }
             }
             FfnKind::None => {}
@@ -129,7 +146,9 @@ fn linear_params(m: &ModelRaw) -> f64 {
     let h = m.hidden_size as f64;
     let k = f64::from(l.key_heads) * f64::from(l.key_head_dim);
     let v = f64::from(l.value_heads) * f64::from(l.value_head_dim);
-    h * (2.0 * k + 2.0 * v + 2.0 * f64::from(l.value_heads)) + (2.0 * k + v) * f64::from(l.conv_kernel) + v * h
+    h * (2.0 * k + 2.0 * v + 2.0 * f64::from(l.value_heads))
+        + (2.0 * k + v) * f64::from(l.conv_kernel)
+        + v * h
 }
 
 fn mamba_params(m: &ModelRaw) -> f64 {
@@ -137,5 +156,7 @@ fn mamba_params(m: &ModelRaw) -> f64 {
     let h = m.hidden_size as f64;
     let d_inner = f64::from(s.heads) * f64::from(s.head_dim);
     let gs = 2.0 * f64::from(s.groups) * f64::from(s.state_size);
-    h * (2.0 * d_inner + gs + f64::from(s.heads)) + (d_inner + gs) * f64::from(s.conv_kernel) + d_inner * h
+    h * (2.0 * d_inner + gs + f64::from(s.heads))
+        + (d_inner + gs) * f64::from(s.conv_kernel)
+        + d_inner * h
 }

@@ -66,8 +66,12 @@ pub struct Placement {
 /// The footprint of a scenario at `ctx` tokens.
 pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
     let p = param_groups(s.model);
+    let mut weights = weight_bytes(&p, s.quant, s.native_expert_bpw);
+    if let Some(w) = s.weights_bytes {
+        weights = weights.scaled(w.0 / weights.total().0);
+    }
     Footprint {
-        weights: weight_bytes(&p, s.quant, s.native_expert_bpw),
+        weights,
         kv: kv_bytes(s.model, ctx, s.kv_elem_bytes),
         state: state_bytes(s.model),
         overhead: s.overhead,
@@ -82,7 +86,11 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     let n = s.model.n_layers();
     // Embedding: host memory on discrete GPUs (llama.cpp input layer), else fast.
     let emb_on_host = d.raw.kind == DeviceKind::DiscreteGpu && d.host.is_some();
-    let emb_fast = if emb_on_host { Bytes::ZERO } else { f.weights.embedding };
+    let emb_fast = if emb_on_host {
+        Bytes::ZERO
+    } else {
+        f.weights.embedding
+    };
     let emb_host = f.weights.embedding - emb_fast;
     let fixed = f.overhead + f.weights.output + emb_fast;
     let layers = f.weights.dense_layers + f.weights.experts + f.kv + f.state;
@@ -105,7 +113,12 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     }
     let room = (usable_fast - fixed).max(Bytes::ZERO);
     let policy = match s.offload {
-        Offload::Experts if f.weights.experts.0 > 0.0 && (fixed + layers - f.weights.experts).0 <= usable_fast.0 => Offload::Experts,
+        Offload::Experts
+            if f.weights.experts.0 > 0.0
+                && (fixed + layers - f.weights.experts).0 <= usable_fast.0 =>
+        {
+            Offload::Experts
+        }
         Offload::Experts => Offload::Layers,
         p => p,
     };
@@ -157,20 +170,34 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
 
 fn finish(mut pl: Placement) -> Placement {
     let eps = 1.0; // a byte of slack against rounding
-    pl.verdict = if pl.fast_bytes.0 > pl.usable_fast.0 + eps || pl.host_bytes.0 > pl.usable_host.0 + eps {
-        Verdict::DoesNotFit
-    } else if pl.host_bytes.0 > eps && (pl.host_layer_frac > 0.0 || pl.host_expert_frac > 0.0 || pl.stream_frac > 0.0) {
-        Verdict::Spills
-    } else {
-        Verdict::Fits
-    };
+    pl.verdict =
+        if pl.fast_bytes.0 > pl.usable_fast.0 + eps || pl.host_bytes.0 > pl.usable_host.0 + eps {
+            Verdict::DoesNotFit
+        } else if pl.host_bytes.0 > eps
+            && (pl.host_layer_frac > 0.0 || pl.host_expert_frac > 0.0 || pl.stream_frac > 0.0)
+        {
+            Verdict::Spills
+        } else {
+            Verdict::Fits
+        };
     pl
 }
 
 /// The largest context (≤ `limit`) whose footprint stays in fast memory, or `None` when
 /// even an empty context does not fit.
 pub fn max_fast_context(s: &Scenario, limit: u64) -> Option<u64> {
-    let fits = |c: u64| place(&Scenario { gpu_layers: None, offload: super::Offload::None, ..*s }, &footprint(s, c as f64)).verdict == Verdict::Fits;
+    let fits = |c: u64| {
+        place(
+            &Scenario {
+                gpu_layers: None,
+                offload: super::Offload::None,
+                ..*s
+            },
+            &footprint(s, c as f64),
+        )
+        .verdict
+            == Verdict::Fits
+    };
     if !fits(0) {
         return None;
     }

@@ -20,7 +20,11 @@ pub struct Estimate {
 impl Estimate {
     /// `value` with a symmetric relative error in log space: `[v / (1 + e), v · (1 + e)]`.
     pub fn with_rel_err(value: f64, e: f64) -> Estimate {
-        Estimate { value, lo: value / (1.0 + e), hi: value * (1.0 + e) }
+        Estimate {
+            value,
+            lo: value / (1.0 + e),
+            hi: value * (1.0 + e),
+        }
     }
 }
 

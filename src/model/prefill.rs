@@ -43,7 +43,8 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);
     let w = f.weights.output + f.weights.dense_layers + f.weights.experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
-    let w_host = (f.weights.dense_layers + f.weights.experts) * host_share + f.weights.experts * pl.host_expert_frac;
+    let w_host = (f.weights.dense_layers + f.weights.experts) * host_share
+        + f.weights.experts * pl.host_expert_frac;
     let w_fast = w - w_host;
     let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac);
     let t_link = match dev.link {
@@ -52,10 +53,38 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     };
     let time = t_compute + t_attn + t_memory + t_link;
     let terms = [
-        (t_compute + t_attn, Bound { kind: "compute", tier: fast_name }),
-        (t_memory, Bound { kind: "memory", tier: fast_name }),
-        (t_link, Bound { kind: "link", tier: "link" }),
+        (
+            t_compute + t_attn,
+            Bound {
+                kind: "compute",
+                tier: fast_name,
+            },
+        ),
+        (
+            t_memory,
+            Bound {
+                kind: "memory",
+                tier: fast_name,
+            },
+        ),
+        (
+            t_link,
+            Bound {
+                kind: "link",
+                tier: "link",
+            },
+        ),
     ];
-    let bound = terms.iter().fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a }).1;
-    PrefillTime { time, t_compute, t_attn, t_memory, t_link, bound }
+    let bound = terms
+        .iter()
+        .fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a })
+        .1;
+    PrefillTime {
+        time,
+        t_compute,
+        t_attn,
+        t_memory,
+        t_link,
+        bound,
+    }
 }

@@ -7,7 +7,11 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) => {
             for (k, x) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&key, x, out);
             }
         }
@@ -60,7 +64,12 @@ pub fn render(results: &[Value]) -> String {
     for r in &rows {
         let line: Vec<String> = cols
             .iter()
-            .map(|c| r.iter().find(|(k, _)| k == c).map(|(_, v)| quote(v)).unwrap_or_default())
+            .map(|c| {
+                r.iter()
+                    .find(|(k, _)| k == c)
+                    .map(|(_, v)| quote(v))
+                    .unwrap_or_default()
+            })
             .collect();
         s.push_str(&line.join(","));
         s.push('\n');

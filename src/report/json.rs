@@ -12,7 +12,11 @@ pub fn render(o: &Output) -> String {
     if let Some(s) = &o.summary {
         m.insert("summary".into(), s.clone());
     }
-    let mut s = serde_json::to_string_pretty(&Value::Object(m)).expect("a JSON value always serializes");
+    for (k, v) in &o.extra {
+        m.insert(k.clone(), v.clone());
+    }
+    let mut s =
+        serde_json::to_string_pretty(&Value::Object(m)).expect("a JSON value always serializes");
     s.push('\n');
     s
 }

@@ -13,17 +13,41 @@ pub fn render(o: &Output) -> String {
         s.push_str(&format!("### {}\n\n", esc(t)));
     }
     if !o.view.headers.is_empty() {
-        s.push_str(&format!("| {} |\n", o.view.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | ")));
+        s.push_str(&format!(
+            "| {} |\n",
+            o.view
+                .headers
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
         let align: Vec<&str> = o
             .view
             .headers
             .iter()
             .enumerate()
-            .map(|(i, _)| if o.view.rows.first().is_some_and(|r| matches!(r.get(i), Some(Cell::Num(..)))) { "---:" } else { "---" })
+            .map(|(i, _)| {
+                if o.view
+                    .rows
+                    .first()
+                    .is_some_and(|r| matches!(r.get(i), Some(Cell::Num(..))))
+                {
+                    "---:"
+                } else {
+                    "---"
+                }
+            })
             .collect();
         s.push_str(&format!("| {} |\n", align.join(" | ")));
         for r in &o.view.rows {
-            s.push_str(&format!("| {} |\n", r.iter().map(|c| esc(&c.show())).collect::<Vec<_>>().join(" | ")));
+            s.push_str(&format!(
+                "| {} |\n",
+                r.iter()
+                    .map(|c| esc(&c.show()))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
         }
     }
     for n in &o.notes {

@@ -103,18 +103,32 @@ pub struct Output {
     pub title: Option<String>,
     /// Warnings, printed on stderr.
     pub warnings: Vec<String>,
+    /// Extra top-level JSON members (validate's `rows`).
+    pub extra: Vec<(String, Value)>,
+    /// Text that replaces the human view in table format (calibrate's YAML).
+    pub raw_text: Option<String>,
 }
 
 impl Output {
     /// An output with these inputs and nothing else.
     pub fn new(inputs: Value) -> Output {
-        Output { inputs, results: vec![], summary: None, view: View::default(), notes: vec![], title: None, warnings: vec![] }
+        Output {
+            inputs,
+            results: vec![],
+            summary: None,
+            view: View::default(),
+            notes: vec![],
+            title: None,
+            warnings: vec![],
+            extra: vec![],
+            raw_text: None,
+        }
     }
 
     /// Renders in a format.
     pub fn render(&self, f: Format) -> String {
         match f {
-            Format::Table => table::render(self),
+            Format::Table => self.raw_text.clone().unwrap_or_else(|| table::render(self)),
             Format::Csv => csv::render(&self.results),
             Format::Json => json::render(self),
             Format::Markdown => markdown::render(self),

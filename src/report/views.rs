@@ -37,8 +37,19 @@ fn verdict_label(v: &str) -> &'static str {
 pub fn fit_view(rows: &[ScenarioRow]) -> View {
     View {
         headers: [
-            "#", "device", "verdict", "need GiB (w+kv+oh)", "usable GiB", "headroom GiB", "max fast ctx",
-            "decode tok/s", "prefill tok/s", "TTFT s", "bound", "eff.", "price USD",
+            "#",
+            "device",
+            "verdict",
+            "need GiB (w+kv+oh)",
+            "usable GiB",
+            "headroom GiB",
+            "max fast ctx",
+            "decode tok/s",
+            "prefill tok/s",
+            "TTFT s",
+            "bound",
+            "eff.",
+            "price USD",
         ]
         .map(String::from)
         .to_vec(),
@@ -76,8 +87,18 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
 pub fn sweep_view(rows: &[ScenarioRow]) -> View {
     View {
         headers: [
-            "device", "model", "quant", "kv", "ctx", "verdict", "total GiB", "usable GiB", "decode tok/s",
-            "prefill tok/s", "TTFT s", "bound",
+            "device",
+            "model",
+            "quant",
+            "kv",
+            "ctx",
+            "verdict",
+            "total GiB",
+            "usable GiB",
+            "decode tok/s",
+            "prefill tok/s",
+            "TTFT s",
+            "bound",
         ]
         .map(String::from)
         .to_vec(),
@@ -107,8 +128,18 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
 pub fn predict_view(r: &ScenarioRow) -> View {
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     let mut kv = |k: &str, v: Cell| rows.push(vec![k.into(), v]);
-    kv("scenario", format!("{} · {} · {} · {} · KV {}", r.device, r.model, r.quant, r.backend, r.kv_type).into());
-    kv("context (depth + prompt + gen)", format!("{} ({} + {} + {})", r.ctx, r.depth, r.prompt, r.gen).into());
+    kv(
+        "scenario",
+        format!(
+            "{} · {} · {} · {} · KV {}",
+            r.device, r.model, r.quant, r.backend, r.kv_type
+        )
+        .into(),
+    );
+    kv(
+        "context (depth + prompt + gen)",
+        format!("{} ({} + {} + {})", r.ctx, r.depth, r.prompt, r.gen).into(),
+    );
     kv("verdict", verdict_label(r.verdict).into());
     kv("weights GiB", gib(r.weights_bytes));
     kv("KV cache GiB", gib(r.kv_bytes));
@@ -116,40 +147,84 @@ pub fn predict_view(r: &ScenarioRow) -> View {
     kv("runtime overhead GiB", gib(r.overhead_bytes));
     kv("total GiB", gib(r.total_bytes));
     kv("usable fast GiB", gib(r.usable_bytes));
-    kv("in fast tier / host tier GiB", format!("{:.1} / {:.1}", r.fast_bytes / GIB, r.host_bytes / GIB).into());
-    kv("layers on fast tier", format!("{} of {} ({:?})", r.gpu_layers, r.n_layers, r.offload).to_lowercase().into());
+    kv(
+        "in fast tier / host tier GiB",
+        format!("{:.1} / {:.1}", r.fast_bytes / GIB, r.host_bytes / GIB).into(),
+    );
+    kv(
+        "layers on fast tier",
+        format!("{} of {} ({:?})", r.gpu_layers, r.n_layers, r.offload)
+            .to_lowercase()
+            .into(),
+    );
     kv(
         "bytes per token GB (fast / host / link)",
-        format!("{:.2} / {:.2} / {:.2}", r.bytes_per_token_fast / 1e9, r.bytes_per_token_host / 1e9, r.bytes_per_token_link / 1e9).into(),
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            r.bytes_per_token_fast / 1e9,
+            r.bytes_per_token_host / 1e9,
+            r.bytes_per_token_link / 1e9
+        )
+        .into(),
     );
-    kv("decode tok/s", with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into());
+    kv(
+        "decode tok/s",
+        with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
+    );
     kv("decode bound", r.bound.as_str().into());
-    kv("decode roofline tok/s (100% bandwidth)", Cell::Num(r.roofline_tok_s, 1));
-    kv("prefill tok/s", with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into());
+    kv(
+        "decode roofline tok/s (100% bandwidth)",
+        Cell::Num(r.roofline_tok_s, 1),
+    );
+    kv(
+        "prefill tok/s",
+        with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
+    );
     kv("prefill bound", r.prefill_bound.as_str().into());
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
     kv("efficiency", r.efficiency.into());
-    View { headers: vec!["quantity".into(), "value".into()], rows }
+    View {
+        headers: vec!["quantity".into(), "value".into()],
+        rows,
+    }
 }
 
 /// Cliff: the series.
 pub fn cliff_output(c: &Cliff, out: &mut Output) {
     out.title = Some(match c.cliff_ctx {
-        Some(0) => format!("{} · {} · {}: does not fit in fast memory even at an empty context", c.device, c.model, c.quant),
+        Some(0) => format!(
+            "{} · {} · {}: does not fit in fast memory even at an empty context",
+            c.device, c.model, c.quant
+        ),
         Some(x) => format!(
             "{} · {} · {}: cliff at {} tokens — decode {} tok/s before, {} tok/s after",
             c.device,
             c.model,
             c.quant,
             x,
-            c.decode_tok_s_before.map_or("—".into(), crate::advise::row::sig),
-            c.decode_tok_s_after.map_or("—".into(), crate::advise::row::sig)
+            c.decode_tok_s_before
+                .map_or("—".into(), crate::advise::row::sig),
+            c.decode_tok_s_after
+                .map_or("—".into(), crate::advise::row::sig)
         ),
-        None => format!("{} · {} · {}: no cliff up to the model's maximum context", c.device, c.model, c.quant),
+        None => format!(
+            "{} · {} · {}: no cliff up to the model's maximum context",
+            c.device, c.model, c.quant
+        ),
     });
     out.view = View {
-        headers: ["ctx", "verdict", "layers on fast", "fast GiB", "host GiB", "decode tok/s", "bound"].map(String::from).to_vec(),
+        headers: [
+            "ctx",
+            "verdict",
+            "layers on fast",
+            "fast GiB",
+            "host GiB",
+            "decode tok/s",
+            "bound",
+        ]
+        .map(String::from)
+        .to_vec(),
         rows: c
             .series
             .iter()

@@ -1,5 +1,5 @@
-//! Turns names and options into a resolved [`Scenario`]: looks up the device, model, quant,
-//! KV type and backend, the efficiency (fitted, borrowed or prior) and the runtime
+//! Builds a resolved [`Scenario`] from database entries and options: looks up the device,
+//! model, quant, KV type and backend, the efficiency (fitted, borrowed or prior) and the runtime
 //! overhead, and collects the warnings a user should see.
 
 use crate::db::calibration::BackendRaw;
@@ -32,6 +32,8 @@ pub struct Options {
     pub gpu_layers: Option<u32>,
     /// Micro-batch (None: the backend's).
     pub ubatch: Option<u32>,
+    /// Measured weight bytes (model file size) replacing the quant estimate.
+    pub weights_bytes: Option<Bytes>,
 }
 
 impl Default for Options {
@@ -46,6 +48,7 @@ impl Default for Options {
             offload: Offload::Layers,
             gpu_layers: None,
             ubatch: None,
+            weights_bytes: None,
         }
     }
 }
@@ -73,7 +76,13 @@ pub fn overhead(b: &BackendRaw, m: &ModelRaw, ubatch: u32) -> Bytes {
 }
 
 /// Builds a scenario from resolved entries.
-pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a QuantRaw, o: &Options) -> Result<Resolved<'a>> {
+pub fn build<'a>(
+    db: &'a Db,
+    device: &'a Device,
+    model: &'a ModelRaw,
+    quant: &'a QuantRaw,
+    o: &Options,
+) -> Result<Resolved<'a>> {
     let backend = match &o.backend {
         Some(b) => db.backend(b)?,
         None => db.default_backend(device)?,
@@ -87,7 +96,10 @@ pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a
     let n_layers = model.n_layers();
     if let Some(g) = o.gpu_layers {
         if g > n_layers {
-            return Err(Error::Input(format!("--gpu-layers {g} exceeds the {n_layers} layers of '{}'", model.id)));
+            return Err(Error::Input(format!(
+                "--gpu-layers {g} exceeds the {n_layers} layers of '{}'",
+                model.id
+            )));
         }
     }
     let prompt = match (o.prompt, o.ctx) {
@@ -104,10 +116,17 @@ pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a
         )));
     }
     if ctx > model.max_context {
-        warnings.push(format!("context {ctx} exceeds the maximum of '{}' ({} tokens): extrapolating", model.id, model.max_context));
+        warnings.push(format!(
+            "context {ctx} exceeds the maximum of '{}' ({} tokens): extrapolating",
+            model.id, model.max_context
+        ));
     }
     if provenance == Provenance::Prior {
-        warnings.push(format!("no calibration for '{}' on {}: using the uncalibrated prior", device.id(), backend.id));
+        warnings.push(format!(
+            "no calibration for '{}' on {}: using the uncalibrated prior",
+            device.id(),
+            backend.id
+        ));
     }
     let native_expert_bpw = model
         .native_quant
@@ -120,6 +139,7 @@ pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a
         model,
         quant,
         native_expert_bpw,
+        weights_bytes: o.weights_bytes,
         kv_elem_bytes: kv.bytes_per_element,
         eff,
         host_eff: &db.host,
@@ -132,10 +152,28 @@ pub fn build<'a>(db: &'a Db, device: &'a Device, model: &'a ModelRaw, quant: &'a
         offload: o.offload,
         gpu_layers: o.gpu_layers,
     };
-    Ok(Resolved { scenario, backend, kv, provenance, warnings })
+    Ok(Resolved {
+        scenario,
+        backend,
+        kv,
+        provenance,
+        warnings,
+    })
 }
 
 /// Resolves names, then builds.
-pub fn resolve<'a>(db: &'a Db, device: &str, model: &str, quant: &str, o: &Options) -> Result<Resolved<'a>> {
-    build(db, db.device(device)?, db.model(model)?, db.quant(quant)?, o)
+pub fn resolve<'a>(
+    db: &'a Db,
+    device: &str,
+    model: &str,
+    quant: &str,
+    o: &Options,
+) -> Result<Resolved<'a>> {
+    build(
+        db,
+        db.device(device)?,
+        db.model(model)?,
+        db.quant(quant)?,
+        o,
+    )
 }

@@ -1,0 +1,133 @@
+//! Regressors of one mapped trace row: the physics run at unit efficiency, so that the
+//! measured time is linear in the unknown efficiencies.
+//!
+//! Decode (per token): `T = a·X_mem + t_fixed + κ_d·X_attn + K`, with `a = 1/η_bw`.
+//! Prefill (whole prompt): `T = b·X_comp + κ_p·X_pattn + a·X_wmem + K`, with `b = 1/η_c`.
+//! `K` is the known host/link time (host-side efficiency from the defaults).
+
+use super::map::Mapped;
+use super::trace::Test;
+use crate::db::calibration::Efficiency;
+use crate::db::Db;
+use crate::model::build::{build, Options};
+use crate::model::decode::decode_step;
+use crate::model::placement::{footprint, place};
+use crate::model::prefill::prefill_time;
+use crate::model::{Offload, Scenario};
+use crate::units::Bytes;
+
+/// Efficiency of 1 everywhere and unit attention factors: the regressors' yardstick.
+pub const UNIT: Efficiency = Efficiency {
+    bandwidth_frac: 1.0,
+    fixed_s: 0.0,
+    decode_attn: 1.0,
+    compute_frac: 1.0,
+    prefill_attn: 1.0,
+    decode_rel_err: 0.0,
+    prefill_rel_err: 0.0,
+};
+
+/// The regressors of one row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Features {
+    /// pp or tg.
+    pub test: Test,
+    /// Measured time: seconds per token (tg) or for the whole prompt (pp).
+    pub y: f64,
+    /// Tokens the time covers (1 for tg, n_prompt for pp).
+    pub tokens: f64,
+    /// Fast-tier bytes / peak bandwidth, s.
+    pub x_mem: f64,
+    /// Attention FLOPs / FP16 peak, s.
+    pub x_attn: f64,
+    /// Matmul FLOPs / FP16 peak, s (pp).
+    pub x_comp: f64,
+    /// Known host and link time, s.
+    pub known: f64,
+}
+
+impl Features {
+    /// Predicted time for parameters `(a, t_fixed, κ_d)` (tg) or `(b, κ_p)` with `a` (pp).
+    pub fn predict(&self, e: &Efficiency) -> f64 {
+        match self.test {
+            Test::Tg => {
+                self.x_mem / e.bandwidth_frac + e.fixed_s + e.decode_attn * self.x_attn + self.known
+            }
+            Test::Pp => {
+                self.x_comp / e.compute_frac
+                    + e.prefill_attn * self.x_attn
+                    + self.x_mem / e.bandwidth_frac
+                    + self.known
+            }
+        }
+    }
+    /// Predicted tok/s.
+    pub fn predict_tok_s(&self, e: &Efficiency) -> f64 {
+        self.tokens / self.predict(e)
+    }
+    /// Measured tok/s.
+    pub fn measured_tok_s(&self) -> f64 {
+        self.tokens / self.y
+    }
+}
+
+/// The scenario a row measured (its own context, prompt, depth, layers, ubatch, KV type,
+/// file size), with efficiency `eff`.
+pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Result<Scenario<'a>> {
+    let r = &m.row;
+    let gpu_layers = r
+        .n_gpu_layers
+        .and_then(|g| u32::try_from(g).ok())
+        .filter(|g| *g < m.model.n_layers());
+    let o = Options {
+        kv_type: m.kv_type.clone(),
+        backend: Some(m.backend.id.clone()),
+        ctx: Some(r.n_depth + r.n_prompt + r.n_gen),
+        depth: r.n_depth,
+        prompt: Some(r.n_prompt),
+        gen: r.n_gen,
+        offload: Offload::Layers,
+        gpu_layers,
+        ubatch: r.n_ubatch.filter(|u| *u > 0),
+        weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),
+    };
+    let mut s = build(db, m.device, m.model, m.quant, &o)?.scenario;
+    s.eff = eff;
+    Ok(s)
+}
+
+/// Computes the regressors of a mapped row.
+pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
+    let s = scenario(db, m, UNIT)?;
+    let f = footprint(&s, s.ctx as f64);
+    let pl = place(&s, &f);
+    let r = &m.row;
+    Ok(match r.test {
+        Test::Tg => {
+            let depth = (r.n_depth + r.n_prompt) as f64 + r.n_gen as f64 / 2.0;
+            let st = decode_step(&s, &f, &pl, depth);
+            Features {
+                test: Test::Tg,
+                y: 1.0 / r.tok_s,
+                tokens: 1.0,
+                x_mem: st.t_fast_memory.0,
+                x_attn: st.t_latency.0,
+                x_comp: 0.0,
+                known: st.t_host.0 + st.t_link.0,
+            }
+        }
+        Test::Pp => {
+            let n = r.n_prompt.max(1) as f64;
+            let pt = prefill_time(&s, &f, &pl, n, r.n_depth as f64);
+            Features {
+                test: Test::Pp,
+                y: n / r.tok_s,
+                tokens: n,
+                x_mem: pt.t_memory.0,
+                x_attn: pt.t_attn.0,
+                x_comp: pt.t_compute.0,
+                known: pt.t_link.0,
+            }
+        }
+    })
+}

@@ -1,0 +1,158 @@
+//! Maps trace rows to database entries (device, model, quant, backend) through the ids a
+//! row names or the aliases of the databases. Rows that cannot be mapped are kept with the
+//! reason, never dropped silently.
+
+use super::trace::TraceRow;
+use crate::db::calibration::BackendRaw;
+use crate::db::hardware::Device;
+use crate::db::model::ModelRaw;
+use crate::db::quant::QuantRaw;
+use crate::db::resolve::normalize;
+use crate::db::Db;
+use serde::Serialize;
+
+/// A row mapped to database entries.
+#[derive(Debug, Clone)]
+pub struct Mapped<'a> {
+    /// The row.
+    pub row: TraceRow,
+    /// Its device.
+    pub device: &'a Device,
+    /// Its model.
+    pub model: &'a ModelRaw,
+    /// Its quant.
+    pub quant: &'a QuantRaw,
+    /// Its backend.
+    pub backend: &'a BackendRaw,
+    /// Its KV type id.
+    pub kv_type: String,
+}
+
+/// A row that could not be mapped, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unmapped {
+    /// File.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// Backend id from a free label (llama-bench `backends`, or a source's own words).
+pub fn backend_id(label: &str) -> Option<&'static str> {
+    let l = label.to_lowercase();
+    if l.contains("rpc") {
+        return None;
+    }
+    let has = |k: &str| l.contains(k);
+    if has("rocm") || has("hip") {
+        Some("llama.cpp-rocm")
+    } else if has("vulkan") {
+        Some("llama.cpp-vulkan")
+    } else if has("cuda") {
+        Some("llama.cpp-cuda")
+    } else if has("metal") || has("mtl") {
+        Some("llama.cpp-metal")
+    } else if has("mlx") {
+        Some("mlx")
+    } else if has("vllm") {
+        Some("vllm")
+    } else if has("cpu") || l == "blas" {
+        Some("llama.cpp-cpu")
+    } else {
+        None
+    }
+}
+
+/// Maps one row.
+pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
+    if row.batch.is_some_and(|b| b > 1) {
+        return Err("batched (B > 1): concurrency data, not single-stream".into());
+    }
+    if !(row.tok_s.is_finite() && row.tok_s > 0.0) {
+        return Err(format!("tok_s {} is not a positive speed", row.tok_s));
+    }
+    if row.device.contains(" * ") || row.device.to_lowercase().contains("rpc") {
+        return Err(format!(
+            "several devices ('{}'): multi-device rows are not single-device calibration",
+            row.device
+        ));
+    }
+    let device = match &row.device_id {
+        Some(id) => db.device(id),
+        None => db.device(&row.device),
+    }
+    .map_err(|e| e.to_string())?;
+    let model = match &row.model_id {
+        Some(id) => db.model(id),
+        None => db.model(&row.model),
+    }
+    .map_err(|e| e.to_string())?;
+    let quant = match &row.quant_id {
+        Some(id) => db.quant(id).map_err(|e| e.to_string())?,
+        None => quant_from_labels(db, row)?,
+    };
+    let backend = match &row.backend_id {
+        Some(id) => db.backend(id).map_err(|e| e.to_string())?,
+        None => {
+            let id = backend_id(&row.backend)
+                .ok_or_else(|| format!("unknown backend '{}'", row.backend))?;
+            db.backend(id).map_err(|e| e.to_string())?
+        }
+    };
+    let kv_type = match row.type_k.as_deref().or(row.type_v.as_deref()) {
+        Some(k) => db.kv_type(k).map_err(|e| e.to_string())?.id.clone(),
+        None => "f16".into(),
+    };
+    Ok(Mapped {
+        row: row.clone(),
+        device,
+        model,
+        quant,
+        backend,
+        kv_type,
+    })
+}
+
+/// The quant from the row's quant label, else from a quant suffix of the model label or
+/// file name (`…-Q4_K_M`, `.Q8_0`, `-UD-Q4_K_XL`).
+fn quant_from_labels<'a>(db: &'a Db, row: &TraceRow) -> Result<&'a QuantRaw, String> {
+    if !row.quant.trim().is_empty() {
+        return db.quant(&row.quant).map_err(|e| e.to_string());
+    }
+    let names = [Some(row.model.as_str()), row.model_filename.as_deref()];
+    for n in names.into_iter().flatten() {
+        let norm = normalize(n);
+        let mut best: Option<(&QuantRaw, usize)> = None;
+        for q in &db.quants {
+            for a in std::iter::once(&q.id).chain(q.aliases.iter()) {
+                let na = normalize(a);
+                if na.len() >= 3 && norm.ends_with(&na) && best.is_none_or(|(_, l)| na.len() > l) {
+                    best = Some((q, na.len()));
+                }
+            }
+        }
+        if let Some((q, _)) = best {
+            return Ok(q);
+        }
+    }
+    Err("quant not stated".into())
+}
+
+/// Maps every row; returns the mapped rows and the unmapped ones with reasons.
+pub fn map_rows<'a>(db: &'a Db, rows: &[TraceRow]) -> (Vec<Mapped<'a>>, Vec<Unmapped>) {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for r in rows {
+        match map_row(db, r) {
+            Ok(m) => ok.push(m),
+            Err(reason) => bad.push(Unmapped {
+                file: r.file.clone(),
+                line: r.line,
+                reason,
+            }),
+        }
+    }
+    (ok, bad)
+}

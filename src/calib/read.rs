@@ -1,0 +1,204 @@
+//! Reading a measured-trace file in any supported format, detected from the extension
+//! (`.csv`, `.json`, `.jsonl`, `.md`) or, without one, from the content:
+//!
+//! - normalized CSV (header with `test` and `tok_s`): [`super::normalized`];
+//! - llama-bench `-o csv` (header with `avg_ts`), `-o json`, `-o jsonl`, `-o md`, and
+//!   llama-batched-bench's markdown table: [`super::llama_bench`].
+//!
+//! Every reader returns the rows it could map plus the lines it deliberately skipped
+//! (combined pp+tg tests), with the reason, so callers can report them.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::llama_bench;
+use super::normalized::{self, parse_csv, CsvTable};
+use super::trace::{Test, TraceRow};
+use crate::{Error, Result};
+
+/// What one trace file gave.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TraceFile {
+    /// Rows mapped, in file order.
+    pub rows: Vec<TraceRow>,
+    /// Lines (or JSON record indices) skipped on purpose, with the reason.
+    pub skipped: Vec<(usize, String)>,
+}
+
+const EXPECTED: &str = "expected a normalized trace CSV (header with 'test' and 'tok_s': \
+device,backend,model,params_b,quant,model_size_gib,test,n_prompt,n_gen,n_depth,tok_s,bw_gbs,\
+source_url,notes), a llama-bench CSV (header with 'avg_ts'), llama-bench JSON or JSONL \
+(objects with 'avg_ts'), or a markdown table from llama-bench ('| model | … | test | t/s |') \
+or llama-batched-bench ('| PP | TG | B | … | S_PP t/s | … | S_TG t/s | …')";
+
+/// Reads one trace file, detecting its format from the extension, else from the content.
+pub fn read_trace_file(path: &Path) -> Result<TraceFile> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_trace_str(&path.display().to_string(), &text)
+}
+
+/// Reads trace text named `name` (a path, or `<stdin>`): the format comes from `name`'s
+/// extension when it is `.csv`, `.json`, `.jsonl` or `.md`, else from the content.
+pub fn read_trace_str(name: &str, text: &str) -> Result<TraceFile> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(parse_error(name, 1, format!("empty file: {EXPECTED}")));
+    }
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("csv") => read_csv(name, text),
+        Some("json") => llama_bench::read_json(name, text),
+        Some("jsonl" | "ndjson") => llama_bench::read_jsonl(name, text),
+        Some("md" | "markdown") => read_markdown(name, text),
+        _ => sniff(name, text),
+    }
+}
+
+/// Detects the format from the content alone.
+fn sniff(name: &str, text: &str) -> Result<TraceFile> {
+    let first = text.trim_start();
+    if first.starts_with('[') {
+        return llama_bench::read_json(name, text);
+    }
+    if first.starts_with('{') {
+        let line = first.lines().next().unwrap_or_default();
+        return match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(_) => llama_bench::read_jsonl(name, text),
+            Err(_) => llama_bench::read_json(name, text),
+        };
+    }
+    if llama_bench::has_markdown_table(text) {
+        return llama_bench::read_markdown(name, text);
+    }
+    read_csv(name, text)
+}
+
+/// Reads a CSV, choosing the reader from its header.
+fn read_csv(name: &str, text: &str) -> Result<TraceFile> {
+    let records = parse_csv(name, text)?;
+    let header: Vec<&str> = records
+        .first()
+        .map_or(vec![], |r| r.fields.iter().map(|f| f.trim()).collect());
+    let has = |column: &str| header.contains(&column);
+    if has("tok_s") && has("test") {
+        normalized::rows_from_table(&CsvTable::new(name, records)?)
+    } else if has("avg_ts") {
+        llama_bench::rows_from_csv_table(&CsvTable::new(name, records)?)
+    } else {
+        let line = records.first().map_or(1, |r| r.line);
+        let msg = format!("unrecognised header '{}': {EXPECTED}", header.join(","));
+        Err(parse_error(name, line, msg))
+    }
+}
+
+/// Reads a markdown file, failing when it holds no llama-bench or batched-bench table.
+fn read_markdown(name: &str, text: &str) -> Result<TraceFile> {
+    if !llama_bench::has_markdown_table(text) {
+        return Err(parse_error(
+            name,
+            1,
+            format!("no recognisable markdown table: {EXPECTED}"),
+        ));
+    }
+    llama_bench::read_markdown(name, text)
+}
+
+/// A parse error at `file:line`.
+pub(crate) fn parse_error(file: &str, line: usize, msg: impl Into<String>) -> Error {
+    Error::Parse {
+        file: file.to_string(),
+        line: Some(line),
+        msg: msg.into(),
+    }
+}
+
+/// Where a value was read: file and line, for error messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    /// File name.
+    pub file: &'a str,
+    /// 1-based line (or JSON record index).
+    pub line: usize,
+}
+
+impl At<'_> {
+    /// A parse error here.
+    pub fn err(self, msg: impl Into<String>) -> Error {
+        parse_error(self.file, self.line, msg)
+    }
+
+    /// An optional numeric cell: empty → `None`; anything unparseable is an error naming
+    /// the column and quoting the value.
+    pub fn opt<T: FromStr>(self, column: &str, value: &str) -> Result<Option<T>> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<T>().map(Some).map_err(|_| {
+            let whole = !std::any::type_name::<T>().starts_with('f');
+            let what = if whole { "a whole number" } else { "a number" };
+            self.err(format!("column '{column}': expected {what}, got '{value}'"))
+        })
+    }
+
+    /// A required numeric cell: empty is an error too.
+    pub fn req<T: FromStr>(self, column: &str, value: &str) -> Result<T> {
+        self.opt(column, value)?
+            .ok_or_else(|| self.err(format!("column '{column}': value missing")))
+    }
+
+    /// A tokens-per-second cell: a finite, positive number.
+    pub fn speed(self, column: &str, value: &str) -> Result<f64> {
+        let v: f64 = self.req(column, value)?;
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            let msg = format!("column '{column}': expected a positive speed, got '{value}'");
+            Err(self.err(msg))
+        }
+    }
+}
+
+impl TraceRow {
+    /// A row with only its origin, test and speed set; every other field empty.
+    pub(crate) fn bare(at: At, test: Test, tok_s: f64) -> Self {
+        TraceRow {
+            file: at.file.to_string(),
+            line: at.line,
+            device: String::new(),
+            backend: String::new(),
+            model: String::new(),
+            quant: String::new(),
+            device_id: None,
+            model_id: None,
+            quant_id: None,
+            backend_id: None,
+            model_filename: None,
+            params_b: None,
+            model_size_bytes: None,
+            test,
+            n_prompt: 0,
+            n_gen: 0,
+            n_depth: 0,
+            tok_s,
+            stddev_tok_s: None,
+            n_gpu_layers: None,
+            flash_attn: None,
+            type_k: None,
+            type_v: None,
+            n_ubatch: None,
+            n_batch: None,
+            batch: None,
+            source_url: None,
+            notes: None,
+        }
+    }
+}

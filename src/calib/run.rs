@@ -1,0 +1,83 @@
+//! Calibration end to end: read trace files, map rows, compute regressors, fit, and write
+//! the parameters with their provenance.
+
+use super::features::features;
+use super::fit::{fit_all, Sample};
+use super::map::{map_rows, Unmapped};
+use super::read::read_trace_file;
+use crate::db::calibration::FittedRaw;
+use crate::db::Db;
+use std::path::Path;
+
+/// Samples read from trace files, and what could not be used.
+#[derive(Debug, Clone)]
+pub struct Loaded<'a> {
+    /// Usable samples.
+    pub samples: Vec<Sample<'a>>,
+    /// Rows that could not be mapped (or skipped by the reader), with the reason.
+    pub unmapped: Vec<Unmapped>,
+    /// Files read, as given.
+    pub files: Vec<String>,
+}
+
+/// Reads and maps every file.
+pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
+    let mut samples = Vec::new();
+    let mut unmapped = Vec::new();
+    let mut files = Vec::new();
+    for p in paths {
+        let name = p.display().to_string();
+        let tf = read_trace_file(p)?;
+        unmapped.extend(tf.skipped.into_iter().map(|(line, reason)| Unmapped {
+            file: name.clone(),
+            line,
+            reason,
+        }));
+        let (ok, bad) = map_rows(db, &tf.rows);
+        unmapped.extend(bad);
+        for m in ok {
+            match features(db, &m) {
+                Ok(feat) if feat.y.is_finite() && feat.y > 0.0 => {
+                    samples.push(Sample { mapped: m, feat })
+                }
+                Ok(_) => unmapped.push(Unmapped {
+                    file: m.row.file.clone(),
+                    line: m.row.line,
+                    reason: "no time to fit".into(),
+                }),
+                Err(e) => unmapped.push(Unmapped {
+                    file: m.row.file.clone(),
+                    line: m.row.line,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        files.push(name);
+    }
+    Ok(Loaded {
+        samples,
+        unmapped,
+        files,
+    })
+}
+
+/// Fits all levels on the loaded samples.
+pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
+    FittedRaw {
+        schema_version: 1,
+        files: loaded.files.clone(),
+        rows_used: loaded.samples.len(),
+        rows_unmapped: loaded.unmapped.len(),
+        entries: fit_all(db, &loaded.samples, &|_| false),
+    }
+}
+
+/// The fitted parameters as the YAML of `calibration/fitted.yaml`.
+pub fn to_yaml(f: &FittedRaw) -> String {
+    let header = "# Made by `tokenfit calibrate` from the traces listed under `files`; do not edit by hand.\n\
+# Regenerate: cargo run --release -- calibrate calibration/traces/*.csv -o calibration/fitted.yaml\n";
+    format!(
+        "{header}{}",
+        serde_norway::to_string(f).expect("fitted parameters serialize")
+    )
+}

@@ -1,0 +1,175 @@
+//! Validation: predicted against measured, row by row, with a summary for decode (tg) and
+//! prefill (pp): MAPE, median and p90 absolute percentage error, per device and backend.
+//! With `Holdout::Device` each device is predicted from a fit that never saw it (its
+//! family's or its backend's parameters); with `Holdout::Model` each model from a fit
+//! without that model.
+
+use super::features::scenario;
+use super::fit::{fit_all, Sample};
+use super::trace::Test;
+use crate::db::calibration::EfficiencyEntry;
+use crate::db::Db;
+use crate::model::predict::predict;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What is left out of the fit that predicts a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Holdout {
+    /// The row's device.
+    Device,
+    /// The row's model.
+    Model,
+    /// Nothing: in-sample.
+    None,
+}
+
+/// One validated row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidationRow {
+    /// File.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+    /// Device id.
+    pub device: String,
+    /// Backend id.
+    pub backend: String,
+    /// Model id.
+    pub model: String,
+    /// Quant id.
+    pub quant: String,
+    /// pp or tg.
+    pub test: Test,
+    /// Prompt tokens.
+    pub n_prompt: u64,
+    /// Generated tokens.
+    pub n_gen: u64,
+    /// Depth.
+    pub n_depth: u64,
+    /// Measured tok/s.
+    pub measured_tok_s: f64,
+    /// Predicted tok/s.
+    pub predicted_tok_s: f64,
+    /// Lower end of the predicted interval.
+    pub predicted_tok_s_lo: f64,
+    /// Upper end.
+    pub predicted_tok_s_hi: f64,
+    /// |predicted / measured − 1| × 100.
+    pub ape_pct: f64,
+    /// Where the efficiency came from (fitted, family, backend, prior).
+    pub efficiency: &'static str,
+}
+
+/// Error statistics of a set of rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ErrorStats {
+    /// Rows.
+    pub n: usize,
+    /// Mean absolute percentage error.
+    pub mape_pct: Option<f64>,
+    /// Median absolute percentage error.
+    pub median_ape_pct: Option<f64>,
+    /// 90th percentile absolute percentage error.
+    pub p90_ape_pct: Option<f64>,
+    /// Share of rows whose measured value lies inside the predicted interval, %.
+    pub coverage_pct: Option<f64>,
+}
+
+/// Statistics of absolute percentage errors (and interval hits).
+pub fn stats(rows: &[&ValidationRow]) -> ErrorStats {
+    if rows.is_empty() {
+        return ErrorStats::default();
+    }
+    let mut apes: Vec<f64> = rows.iter().map(|r| r.ape_pct).collect();
+    apes.sort_by(f64::total_cmp);
+    let q = |p: f64| apes[((apes.len() - 1) as f64 * p).round() as usize];
+    let hits = rows
+        .iter()
+        .filter(|r| {
+            r.measured_tok_s >= r.predicted_tok_s_lo && r.measured_tok_s <= r.predicted_tok_s_hi
+        })
+        .count();
+    ErrorStats {
+        n: rows.len(),
+        mape_pct: Some(apes.iter().sum::<f64>() / apes.len() as f64),
+        median_ape_pct: Some(q(0.5)),
+        p90_ape_pct: Some(q(0.9)),
+        coverage_pct: Some(hits as f64 * 100.0 / rows.len() as f64),
+    }
+}
+
+/// Predicts one sample with the given fitted entries.
+fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result<ValidationRow> {
+    let m = &s.mapped;
+    let (eff, prov) = db.efficiency_in(fitted, m.device, &m.backend.id);
+    let sc = scenario(db, m, eff)?;
+    let p = predict(&sc);
+    let est = match s.feat.test {
+        Test::Tg => p.decode_tok_s,
+        Test::Pp => p.prefill_tok_s,
+    };
+    let (v, lo, hi) = est.map_or((0.0, 0.0, 0.0), |e| (e.value, e.lo, e.hi));
+    let measured = m.row.tok_s;
+    Ok(ValidationRow {
+        file: m.row.file.clone(),
+        line: m.row.line,
+        device: m.device.id().to_string(),
+        backend: m.backend.id.clone(),
+        model: m.model.id.clone(),
+        quant: m.quant.id.clone(),
+        test: s.feat.test,
+        n_prompt: m.row.n_prompt,
+        n_gen: m.row.n_gen,
+        n_depth: m.row.n_depth,
+        measured_tok_s: measured,
+        predicted_tok_s: v,
+        predicted_tok_s_lo: lo,
+        predicted_tok_s_hi: hi,
+        ape_pct: (v / measured - 1.0).abs() * 100.0,
+        efficiency: prov.label(),
+    })
+}
+
+/// Validates every sample under a holdout scheme.
+pub fn validate(
+    db: &Db,
+    samples: &[Sample],
+    holdout: Holdout,
+) -> crate::Result<Vec<ValidationRow>> {
+    let key = |s: &Sample| -> String {
+        match holdout {
+            Holdout::Device => s.mapped.device.id().to_string(),
+            Holdout::Model => s.mapped.model.id.clone(),
+            Holdout::None => String::new(),
+        }
+    };
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, s) in samples.iter().enumerate() {
+        groups.entry(key(s)).or_default().push(i);
+    }
+    let mut out: Vec<(usize, ValidationRow)> = Vec::with_capacity(samples.len());
+    for (k, idx) in &groups {
+        let fitted = match holdout {
+            Holdout::None => fit_all(db, samples, &|_| false),
+            _ => fit_all(db, samples, &|s| key(s) == *k),
+        };
+        for &i in idx {
+            out.push((i, predict_row(db, &samples[i], &fitted)?));
+        }
+        if holdout == Holdout::None {
+            break;
+        }
+    }
+    if holdout == Holdout::None {
+        let fitted = fit_all(db, samples, &|_| false);
+        out = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| predict_row(db, s, &fitted).map(|r| (i, r)))
+            .collect::<crate::Result<_>>()?;
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, r)| r).collect())
+}
