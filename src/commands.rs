@@ -59,7 +59,7 @@ fn options(c: &Common) -> Result<Options> {
     })
 }
 
-fn list<'a>(s: &'a str) -> Vec<&'a str> {
+fn list(s: &str) -> Vec<&str> {
     s.split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -139,6 +139,12 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     out.view = views::predict_view(&row);
     out.results = to_values(std::slice::from_ref(&row));
     out.warnings = r.warnings;
+    if r.provenance == tokenfit::db::Provenance::Prior {
+        out.warnings.push(format!(
+            "no calibration for '{}' on {}: using the uncalibrated prior (wide interval)",
+            row.device, row.backend
+        ));
+    }
     Ok(out)
 }
 

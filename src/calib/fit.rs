@@ -25,11 +25,17 @@ pub struct Sample<'a> {
 }
 
 /// Prior scale of `1/η_bw`, of `t_fixed` (s), of `κ_d`, of `1/η_c`, of `κ_p`.
-const SCALES: [f64; 5] = [0.5, 0.002, 3.0, 2.0, 3.0];
+const SCALES: [f64; 5] = [0.5, 0.002, 10.0, 2.0, 10.0];
 /// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `κ_d`.
 const DECODE_BOUNDS: ([f64; 3], [f64; 3]) = ([1.0, 0.0, 0.0], [20.0, 0.1, 500.0]);
 /// Bounds of `1/η_c` (η_c from 0.1% to 100%), `κ_p`.
 const PREFILL_BOUNDS: ([f64; 2], [f64; 2]) = ([1.0, 0.0], [1000.0, 500.0]);
+
+/// Weight of the prior against the rows: the squared relative error of one row (a 10%
+/// measurement spread), so the prior counts as one observation of that precision.
+const PRIOR_WEIGHT: f64 = 0.01;
+/// Fewest residual degrees of freedom for a level to set its own interval.
+const MIN_DOF: usize = 5;
 
 /// Fits one level: `rows` pulled toward `prior`.
 pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQuality) {
@@ -52,7 +58,7 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
                 .collect(),
             prior: vec![1.0 / prior.bandwidth_frac, prior.fixed_s, prior.decode_attn],
             scale: SCALES[..3].to_vec(),
-            lambda: 1.0,
+            lambda: PRIOR_WEIGHT,
             lo: DECODE_BOUNDS.0.to_vec(),
             hi: DECODE_BOUNDS.1.to_vec(),
         };
@@ -75,7 +81,7 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
                 .collect(),
             prior: vec![1.0 / prior.compute_frac, prior.prefill_attn],
             scale: SCALES[3..].to_vec(),
-            lambda: 1.0,
+            lambda: PRIOR_WEIGHT,
             lo: PREFILL_BOUNDS.0.to_vec(),
             hi: PREFILL_BOUNDS.1.to_vec(),
         };
@@ -85,6 +91,8 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
     }
     let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, 3);
     let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, 2);
+    // A level never claims a tighter interval than its own residuals allow, and one with too
+    // few rows keeps its parent's (which already spans the spread between devices).
     e.decode_rel_err = tg_err.unwrap_or(prior.decode_rel_err);
     e.prefill_rel_err = pp_err.unwrap_or(prior.prefill_rel_err);
     (
@@ -118,8 +126,10 @@ fn quality(
         .sum::<f64>()
         / rows.len() as f64
         * 100.0;
+    // Too few degrees of freedom make the t quantile explode: below MIN_DOF the interval
+    // is the parent level's (the caller falls back to the prior's).
     let dof = rows.len().saturating_sub(params);
-    let err = (dof >= 1).then(|| {
+    let err = (dof >= MIN_DOF).then(|| {
         let sd = (ss_res / dof as f64).sqrt();
         let t = StudentsT::new(0.0, 1.0, dof as f64)
             .map(|d| d.inverse_cdf(0.95))

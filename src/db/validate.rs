@@ -124,7 +124,13 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
     if d.family.trim().is_empty() {
         return Err(err(file, &id, "family", "must name a calibration family"));
     }
-    let fp16_peak = FlopPerSecond::from_tflops(d.compute.fp16_tflops);
+    // The fastest dense FP16 matrix rate (FP16 accumulate where published): llama.cpp runs its
+    // F16 GEMMs with FP16 accumulation and its int8 MMQ kernels at a comparable or higher rate.
+    let fp16_peak = FlopPerSecond::from_tflops(
+        d.compute
+            .fp16_tflops
+            .max(d.compute.fp16_acc16_tflops.unwrap_or(0.0)),
+    );
     Ok(Device {
         raw: d,
         fast,

@@ -64,7 +64,14 @@ pub fn weight_bytes(p: &ParamGroups, q: &QuantRaw, native_expert_bpw: Option<f64
     let eb = expert_bpw(q, native_expert_bpw);
     WeightBytes {
         // A tied table is stored once, at the output head's type (llama.cpp quantizes it as output).
-        embedding: b(p.embedding, if p.output == 0.0 { "output" } else { "embedding" }),
+        embedding: b(
+            p.embedding,
+            if p.output == 0.0 {
+                "output"
+            } else {
+                "embedding"
+            },
+        ),
         output: b(p.output, "output"),
         dense_layers: b(p.attention, "attention")
             + b(p.linear, "linear")

@@ -75,7 +75,7 @@ pub fn predict_placed(s: &Scenario, f: &Footprint, pl: &Placement) -> Prediction
         decode_tok_s: runs.then(|| Estimate::with_rel_err(dec, s.eff.decode_rel_err)),
         prefill_tok_s: runs.then(|| Estimate::with_rel_err(pp, s.eff.prefill_rel_err)),
         ttft_s: runs.then_some(prefill.time.0),
-        total_s: runs.then(|| prefill.time.0 + s.gen as f64 * decode.time.0),
+        total_s: runs.then_some(prefill.time.0 + s.gen as f64 * decode.time.0),
         roofline_tok_s: roofline_tok_s(s, f, pl, mean_depth),
     }
 }

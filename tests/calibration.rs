@@ -1,0 +1,194 @@
+//! Calibration: the shipped fitted.yaml is exactly what `calibrate` makes from the shipped
+//! traces; a fit recovers known parameters from synthetic traces with seeded noise; and
+//! leave-one-device-out validation predicts every device from a fit that never saw it.
+
+use std::path::{Path, PathBuf};
+use tokenfit::calib::features::{features, UNIT};
+use tokenfit::calib::fit::{fit_level, Sample};
+use tokenfit::calib::map::map_row;
+use tokenfit::calib::run::{calibrate, load, to_yaml};
+use tokenfit::calib::trace::{Test, TraceRow};
+use tokenfit::calib::validate::{validate, Holdout};
+use tokenfit::db::calibration::Efficiency;
+use tokenfit::db::Db;
+
+fn traces() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("calibration/traces")
+        .expect("calibration/traces exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn shipped_fitted_yaml_matches_what_calibrate_produces() {
+    let db = Db::builtin().unwrap();
+    let paths = traces();
+    let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+    let loaded = load(&db, &refs).unwrap();
+    let fitted = to_yaml(&calibrate(&db, &loaded));
+    let shipped = std::fs::read_to_string("calibration/fitted.yaml").unwrap();
+    assert!(
+        fitted == shipped,
+        "calibration/fitted.yaml is stale: run `cargo run --release -- calibrate calibration/traces/*.csv -o calibration/fitted.yaml`"
+    );
+}
+
+/// A tiny deterministic generator (xorshift), so the test needs no extra crate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn row(
+    device: &str,
+    model: &str,
+    quant: &str,
+    test: Test,
+    n_prompt: u64,
+    n_gen: u64,
+    n_depth: u64,
+) -> TraceRow {
+    TraceRow {
+        file: "synthetic".into(),
+        line: 1,
+        device: String::new(),
+        backend: String::new(),
+        model: String::new(),
+        quant: String::new(),
+        device_id: Some(device.into()),
+        model_id: Some(model.into()),
+        quant_id: Some(quant.into()),
+        backend_id: Some("llama.cpp-cuda".into()),
+        model_filename: None,
+        params_b: None,
+        model_size_bytes: None,
+        test,
+        n_prompt,
+        n_gen,
+        n_depth,
+        tok_s: 1.0,
+        stddev_tok_s: None,
+        n_gpu_layers: None,
+        flash_attn: None,
+        type_k: None,
+        type_v: None,
+        n_ubatch: None,
+        n_batch: None,
+        batch: None,
+        source_url: None,
+        notes: None,
+    }
+}
+
+#[test]
+fn round_trip_recovers_known_parameters() {
+    let db = Db::builtin().unwrap();
+    let truth = Efficiency {
+        bandwidth_frac: 0.78,
+        fixed_s: 0.0006,
+        decode_attn: 6.0,
+        compute_frac: 0.42,
+        prefill_attn: 3.0,
+        decode_rel_err: 0.0,
+        prefill_rel_err: 0.0,
+    };
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut samples = Vec::new();
+    for model in [
+        "llama-3.1-8b",
+        "qwen3-30b-a3b",
+        "llama-2-7b",
+        "qwen3-32b",
+        "gemma-3-4b",
+    ] {
+        for depth in [0u64, 1024, 4096, 8192, 16384, 32768] {
+            for (test, np, ng) in [(Test::Tg, 0, 128), (Test::Pp, 512, 0), (Test::Pp, 2048, 0)] {
+                let r = row(
+                    "rtx-pro-6000-blackwell",
+                    model,
+                    "q4_k_m",
+                    test,
+                    np,
+                    ng,
+                    depth,
+                );
+                let m = map_row(&db, &r).unwrap();
+                let mut feat = features(&db, &m).unwrap();
+                // measured = truth × (1 ± 2% seeded noise)
+                feat.y = feat.predict(&truth) * (1.0 + 0.04 * (rng.next() - 0.5));
+                samples.push(Sample { mapped: m, feat });
+            }
+        }
+    }
+    let refs: Vec<&Sample> = samples.iter().collect();
+    // Start far from the truth: the prior is the unit yardstick with a generic fixed time.
+    let prior = Efficiency {
+        fixed_s: 0.001,
+        decode_attn: 1.0,
+        prefill_attn: 1.0,
+        decode_rel_err: 0.3,
+        prefill_rel_err: 0.3,
+        ..UNIT
+    };
+    let (fit, q) = fit_level(&refs, &prior);
+    let close = |a: f64, b: f64, tol: f64| (a / b - 1.0).abs() < tol;
+    assert!(
+        close(fit.bandwidth_frac, truth.bandwidth_frac, 0.03),
+        "η_bw {}",
+        fit.bandwidth_frac
+    );
+    assert!(
+        close(fit.compute_frac, truth.compute_frac, 0.05),
+        "η_c {}",
+        fit.compute_frac
+    );
+    assert!(
+        (fit.fixed_s - truth.fixed_s).abs() < 2e-4,
+        "t_fixed {}",
+        fit.fixed_s
+    );
+    // κ_d moves decode by ~2% at 32K on this card, the size of the noise: it is weakly
+    // identified, so check what it is for — the decode time at depth — not the value.
+    for s in samples.iter().filter(|s| s.feat.test == Test::Tg) {
+        assert!(
+            close(s.feat.predict(&fit), s.feat.predict(&truth), 0.03),
+            "decode at depth {} of {}: {} vs {} ({fit:?})",
+            s.mapped.row.n_depth,
+            s.mapped.model.id,
+            s.feat.predict(&fit),
+            s.feat.predict(&truth)
+        );
+    }
+    assert!(
+        close(fit.prefill_attn, truth.prefill_attn, 0.3),
+        "κ_p {}",
+        fit.prefill_attn
+    );
+    assert!(
+        q.tg_mape_pct.unwrap() < 2.0 && q.pp_mape_pct.unwrap() < 2.0,
+        "{q:?}"
+    );
+}
+
+#[test]
+fn leave_one_device_out_never_uses_the_device_itself() {
+    let db = Db::builtin().unwrap();
+    let p = PathBuf::from("calibration/traces/llamacpp_scoreboards_cuda_rocm_vulkan.csv");
+    let loaded = load(&db, &[p.as_path()]).unwrap();
+    let rows = validate(&db, &loaded.samples, Holdout::Device).unwrap();
+    assert_eq!(rows.len(), loaded.samples.len());
+    assert!(
+        rows.iter().all(|r| r.efficiency != "fitted"),
+        "a held-out device was predicted from its own fit"
+    );
+    let in_sample = validate(&db, &loaded.samples, Holdout::None).unwrap();
+    assert!(in_sample.iter().all(|r| r.efficiency == "fitted"));
+}
