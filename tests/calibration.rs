@@ -57,34 +57,14 @@ fn row(
     n_depth: u64,
 ) -> TraceRow {
     TraceRow {
-        file: "synthetic".into(),
-        line: 1,
-        device: String::new(),
-        backend: String::new(),
-        model: String::new(),
-        quant: String::new(),
         device_id: Some(device.into()),
         model_id: Some(model.into()),
         quant_id: Some(quant.into()),
         backend_id: Some("llama.cpp-cuda".into()),
-        model_filename: None,
-        params_b: None,
-        model_size_bytes: None,
-        test,
         n_prompt,
         n_gen,
         n_depth,
-        tok_s: 1.0,
-        stddev_tok_s: None,
-        n_gpu_layers: None,
-        flash_attn: None,
-        type_k: None,
-        type_v: None,
-        n_ubatch: None,
-        n_batch: None,
-        batch: None,
-        source_url: None,
-        notes: None,
+        ..TraceRow::new("synthetic", 1, test, 1.0)
     }
 }
 

@@ -149,7 +149,7 @@ fn push_record(out: &mut TraceFile, at: At, rec: &Record) -> Result<()> {
     let Some(test) = phase(out, at, n_prompt, n_gen) else {
         return Ok(());
     };
-    let mut r = TraceRow::bare(at, test, at.speed("avg_ts", get("avg_ts"))?);
+    let mut r = TraceRow::new(at.file, at.line, test, at.speed("avg_ts", get("avg_ts"))?);
     (r.n_prompt, r.n_gen) = (n_prompt, n_gen);
     r.n_depth = at.opt("n_depth", get("n_depth"))?.unwrap_or(0);
     let gpu = get("gpu_info");
@@ -326,7 +326,7 @@ fn bench_row(out: &mut TraceFile, at: At, row: &Row) -> Result<()> {
     };
     let (mean, sd) = get("t/s").split_once('±').unwrap_or((get("t/s"), ""));
     let (mean, sd) = (mean.trim(), sd.trim());
-    let mut r = TraceRow::bare(at, test, at.speed("t/s", mean)?);
+    let mut r = TraceRow::new(at.file, at.line, test, at.speed("t/s", mean)?);
     r.stddev_tok_s = at.opt("t/s", sd)?;
     (r.n_prompt, r.n_gen, r.n_depth) = (n_prompt, n_gen, n_depth);
     (r.model, r.quant) = split_model_type(get("model"));
@@ -354,7 +354,7 @@ fn batched_row(out: &mut TraceFile, at: At, row: &Row, config: &str) -> Result<(
     };
     let hints = NoteHints::parse(&notes);
     let mut push = |test, tok_s| {
-        let mut r = TraceRow::bare(at, test, tok_s);
+        let mut r = TraceRow::new(at.file, at.line, test, tok_s);
         match test {
             Test::Pp => r.n_prompt = pp,
             Test::Tg => (r.n_gen, r.n_depth) = (tg, pp),

@@ -188,7 +188,7 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<TraceRow> {
             )))
         }
     };
-    let mut r = TraceRow::bare(at, test, at.speed("tok_s", get("tok_s"))?);
+    let mut r = TraceRow::new(at.file, at.line, test, at.speed("tok_s", get("tok_s"))?);
     (r.device, r.backend) = (get("device").to_string(), get("backend").to_string());
     (r.model, r.quant) = (get("model").to_string(), get("quant").to_string());
     (r.device_id, r.model_id) = (text("device_id"), text("model_id"));

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::llama_bench;
 use super::normalized::{self, parse_csv, CsvTable};
-use super::trace::{Test, TraceRow};
+use super::trace::TraceRow;
 use crate::{Error, Result};
 
 /// What one trace file gave.
@@ -163,42 +163,6 @@ impl At<'_> {
         } else {
             let msg = format!("column '{column}': expected a positive speed, got '{value}'");
             Err(self.err(msg))
-        }
-    }
-}
-
-impl TraceRow {
-    /// A row with only its origin, test and speed set; every other field empty.
-    pub(crate) fn bare(at: At, test: Test, tok_s: f64) -> Self {
-        TraceRow {
-            file: at.file.to_string(),
-            line: at.line,
-            device: String::new(),
-            backend: String::new(),
-            model: String::new(),
-            quant: String::new(),
-            device_id: None,
-            model_id: None,
-            quant_id: None,
-            backend_id: None,
-            model_filename: None,
-            params_b: None,
-            model_size_bytes: None,
-            test,
-            n_prompt: 0,
-            n_gen: 0,
-            n_depth: 0,
-            tok_s,
-            stddev_tok_s: None,
-            n_gpu_layers: None,
-            flash_attn: None,
-            type_k: None,
-            type_v: None,
-            n_ubatch: None,
-            n_batch: None,
-            batch: None,
-            source_url: None,
-            notes: None,
         }
     }
 }

@@ -73,3 +73,39 @@ pub struct TraceRow {
     /// Free text.
     pub notes: Option<String>,
 }
+
+impl TraceRow {
+    /// A row with only its origin (file, line), test and speed set; every other field empty.
+    pub fn new(file: &str, line: usize, test: Test, tok_s: f64) -> Self {
+        TraceRow {
+            file: file.to_string(),
+            line,
+            device: String::new(),
+            backend: String::new(),
+            model: String::new(),
+            quant: String::new(),
+            device_id: None,
+            model_id: None,
+            quant_id: None,
+            backend_id: None,
+            model_filename: None,
+            params_b: None,
+            model_size_bytes: None,
+            test,
+            n_prompt: 0,
+            n_gen: 0,
+            n_depth: 0,
+            tok_s,
+            stddev_tok_s: None,
+            n_gpu_layers: None,
+            flash_attn: None,
+            type_k: None,
+            type_v: None,
+            n_ubatch: None,
+            n_batch: None,
+            batch: None,
+            source_url: None,
+            notes: None,
+        }
+    }
+}

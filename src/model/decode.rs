@@ -22,6 +22,16 @@ pub struct Bound {
     pub tier: &'static str,
 }
 
+impl Bound {
+    /// The bound of the largest time among `terms` (the first on a tie).
+    pub fn largest(terms: &[(Seconds, Bound)]) -> Bound {
+        terms
+            .iter()
+            .fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a })
+            .1
+    }
+}
+
 impl Serialize for Bound {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&format_args!("{}:{}", self.kind, self.tier))
@@ -125,10 +135,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
             },
         ),
     ];
-    let bound = terms
-        .iter()
-        .fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a })
-        .1;
+    let bound = Bound::largest(&terms);
     DecodeStep {
         time,
         bytes_fast,

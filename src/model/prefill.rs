@@ -75,10 +75,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
             },
         ),
     ];
-    let bound = terms
-        .iter()
-        .fold(terms[0], |a, b| if b.0 .0 > a.0 .0 { *b } else { a })
-        .1;
+    let bound = Bound::largest(&terms);
     PrefillTime {
         time,
         t_compute,
