@@ -64,6 +64,9 @@ pub struct Common {
     /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the host), stream.
     #[arg(long, default_value = "layers")]
     pub offload: String,
+    /// Flash attention: on or off (llama.cpp -fa 1 / -fa 0).
+    #[arg(long = "flash-attn", default_value = "on")]
+    pub flash_attn: String,
     /// Micro-batch in tokens (llama.cpp -ub) [default: the backend's, 512 for llama.cpp].
     #[arg(long)]
     pub ubatch: Option<String>,

@@ -50,11 +50,17 @@ fn options(c: &Common) -> Result<Options> {
         }
         None => None,
     };
+    let flash_attn = match c.flash_attn.to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" => true,
+        "off" | "0" | "false" => false,
+        other => bail!("unknown --flash-attn '{other}'; expected on or off"),
+    };
     Ok(Options {
         kv_type: c.kv_type.clone(),
         backend: c.backend.clone(),
         offload: offload(&c.offload)?,
         ubatch,
+        flash_attn,
         ..Options::default()
     })
 }

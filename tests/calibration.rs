@@ -74,9 +74,14 @@ fn round_trip_recovers_known_parameters() {
     let truth = Efficiency {
         bandwidth_frac: 0.78,
         fixed_s: 0.0006,
+        expert_s: 4e-6,
         decode_attn: 6.0,
+        decode_attn_fa: 2.0,
         compute_frac: 0.42,
+        kquant_compute_frac: 0.3,
+        float_compute_frac: 0.55,
         prefill_attn: 3.0,
+        prefill_attn_fa: 1.5,
         decode_rel_err: 0.0,
         prefill_rel_err: 0.0,
     };
@@ -89,20 +94,19 @@ fn round_trip_recovers_known_parameters() {
         "qwen3-32b",
         "gemma-3-4b",
     ] {
-        for depth in [0u64, 1024, 4096, 8192, 16384, 32768] {
+        for (depth, quant) in [
+            (0u64, "q4_0"),
+            (1024, "q4_k_m"),
+            (4096, "f16"),
+            (8192, "q4_k_m"),
+            (16384, "q4_0"),
+            (32768, "f16"),
+        ] {
             for (test, np, ng) in [(Test::Tg, 0, 128), (Test::Pp, 512, 0), (Test::Pp, 2048, 0)] {
-                let r = row(
-                    "rtx-pro-6000-blackwell",
-                    model,
-                    "q4_k_m",
-                    test,
-                    np,
-                    ng,
-                    depth,
-                );
+                let r = row("rtx-pro-6000-blackwell", model, quant, test, np, ng, depth);
                 let m = map_row(&db, &r).unwrap();
                 let mut feat = features(&db, &m).unwrap();
-                // measured = truth × (1 ± 2% seeded noise)
+                // measured = truth × (1 ± 2% seeded noise); three kernel families, dense and MoE
                 feat.y = feat.predict(&truth) * (1.0 + 0.04 * (rng.next() - 0.5));
                 samples.push(Sample { mapped: m, feat });
             }
@@ -113,7 +117,9 @@ fn round_trip_recovers_known_parameters() {
     let prior = Efficiency {
         fixed_s: 0.001,
         decode_attn: 1.0,
+        decode_attn_fa: 1.0,
         prefill_attn: 1.0,
+        prefill_attn_fa: 1.0,
         decode_rel_err: 0.3,
         prefill_rel_err: 0.3,
         ..UNIT
@@ -127,8 +133,18 @@ fn round_trip_recovers_known_parameters() {
     );
     assert!(
         close(fit.compute_frac, truth.compute_frac, 0.05),
-        "η_c {}",
+        "η_c block {}",
         fit.compute_frac
+    );
+    assert!(
+        close(fit.kquant_compute_frac, truth.kquant_compute_frac, 0.05),
+        "η_c k-quant {}",
+        fit.kquant_compute_frac
+    );
+    assert!(
+        close(fit.float_compute_frac, truth.float_compute_frac, 0.05),
+        "η_c float {}",
+        fit.float_compute_frac
     );
     assert!(
         (fit.fixed_s - truth.fixed_s).abs() < 2e-4,

@@ -1,13 +1,15 @@
 //! Regressors of one mapped trace row: the physics run at unit efficiency, so that the
 //! measured time is linear in the unknown efficiencies.
 //!
-//! Decode (per token): `T = a·X_mem + t_fixed + κ_d·X_attn + K`, with `a = 1/η_bw`.
-//! Prefill (whole prompt): `T = b·X_comp + κ_p·X_pattn + a·X_wmem + K`, with `b = 1/η_c`.
+//! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
+//! Prefill (whole prompt): `T = b_class·X_comp + κ_p·X_pattn + a·X_wmem + t_fixed·batches + K`,
+//! `b_class = 1/η_c` of the weights' kernel family (block quant, k-quant, float).
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
 use super::map::Mapped;
 use super::trace::Test;
 use crate::db::calibration::Efficiency;
+use crate::db::quant::KernelClass;
 use crate::db::Db;
 use crate::model::build::{build, Options};
 use crate::model::decode::decode_step;
@@ -20,9 +22,14 @@ use crate::units::Bytes;
 pub const UNIT: Efficiency = Efficiency {
     bandwidth_frac: 1.0,
     fixed_s: 0.0,
+    expert_s: 0.0,
     decode_attn: 1.0,
+    decode_attn_fa: 1.0,
     compute_frac: 1.0,
+    kquant_compute_frac: 1.0,
+    float_compute_frac: 1.0,
     prefill_attn: 1.0,
+    prefill_attn_fa: 1.0,
     decode_rel_err: 0.0,
     prefill_rel_err: 0.0,
 };
@@ -42,21 +49,39 @@ pub struct Features {
     pub x_attn: f64,
     /// Matmul FLOPs / FP16 peak, s (pp).
     pub x_comp: f64,
+    /// Routed-expert activations per token (tg).
+    pub x_expert: f64,
+    /// Micro-batches (pp).
+    pub batches: f64,
+    /// Kernel family of the prefill matmuls.
+    pub class: KernelClass,
+    /// Flash attention on in the measured run.
+    pub flash_attn: bool,
     /// Known host and link time, s.
     pub known: f64,
 }
 
 impl Features {
-    /// Predicted time for parameters `(a, t_fixed, κ_d)` (tg) or `(b, κ_p)` with `a` (pp).
+    /// Predicted time with efficiency `e` (the linear form the fit solves).
     pub fn predict(&self, e: &Efficiency) -> f64 {
+        let (kd, kp) = if self.flash_attn {
+            (e.decode_attn_fa, e.prefill_attn_fa)
+        } else {
+            (e.decode_attn, e.prefill_attn)
+        };
         match self.test {
             Test::Tg => {
-                self.x_mem / e.bandwidth_frac + e.fixed_s + e.decode_attn * self.x_attn + self.known
+                self.x_mem / e.bandwidth_frac
+                    + e.fixed_s
+                    + e.expert_s * self.x_expert
+                    + kd * self.x_attn
+                    + self.known
             }
             Test::Pp => {
-                self.x_comp / e.compute_frac
-                    + e.prefill_attn * self.x_attn
+                self.x_comp / class_frac(e, self.class)
+                    + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
+                    + e.fixed_s * self.batches
                     + self.known
             }
         }
@@ -68,6 +93,15 @@ impl Features {
     /// Measured tok/s.
     pub fn measured_tok_s(&self) -> f64 {
         self.tokens / self.y
+    }
+}
+
+/// The prefill fraction of peak for a kernel family.
+pub fn class_frac(e: &Efficiency, c: KernelClass) -> f64 {
+    match c {
+        KernelClass::Block => e.compute_frac,
+        KernelClass::KQuant => e.kquant_compute_frac,
+        KernelClass::Float => e.float_compute_frac,
     }
 }
 
@@ -87,6 +121,8 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         prompt: Some(r.n_prompt),
         gen: r.n_gen,
         offload: Offload::Layers,
+        // Unknown means llama-bench's long-standing default, -fa 0.
+        flash_attn: r.flash_attn.unwrap_or(false),
         gpu_layers,
         ubatch: r.n_ubatch.filter(|u| *u > 0),
         weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),
@@ -113,6 +149,10 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_mem: st.t_fast_memory.0,
                 x_attn: st.t_latency.0,
                 x_comp: 0.0,
+                x_expert: s.expert_calls(),
+                batches: 0.0,
+                class: s.kernel_class(),
+                flash_attn: s.flash_attn,
                 known: st.t_host.0 + st.t_link.0,
             }
         }
@@ -126,6 +166,10 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_mem: pt.t_memory.0,
                 x_attn: pt.t_attn.0,
                 x_comp: pt.t_compute.0,
+                x_expert: 0.0,
+                batches: (n / f64::from(s.ubatch.max(1))).ceil().max(1.0),
+                class: s.kernel_class(),
+                flash_attn: s.flash_attn,
                 known: pt.t_link.0,
             }
         }

@@ -3,7 +3,8 @@
 //! (the backend level toward the documented prior), so a device with few rows keeps what
 //! its family showed and a device with none borrows the family's fit.
 //!
-//! Decode unknowns `(1/η_bw, t_fixed, κ_d)`, prefill unknowns `(1/η_c, κ_p)`; see
+//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d)`, prefill unknowns `(1/η_c` per kernel
+//! family, `κ_p)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
 use super::features::Features;
@@ -11,6 +12,7 @@ use super::map::Mapped;
 use super::solve::{solve, Problem};
 use super::trace::Test;
 use crate::db::calibration::{Efficiency, EfficiencyEntry, FitQuality};
+use crate::db::quant::KernelClass;
 use crate::db::Db;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeSet;
@@ -24,18 +26,33 @@ pub struct Sample<'a> {
     pub feat: Features,
 }
 
-/// Prior scale of `1/η_bw`, of `t_fixed` (s), of `κ_d`, of `1/η_c`, of `κ_p`.
-const SCALES: [f64; 5] = [0.5, 0.002, 10.0, 2.0, 10.0];
-/// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `κ_d`.
-const DECODE_BOUNDS: ([f64; 3], [f64; 3]) = ([1.0, 0.0, 0.0], [20.0, 0.1, 500.0]);
-/// Bounds of `1/η_c` (η_c from 0.1% to 100%), `κ_p`.
-const PREFILL_BOUNDS: ([f64; 2], [f64; 2]) = ([1.0, 0.0], [1000.0, 500.0]);
+/// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`, `κ_d,fa`.
+const DECODE_SCALES: [f64; 5] = [0.5, 0.002, 2e-5, 10.0, 10.0];
+/// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`.
+const DECODE_BOUNDS: ([f64; 5], [f64; 5]) =
+    ([1.0, 0.0, 0.0, 0.0, 0.0], [20.0, 0.1, 1e-3, 500.0, 500.0]);
+/// Prior scales of `1/η_c` for block quants, k-quants and floats, and of `κ_p`.
+const PREFILL_SCALES: [f64; 5] = [5.0, 5.0, 5.0, 10.0, 10.0];
+/// Bounds of the three `1/η_c` (η_c from 0.1% to 100%) and `κ_p`.
+const PREFILL_BOUNDS: ([f64; 5], [f64; 5]) = (
+    [1.0, 1.0, 1.0, 0.0, 0.0],
+    [1000.0, 1000.0, 1000.0, 500.0, 500.0],
+);
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
 /// measurement spread), so the prior counts as one observation of that precision.
 const PRIOR_WEIGHT: f64 = 0.01;
 /// Fewest residual degrees of freedom for a level to set its own interval.
 const MIN_DOF: usize = 5;
+
+/// The attention regressor of a row in the column of its flash-attention setting.
+fn attn(f: &Features, fa: bool) -> f64 {
+    if f.flash_attn == fa {
+        f.x_attn
+    } else {
+        0.0
+    }
+}
 
 /// Fits one level: `rows` pulled toward `prior`.
 pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQuality) {
@@ -54,10 +71,22 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
         let p = Problem {
             rows: tg
                 .iter()
-                .map(|f| (vec![f.x_mem, 1.0, f.x_attn], f.known, f.y))
+                .map(|f| {
+                    (
+                        vec![f.x_mem, 1.0, f.x_expert, attn(f, false), attn(f, true)],
+                        f.known,
+                        f.y,
+                    )
+                })
                 .collect(),
-            prior: vec![1.0 / prior.bandwidth_frac, prior.fixed_s, prior.decode_attn],
-            scale: SCALES[..3].to_vec(),
+            prior: vec![
+                1.0 / prior.bandwidth_frac,
+                prior.fixed_s,
+                prior.expert_s,
+                prior.decode_attn,
+                prior.decode_attn_fa,
+            ],
+            scale: DECODE_SCALES.to_vec(),
             lambda: PRIOR_WEIGHT,
             lo: DECODE_BOUNDS.0.to_vec(),
             hi: DECODE_BOUNDS.1.to_vec(),
@@ -65,32 +94,51 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
         let t = solve(&p);
         e.bandwidth_frac = 1.0 / t[0];
         e.fixed_s = t[1];
-        e.decode_attn = t[2];
+        e.expert_s = t[2];
+        e.decode_attn = t[3];
+        e.decode_attn_fa = t[4];
     }
     if !pp.is_empty() {
+        let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
         let p = Problem {
             rows: pp
                 .iter()
                 .map(|f| {
+                    let x = vec![
+                        col(f, KernelClass::Block),
+                        col(f, KernelClass::KQuant),
+                        col(f, KernelClass::Float),
+                        attn(f, false),
+                        attn(f, true),
+                    ];
                     (
-                        vec![f.x_comp, f.x_attn],
-                        f.known + f.x_mem / e.bandwidth_frac,
+                        x,
+                        f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
                         f.y,
                     )
                 })
                 .collect(),
-            prior: vec![1.0 / prior.compute_frac, prior.prefill_attn],
-            scale: SCALES[3..].to_vec(),
+            prior: vec![
+                1.0 / prior.compute_frac,
+                1.0 / prior.kquant_compute_frac,
+                1.0 / prior.float_compute_frac,
+                prior.prefill_attn,
+                prior.prefill_attn_fa,
+            ],
+            scale: PREFILL_SCALES.to_vec(),
             lambda: PRIOR_WEIGHT,
             lo: PREFILL_BOUNDS.0.to_vec(),
             hi: PREFILL_BOUNDS.1.to_vec(),
         };
         let t = solve(&p);
         e.compute_frac = 1.0 / t[0];
-        e.prefill_attn = t[1];
+        e.kquant_compute_frac = 1.0 / t[1];
+        e.float_compute_frac = 1.0 / t[2];
+        e.prefill_attn = t[3];
+        e.prefill_attn_fa = t[4];
     }
-    let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, 3);
-    let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, 2);
+    let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, 5);
+    let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, 5);
     // A level never claims a tighter interval than its own residuals allow, and one with too
     // few rows keeps its parent's (which already spans the spread between devices).
     e.decode_rel_err = tg_err.unwrap_or(prior.decode_rel_err);
@@ -222,9 +270,14 @@ fn round_eff(e: Efficiency) -> Efficiency {
     Efficiency {
         bandwidth_frac: round_to(e.bandwidth_frac, 6),
         fixed_s: round_to(e.fixed_s, 6),
+        expert_s: round_to(e.expert_s, 6),
         decode_attn: round_to(e.decode_attn, 6),
+        decode_attn_fa: round_to(e.decode_attn_fa, 6),
         compute_frac: round_to(e.compute_frac, 6),
+        kquant_compute_frac: round_to(e.kquant_compute_frac, 6),
+        float_compute_frac: round_to(e.float_compute_frac, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
+        prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
         decode_rel_err: round_to(e.decode_rel_err, 4),
         prefill_rel_err: round_to(e.prefill_rel_err, 4),
     }

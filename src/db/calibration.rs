@@ -39,10 +39,22 @@ pub struct Efficiency {
     pub fixed_s: f64,
     /// Decode attention cost: seconds of attention work per FLOP at the FP16 peak (κ_d, ≥ 0).
     pub decode_attn: f64,
-    /// Achieved fraction of the FP16 peak on prefill matmuls (η_c).
+    /// The same with flash attention on (κ_d,fa).
+    pub decode_attn_fa: f64,
+    /// Decode time per routed-expert activation (one expert of one MoE layer for one token),
+    /// seconds: the gather, routing and small-matrix cost that MoE bytes alone miss.
+    pub expert_s: f64,
+    /// Achieved fraction of the FP16 peak on prefill matmuls of block quants (Q4_0, Q8_0,
+    /// MXFP4 …: llama.cpp's fastest quantized kernels) (η_c).
     pub compute_frac: f64,
+    /// The same for k-quants and i-quants (Q4_K, Q6_K, IQ4_XS …), whose dequantization costs more.
+    pub kquant_compute_frac: f64,
+    /// The same for float weights (F16, BF16, F32; FP8/MLX/AWQ on their engines).
+    pub float_compute_frac: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
     pub prefill_attn: f64,
+    /// The same with flash attention on (κ_p,fa).
+    pub prefill_attn_fa: f64,
     /// Relative half-width of the decode interval (e.g. 0.1 = ±10%).
     pub decode_rel_err: f64,
     /// Relative half-width of the prefill interval.

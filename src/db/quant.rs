@@ -70,6 +70,19 @@ pub struct QuantRaw {
     pub note: Option<super::Text>,
 }
 
+/// Which family of matmul kernels prefill runs for a scheme: each has its own achieved
+/// fraction of peak in calibration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KernelClass {
+    /// Float weights (F16, BF16, F32, and 8/4-bit float formats on their engines).
+    Float,
+    /// Block quants with one scale per block (Q4_0, Q5_0, Q8_0, IQ4_NL, MXFP4).
+    Block,
+    /// Super-block k-quants and i-quants (Q2_K … Q6_K, IQ1–IQ4_XS, TQ, Unsloth UD mixes).
+    KQuant,
+}
+
 /// Tensor groups a scheme may override.
 pub const GROUPS: [&str; 8] = [
     "embedding",
@@ -83,6 +96,27 @@ pub const GROUPS: [&str; 8] = [
 ];
 
 impl QuantRaw {
+    /// The kernel family of this scheme: float compute formats are `Float`; int8 schemes
+    /// are `KQuant` when their id names a k-quant, i-quant, ternary or UD mix, else `Block`.
+    pub fn kernel_class(&self) -> KernelClass {
+        match self.compute {
+            ComputeFormat::Fp32 | ComputeFormat::Fp16 | ComputeFormat::Bf16 => KernelClass::Float,
+            ComputeFormat::Fp8 | ComputeFormat::Fp4 => KernelClass::Block,
+            ComputeFormat::Int8 => {
+                let id = self.id.as_str();
+                let k = id.contains("_k")
+                    || id.starts_with("iq")
+                    || id.starts_with("tq")
+                    || id.starts_with("ud-");
+                if k && id != "iq4_nl" {
+                    KernelClass::KQuant
+                } else {
+                    KernelClass::Block
+                }
+            }
+        }
+    }
+
     /// Bits per weight of a tensor group.
     pub fn group_bpw(&self, group: &str) -> f64 {
         self.groups.get(group).copied().unwrap_or(self.bpw)

@@ -334,8 +334,11 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     }
     for (f, v) in [
         ("fixed_s", x.fixed_s),
+        ("expert_s", x.expert_s),
         ("decode_attn", x.decode_attn),
+        ("decode_attn_fa", x.decode_attn_fa),
         ("prefill_attn", x.prefill_attn),
+        ("prefill_attn_fa", x.prefill_attn_fa),
         ("decode_rel_err", x.decode_rel_err),
         ("prefill_rel_err", x.prefill_rel_err),
     ] {

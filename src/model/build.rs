@@ -5,6 +5,7 @@
 use crate::db::calibration::BackendRaw;
 use crate::db::hardware::Device;
 use crate::db::model::ModelRaw;
+use crate::db::pricing::LocalCostRaw;
 use crate::db::quant::{KvTypeRaw, QuantRaw};
 use crate::db::{Db, Provenance};
 use crate::error::{Error, Result};
@@ -28,6 +29,8 @@ pub struct Options {
     pub gen: u64,
     /// Offload policy.
     pub offload: Offload,
+    /// Flash attention on.
+    pub flash_attn: bool,
     /// Forced GPU layers.
     pub gpu_layers: Option<u32>,
     /// Micro-batch (None: the backend's).
@@ -46,6 +49,7 @@ impl Default for Options {
             prompt: None,
             gen: 128,
             offload: Offload::Layers,
+            flash_attn: true,
             gpu_layers: None,
             ubatch: None,
             weights_bytes: None,
@@ -64,6 +68,8 @@ pub struct Resolved<'a> {
     pub kv: &'a KvTypeRaw,
     /// Where the efficiency came from.
     pub provenance: Provenance,
+    /// Electricity price and amortization years for the cost columns.
+    pub local_cost: &'a LocalCostRaw,
     /// Warnings for the user.
     pub warnings: Vec<String>,
 }
@@ -150,6 +156,7 @@ pub fn build<'a>(
         prompt,
         gen: o.gen,
         offload: o.offload,
+        flash_attn: o.flash_attn,
         gpu_layers: o.gpu_layers,
     };
     Ok(Resolved {
@@ -157,6 +164,7 @@ pub fn build<'a>(
         backend,
         kv,
         provenance,
+        local_cost: &db.local_cost,
         warnings,
     })
 }

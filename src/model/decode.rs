@@ -1,10 +1,11 @@
 //! Decode: time per generated token at batch 1, a roofline per tier.
 //!
 //! `t = max(B_fast / (η·BW_fast), F / (η_c·P)) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
-//!      + t_fixed + κ_d · F_attn(c) / P`
+//!      + t_fixed + t_expert · E_calls + κ_d · F_attn(c) / P`
 //! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
 //! depth `c`, the recurrent state), `F = 2 · active matmul parameters`, `P` the FP16 peak,
-//! and `κ_d · F_attn` the attention kernels' cost beyond their KV reads (calibrated).
+//! `κ_d · F_attn` the attention kernels' cost beyond their KV reads and `t_expert · E_calls`
+//! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
 use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
@@ -95,8 +96,8 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         Some(l) if bytes_link.0 > 0.0 => bytes_link / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
     };
-    let t_attn = Seconds(eff.decode_attn * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
-    let t_latency = Seconds(eff.fixed_s) + t_attn;
+    let t_attn = Seconds(s.decode_attn() * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
+    let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
     let time = t_fast_memory.max(t_fast_compute) + t_host + t_link + t_latency;
     let terms = [
         (

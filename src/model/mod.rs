@@ -12,7 +12,7 @@ pub mod prefill;
 use crate::db::calibration::{Efficiency, HostEfficiency};
 use crate::db::hardware::{Device, DeviceKind};
 use crate::db::model::ModelRaw;
-use crate::db::quant::QuantRaw;
+use crate::db::quant::{KernelClass, QuantRaw};
 use crate::units::Bytes;
 use serde::Serialize;
 
@@ -108,8 +108,46 @@ pub struct Scenario<'a> {
     pub gen: u64,
     /// Offload policy.
     pub offload: Offload,
+    /// Flash attention on (llama.cpp `-fa 1`).
+    pub flash_attn: bool,
     /// Layers forced on the GPU (`-ngl`), if given.
     pub gpu_layers: Option<u32>,
+}
+
+impl Scenario<'_> {
+    /// The prefill kernel family: the scheme's, except that MoE models whose experts ship
+    /// natively quantized (gpt-oss MXFP4) run their bulk on block-quant kernels.
+    pub fn kernel_class(&self) -> KernelClass {
+        if self.native_expert_bpw.is_some() && self.model.is_moe() {
+            KernelClass::Block
+        } else {
+            self.quant.kernel_class()
+        }
+    }
+
+    /// The decode attention factor for this scenario's flash-attention setting.
+    pub fn decode_attn(&self) -> f64 {
+        if self.flash_attn {
+            self.eff.decode_attn_fa
+        } else {
+            self.eff.decode_attn
+        }
+    }
+
+    /// The prefill attention factor for this scenario's flash-attention setting.
+    pub fn prefill_attn(&self) -> f64 {
+        if self.flash_attn {
+            self.eff.prefill_attn_fa
+        } else {
+            self.eff.prefill_attn
+        }
+    }
+
+    /// Routed-expert activations per decoded token: MoE layers × experts per token.
+    pub fn expert_calls(&self) -> f64 {
+        let k = self.model.moe.as_ref().map_or(0, |m| m.experts_per_token);
+        f64::from(self.model.count_ffn(crate::db::model::FfnKind::Moe)) * f64::from(k)
+    }
 }
 
 /// Names of a device's tiers, for bounds and tables.

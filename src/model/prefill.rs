@@ -1,17 +1,20 @@
 //! Prefill (prompt processing) and time to first token.
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
-//! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P + ⌈n/u⌉ · W_fast / (η · BW_fast)
+//! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P + ⌈n/u⌉ · (W_fast / (η · BW_fast) + t_fixed)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `A` the active matmul parameters (all experts' weights are read per micro-batch, as
 //! a 512-token batch touches nearly every expert), and host-resident weights copied over
-//! the link per micro-batch (llama.cpp runs large batches on the GPU).
+//! the link per micro-batch (llama.cpp runs large batches on the GPU). `η_c` depends on the
+//! kernel family of the weights (block quants, k-quants, floats): dequantizing a k-quant
+//! super-block costs more than a Q4_0 block.
 
 use super::decode::Bound;
 use super::footprint::prefill_attn_flop;
 use super::params::param_groups;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
+use crate::db::quant::KernelClass;
 use crate::units::{Flop, Seconds};
 use serde::Serialize;
 
@@ -38,15 +41,22 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = param_groups(s.model);
-    let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * eff.compute_frac);
-    let t_attn = Seconds(eff.prefill_attn * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
+    let frac = match s.kernel_class() {
+        KernelClass::Block => eff.compute_frac,
+        KernelClass::KQuant => eff.kquant_compute_frac,
+        KernelClass::Float => eff.float_compute_frac,
+    };
+    let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * frac);
+    let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
     let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);
     let w = f.weights.output + f.weights.dense_layers + f.weights.experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (f.weights.dense_layers + f.weights.experts) * host_share
         + f.weights.experts * pl.host_expert_frac;
     let w_fast = w - w_host;
-    let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac);
+    // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time.
+    let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac)
+        + Seconds(eff.fixed_s * batches);
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
