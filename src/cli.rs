@@ -9,6 +9,7 @@ const EXAMPLES: &str = "Examples:
   tokenfit cliff --device rtx-4090 --model qwen3-32b --quant q4_k_m
   tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
   tokenfit devices --format csv
+  tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
   tokenfit validate calibration/traces/*.csv --holdout device";
 
 /// Does this model fit on this machine, how fast will it run, where is the cliff?
@@ -50,6 +51,10 @@ pub enum Command {
     Models(ShowArgs),
     /// List quantization schemes and KV cache types, or show one.
     Quants(ShowArgs),
+    /// When a local machine pays off against an API priced per token.
+    Breakeven(Box<BreakevenArgs>),
+    /// List API offerings and their prices per 1M tokens, or show one.
+    Apis(ShowArgs),
 }
 
 /// Options shared by scenario commands.
@@ -199,4 +204,62 @@ pub struct ValidateArgs {
     /// List every row that could not be mapped, with the reason, on stderr.
     #[arg(long)]
     pub verbose: bool,
+}
+
+const BREAKEVEN_EXAMPLES: &str = "Examples:
+  tokenfit breakeven --device dgx-spark --api gpt-4o
+  tokenfit breakeven --device rtx-5090 --price-usd 3500 --api groq-llama-3.3-70b --tokens-per-month 30M
+  tokenfit breakeven --device strix-halo-128gb --api-usd-per-m-in 0.2 --api-usd-per-m-out 0.6 --model qwen3-30b-a3b
+  tokenfit breakeven --devices all --api claude-sonnet-4.5 --input-per-output 3 --model gpt-oss-120b --quant mxfp4";
+
+/// `breakeven` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = BREAKEVEN_EXAMPLES)]
+#[command(group(clap::ArgGroup::new("machine").required(true).args(["device", "devices"])))]
+pub struct BreakevenArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Comma-separated device ids, or all: ranked by payback (devices without a price in the database are left out).
+    #[arg(long, conflicts_with_all = ["price_usd", "power_w"])]
+    pub devices: Option<String>,
+    /// Purchase price of the machine, USD [default: the device's price in the database].
+    #[arg(long = "price-usd", allow_hyphen_values = true)]
+    pub price_usd: Option<f64>,
+    /// Years the purchase is amortized over [default: 3, model-db/api-pricing.yaml].
+    #[arg(long, allow_hyphen_values = true)]
+    pub years: Option<f64>,
+    /// API offering to compare with (`tokenfit apis` lists them) [default: gpt-4o].
+    #[arg(long, conflicts_with_all = ["api_usd_per_m_in", "api_usd_per_m_out"])]
+    pub api: Option<String>,
+    /// API input price, USD per 1M tokens, instead of --api [default: 0].
+    #[arg(long = "api-usd-per-m-in", allow_hyphen_values = true, requires = "api_usd_per_m_out")]
+    pub api_usd_per_m_in: Option<f64>,
+    /// API output price, USD per 1M tokens, instead of --api.
+    #[arg(long = "api-usd-per-m-out", allow_hyphen_values = true)]
+    pub api_usd_per_m_out: Option<f64>,
+    /// Electricity, USD per kWh; 0 ignores it [default: 0.165, US residential average 2024 (EIA)].
+    #[arg(long = "kwh-usd", allow_hyphen_values = true)]
+    pub kwh_usd: Option<f64>,
+    /// Power while busy, W [default: the device's rated power].
+    #[arg(long = "power-w", allow_hyphen_values = true)]
+    pub power_w: Option<f64>,
+    /// Output tokens per month (12.5M, 800k, 2B) [default: the machine's capacity, busy around the clock].
+    #[arg(long = "tokens-per-month", allow_hyphen_values = true)]
+    pub tokens_per_month: Option<String>,
+    /// Input (prompt) tokens per output token; 0 compares output tokens only [default: 0].
+    #[arg(long = "input-per-output", default_value = "0", allow_hyphen_values = true)]
+    pub input_per_output: f64,
+    /// Model run locally [default: the open model the API serves, else llama-3.3-70b].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Quantization scheme.
+    #[arg(long, default_value = "q4_k_m")]
+    pub quant: String,
+    /// Context of each request, tokens (prompt + output) [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
 }

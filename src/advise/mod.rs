@@ -1,7 +1,10 @@
-//! Answers built on the physics: fit ranking, the cliff, sweeps.
+//! Answers built on the physics: fit ranking, the cliff, sweeps, energy and break-even.
 
+pub mod breakeven;
 pub mod cliff;
+pub mod energy;
 pub mod fit;
+pub mod payback;
 pub mod row;
 pub use crate::model::build as scenario;
 pub mod sweep;

@@ -2,6 +2,7 @@
 //! (`device`, `model`, `quant`, `backend`, `ctx`, `weights_bytes`, `kv_bytes`, `total_bytes`,
 //! `usable_bytes`, `verdict`, `decode_tok_s`, `prefill_tok_s`, `ttft_s`, `bound` …).
 
+use super::energy::local_cost_at_full_use;
 use super::scenario::Resolved;
 use crate::model::predict::{predict, Prediction};
 use serde::Serialize;
@@ -85,6 +86,11 @@ pub struct ScenarioRow {
     pub efficiency: &'static str,
     /// Device price, USD.
     pub price_usd: Option<f64>,
+    /// Energy per generated token at the device's rated power, J (`power_w / decode_tok_s`).
+    pub energy_j_per_token: Option<f64>,
+    /// Electricity plus the price amortized at full use, USD per 1M generated tokens
+    /// (`advise::energy`; null without a price).
+    pub local_usd_per_m_tokens: Option<f64>,
     /// Largest context that stays in fast memory (fit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fast_ctx: Option<u64>,
@@ -101,6 +107,15 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
     let s = &r.scenario;
     let f = &p.footprint;
     let pl = &p.placement;
+    let cost = p.decode_tok_s.filter(|d| d.value > 0.0).map(|d| {
+        local_cost_at_full_use(
+            s.device.raw.power_w,
+            s.device.price_usd(),
+            r.local_cost.amortization_years,
+            r.local_cost.kwh_usd,
+            1.0 / d.value,
+        )
+    });
     ScenarioRow {
         device: s.device.raw.id.clone(),
         model: s.model.id.clone(),
@@ -140,6 +155,8 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         bytes_per_token_link: p.decode.bytes_link.0.round(),
         efficiency: r.provenance.label(),
         price_usd: s.device.price_usd(),
+        energy_j_per_token: cost.map(|c| c.energy_j_per_token),
+        local_usd_per_m_tokens: cost.and_then(|c| c.local_usd_per_m_tokens),
         max_fast_ctx: None,
     }
 }

@@ -7,6 +7,7 @@
 pub mod calibration;
 pub mod hardware;
 pub mod model;
+pub mod pricing;
 pub mod quant;
 pub mod resolve;
 mod validate;
@@ -17,6 +18,7 @@ use calibration::{
 };
 use hardware::{Device, HardwareFileRaw};
 use model::{ModelFileRaw, ModelRaw};
+use pricing::{LocalCostRaw, OfferingRaw, PricingFileRaw};
 use quant::{KvTypeRaw, QuantFileRaw, QuantRaw, TensorTypeRaw};
 use resolve::{resolve, Named};
 use serde::{Deserialize, Serialize};
@@ -55,6 +57,10 @@ pub struct Db {
     pub host: HostEfficiency,
     /// Fitted efficiencies.
     pub fitted: FittedRaw,
+    /// API offerings (prices per token).
+    pub offerings: Vec<OfferingRaw>,
+    /// Defaults of the local side of a break-even (electricity price, amortization).
+    pub local_cost: LocalCostRaw,
     /// Files loaded, in order (built-ins first).
     pub files: Vec<String>,
 }
@@ -68,6 +74,8 @@ struct Collect {
     kv_types: Vec<(String, KvTypeRaw)>,
     defaults: Option<DefaultsRaw>,
     fitted: Option<FittedRaw>,
+    offerings: Vec<(String, OfferingRaw)>,
+    local_cost: Option<(String, LocalCostRaw)>,
     files: Vec<String>,
 }
 
@@ -116,11 +124,19 @@ impl Collect {
             self.defaults = Some(parse(file, text)?);
         } else if has("entries") {
             self.fitted = Some(parse(file, text)?);
-        } else if !file.ends_with("api-pricing.yaml") {
+        } else if has("offerings") || has("local_cost") {
+            let f: PricingFileRaw = parse(file, text)?;
+            for o in f.offerings {
+                upsert(&mut self.offerings, file, o, |o| &o.id);
+            }
+            if let Some(l) = f.local_cost {
+                self.local_cost = Some((file.to_string(), l));
+            }
+        } else {
             return Err(Error::Parse {
                 file: file.to_string(),
                 line: None,
-                msg: "not a tokenfit database file: expected a top-level key devices, models, schemes, backends or entries".into(),
+                msg: "not a tokenfit database file: expected a top-level key devices, models, schemes, backends, entries or offerings".into(),
             });
         }
         self.files.push(file.to_string());
@@ -195,6 +211,7 @@ impl Db {
             });
         }
         let fitted = c.fitted.unwrap_or_default();
+        let (offerings, local_cost) = pricing_of(c.offerings, c.local_cost, &models)?;
         for e in defaults.priors.iter().chain(&fitted.entries) {
             validate::efficiency("calibration", e)?;
         }
@@ -208,6 +225,8 @@ impl Db {
             priors: defaults.priors,
             host: defaults.host,
             fitted,
+            offerings,
+            local_cost,
             files: c.files,
         })
     }
@@ -231,6 +250,10 @@ impl Db {
     /// Resolves a backend.
     pub fn backend(&self, name: &str) -> Result<&BackendRaw> {
         resolve("backend", name, &self.backends)
+    }
+    /// Resolves an API offering.
+    pub fn offering(&self, name: &str) -> Result<&OfferingRaw> {
+        resolve("API offering", name, &self.offerings)
     }
     /// Looks up a ggml tensor type by id.
     pub fn tensor_type(&self, id: &str) -> Option<&TensorTypeRaw> {
@@ -310,6 +333,40 @@ impl Db {
     }
 }
 
+/// Validates the offerings (each `local_model` must be a model id) and the local-cost
+/// defaults (required: `model-db/api-pricing.yaml` holds them).
+fn pricing_of(
+    offerings: Vec<(String, OfferingRaw)>,
+    local_cost: Option<(String, LocalCostRaw)>,
+    models: &[ModelRaw],
+) -> Result<(Vec<OfferingRaw>, LocalCostRaw)> {
+    for (f, o) in &offerings {
+        pricing::offering(f, o)?;
+        if let Some(m) = &o.local_model {
+            if !models.iter().any(|x| &x.id == m) {
+                return Err(Error::Db {
+                    file: f.clone(),
+                    entry: o.id.clone(),
+                    field: "local_model".into(),
+                    msg: format!("'{m}' is not a model id"),
+                });
+            }
+        }
+    }
+    let offerings: Vec<_> = offerings.into_iter().map(|x| x.1).collect();
+    validate::unique_aliases(
+        "API offering",
+        offerings.iter().map(|o| (o.id.as_str(), &o.aliases)),
+    )?;
+    let (f, local_cost) = local_cost.ok_or_else(|| Error::Parse {
+        file: "model-db/api-pricing.yaml".into(),
+        line: None,
+        msg: "missing: no file holds the top-level key local_cost".into(),
+    })?;
+    pricing::local_cost(&f, &local_cost)?;
+    Ok((offerings, local_cost))
+}
+
 /// Where an efficiency came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -374,6 +431,7 @@ macro_rules! named {
 named!(ModelRaw, name, aliases);
 named!(QuantRaw, name, aliases);
 named!(BackendRaw, name, aliases);
+named!(OfferingRaw, name, aliases);
 
 impl Named for KvTypeRaw {
     fn id(&self) -> &str {

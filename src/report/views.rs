@@ -50,6 +50,8 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
             "bound",
             "eff.",
             "price USD",
+            "J/token",
+            "local USD/1M tok",
         ]
         .map(String::from)
         .to_vec(),
@@ -77,6 +79,8 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
                     r.bound.as_str().into(),
                     r.efficiency.into(),
                     Cell::opt(r.price_usd, 0),
+                    Cell::opt(r.energy_j_per_token, 2),
+                    Cell::opt(r.local_usd_per_m_tokens, 2),
                 ]
             })
             .collect(),
@@ -184,6 +188,14 @@ pub fn predict_view(r: &ScenarioRow) -> View {
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
     kv("efficiency", r.efficiency.into());
+    kv(
+        "energy J per generated token (rated power)",
+        Cell::opt(r.energy_j_per_token, 2),
+    );
+    kv(
+        "local USD per 1M tokens (electricity + purchase, full use)",
+        Cell::opt(r.local_usd_per_m_tokens, 3),
+    );
     View {
         headers: vec!["quantity".into(), "value".into()],
         rows,
