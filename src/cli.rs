@@ -45,6 +45,8 @@ pub enum Command {
     Calibrate(CalibrateArgs),
     /// Predicted against measured on traces, with leave-one-device-out error.
     Validate(ValidateArgs),
+    /// Audit a published speed claim: plausible, optimistic or impossible (exit 1 unless plausible).
+    Check(CheckArgs),
     /// List devices, or show one.
     Devices(ShowArgs),
     /// List models, or show one.
@@ -52,7 +54,7 @@ pub enum Command {
     /// List quantization schemes and KV cache types, or show one.
     Quants(ShowArgs),
     /// When a local machine pays off against an API priced per token.
-    Breakeven(Box<BreakevenArgs>),
+    Breakeven(BreakevenArgs),
     /// List API offerings and their prices per 1M tokens, or show one.
     Apis(ShowArgs),
 }
@@ -185,8 +187,13 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// Trace files: normalized CSV, llama-bench csv/json/jsonl/md, llama-batched-bench md.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "add")]
     pub traces: Vec<PathBuf>,
+    /// Fold your own measurements (e.g. the output of a prediction's verify command) into
+    /// a local calibration in your config directory (TOKENFIT_CONFIG_DIR, else
+    /// ~/.config/tokenfit); the shipped calibration is never changed.
+    #[arg(long, value_name = "FILE")]
+    pub add: Option<PathBuf>,
     /// List every row that could not be mapped, with the reason, on stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -198,9 +205,11 @@ pub struct ValidateArgs {
     /// Trace files.
     #[arg(required = true)]
     pub traces: Vec<PathBuf>,
-    /// What the predicting fit leaves out: device (leave-one-device-out), model, or none.
-    #[arg(long, default_value = "device")]
-    pub holdout: String,
+    /// What the predicting fit leaves out: device (leave-one-device-out), model, none
+    /// (in-sample refit), or shipped (no refit: the calibration `predict` uses). Default:
+    /// device when every file is a shipped calibration trace, else shipped.
+    #[arg(long)]
+    pub holdout: Option<String>,
     /// List every row that could not be mapped, with the reason, on stderr.
     #[arg(long)]
     pub verbose: bool,
@@ -233,7 +242,11 @@ pub struct BreakevenArgs {
     #[arg(long, conflicts_with_all = ["api_usd_per_m_in", "api_usd_per_m_out"])]
     pub api: Option<String>,
     /// API input price, USD per 1M tokens, instead of --api [default: 0].
-    #[arg(long = "api-usd-per-m-in", allow_hyphen_values = true, requires = "api_usd_per_m_out")]
+    #[arg(
+        long = "api-usd-per-m-in",
+        allow_hyphen_values = true,
+        requires = "api_usd_per_m_out"
+    )]
     pub api_usd_per_m_in: Option<f64>,
     /// API output price, USD per 1M tokens, instead of --api.
     #[arg(long = "api-usd-per-m-out", allow_hyphen_values = true)]
@@ -248,7 +261,11 @@ pub struct BreakevenArgs {
     #[arg(long = "tokens-per-month", allow_hyphen_values = true)]
     pub tokens_per_month: Option<String>,
     /// Input (prompt) tokens per output token; 0 compares output tokens only [default: 0].
-    #[arg(long = "input-per-output", default_value = "0", allow_hyphen_values = true)]
+    #[arg(
+        long = "input-per-output",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
     pub input_per_output: f64,
     /// Model run locally [default: the open model the API serves, else llama-3.3-70b].
     #[arg(long)]
@@ -259,6 +276,32 @@ pub struct BreakevenArgs {
     /// Context of each request, tokens (prompt + output) [default: 4k].
     #[arg(long, default_value = "4k")]
     pub ctx: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Tokens already in the cache when the claim was measured [default: 0].
+    #[arg(long)]
+    pub ctx: Option<String>,
+    /// The claimed speed, tokens per second.
+    #[arg(long = "claimed-tok-s", allow_negative_numbers = true)]
+    pub claimed_tok_s: f64,
+    /// What the claim measures: tg (decode, single stream) or pp (prefill).
+    #[arg(long, default_value = "tg")]
+    pub test: String,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,

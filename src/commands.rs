@@ -16,6 +16,7 @@ use tokenfit::units::parse_tokens;
 /// Runs a command.
 pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
     let out = match c {
+        Command::Check(a) => return crate::cmd_check::check_cmd(db, a),
         Command::Fit(a) => fit_cmd(db, a)?,
         Command::Predict(a) => predict_cmd(db, a)?,
         Command::Sweep(a) => sweep_cmd(db, a)?,
@@ -25,11 +26,13 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Devices(a) => devices_cmd(db, a)?,
         Command::Models(a) => models_cmd(db, a)?,
         Command::Quants(a) => quants_cmd(db, a)?,
+        Command::Breakeven(a) => crate::cmd_breakeven::breakeven_cmd(db, a)?,
+        Command::Apis(a) => crate::cmd_breakeven::apis_cmd(db, a)?,
     };
     Ok((out, ExitCode::SUCCESS))
 }
 
-fn tokens(flag: &str, s: &str) -> Result<u64> {
+pub(crate) fn tokens(flag: &str, s: &str) -> Result<u64> {
     parse_tokens(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
 }
 
@@ -39,7 +42,7 @@ fn offload(s: &str) -> Result<Offload> {
     })
 }
 
-fn options(c: &Common) -> Result<Options> {
+pub(crate) fn options(c: &Common) -> Result<Options> {
     let ubatch = match &c.ubatch {
         Some(u) => {
             let v = tokens("ubatch", u)?;
@@ -72,7 +75,7 @@ fn list(s: &str) -> Vec<&str> {
         .collect()
 }
 
-fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
+pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
     if s.trim().eq_ignore_ascii_case("all") {
         return Ok(db.devices.iter().collect());
     }
@@ -86,7 +89,7 @@ fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
         .collect::<tokenfit::Result<Vec<_>>>()?)
 }
 
-fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
+pub(crate) fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
     rows.iter()
         .map(|r| serde_json::to_value(r).expect("rows serialize"))
         .collect()
@@ -116,6 +119,13 @@ fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         model.name, quant.name, ctx, o.kv_type
     ));
     out.view = views::fit_view(&rows);
+    if let Some(top) = rows.first() {
+        out.notes.push(format!(
+            "measure #1 ({}): {}",
+            top.device, top.verify_command
+        ));
+        out.notes.push("every result's `verify_command` (JSON) measures it; feed the output to `tokenfit validate`".into());
+    }
     out.results = to_values(&rows);
     out.warnings = warnings;
     Ok(out)
@@ -143,6 +153,10 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
         "offload": o.offload, "gpu_layers": o.gpu_layers,
     }));
     out.view = views::predict_view(&row);
+    out.notes
+        .push(format!("measure it: {}", row.verify_command));
+    out.notes
+        .push("then: tokenfit validate <that output>.jsonl".into());
     out.results = to_values(std::slice::from_ref(&row));
     out.warnings = r.warnings;
     if r.provenance == tokenfit::db::Provenance::Prior {
@@ -236,6 +250,14 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
         "kv_type": o.kv_type, "offload": o.offload, "max_ctx": o.ctx,
     }));
     views::cliff_output(&c, &mut out);
+    let at = c
+        .cliff_ctx
+        .and_then(|x| c.series.iter().find(|p| p.ctx == x))
+        .or(c.series.last());
+    if let Some(p) = at {
+        out.notes
+            .push(format!("measure at {} tokens: {}", p.ctx, p.verify_command));
+    }
     out.summary = Some(json!({
         "cliff_ctx": c.cliff_ctx, "max_fast_ctx": c.max_fast_ctx,
         "decode_tok_s_before": c.decode_tok_s_before, "decode_tok_s_after": c.decode_tok_s_after,
@@ -245,7 +267,7 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     Ok(out)
 }
 
-fn kv_view(v: &Value) -> View {
+pub(crate) fn kv_view(v: &Value) -> View {
     let mut flat = Vec::new();
     flatten("", v, &mut flat);
     View {
@@ -482,6 +504,9 @@ fn load_traces<'a>(
 }
 
 pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
+    if let Some(file) = &a.add {
+        return calibrate_add(db, file, a.verbose);
+    }
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     let fitted = tokenfit::calib::run::calibrate(db, &loaded);
@@ -545,11 +570,24 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
 pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     use tokenfit::calib::trace::Test;
     use tokenfit::calib::validate::{stats, validate, Holdout};
-    let holdout = match a.holdout.to_lowercase().as_str() {
+    let shipped_traces = a.traces.iter().all(|p| {
+        p.to_string_lossy()
+            .replace('\\', "/")
+            .contains("calibration/traces/")
+    });
+    let default = if shipped_traces { "device" } else { "shipped" };
+    let holdout = match a
+        .holdout
+        .as_deref()
+        .unwrap_or(default)
+        .to_lowercase()
+        .as_str()
+    {
         "device" => Holdout::Device,
         "model" => Holdout::Model,
         "none" => Holdout::None,
-        other => bail!("unknown --holdout '{other}'; expected device, model or none"),
+        "shipped" => Holdout::Shipped,
+        other => bail!("unknown --holdout '{other}'; expected device, model, none or shipped"),
     };
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
@@ -621,6 +659,77 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     out.results = per_group;
     out.extra
         .push(("rows".into(), Value::Array(to_values(&rows))));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Output> {
+    use tokenfit::calib::local::{add_trace, config_dir, fit_local, write_local};
+    let dir =
+        config_dir().context("no configuration directory: set TOKENFIT_CONFIG_DIR or HOME")?;
+    // Read the new file first: a file that does not parse or map is refused before it is kept.
+    let mut warnings = Vec::new();
+    load_traces(db, &[file.to_path_buf()], verbose, &mut warnings)?;
+    let all = add_trace(&dir, file)?;
+    let loaded = load_traces(db, &all, verbose, &mut warnings)?;
+    let entries = fit_local(db, &loaded.samples);
+    let fitted = tokenfit::db::calibration::FittedRaw {
+        schema_version: 1,
+        files: loaded.files.clone(),
+        rows_used: loaded.samples.len(),
+        rows_unmapped: loaded.unmapped.len(),
+        entries,
+    };
+    let path = write_local(&dir, &fitted)?;
+    let mut out = Output::new(
+        json!({ "command": "calibrate", "add": file, "local_calibration": path, "traces": loaded.files }),
+    );
+    out.title = Some(format!(
+        "local calibration written to {} ({} rows from {} file(s))",
+        path.display(),
+        fitted.rows_used,
+        all.len()
+    ));
+    out.summary = Some(
+        json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "path": path }),
+    );
+    out.view = View {
+        headers: [
+            "backend",
+            "device",
+            "rows",
+            "η bandwidth",
+            "fixed ms",
+            "η compute (block/k/float)",
+            "tg MAPE %",
+            "pp MAPE %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fitted
+            .entries
+            .iter()
+            .map(|e| {
+                let q = e.quality;
+                vec![
+                    e.backend.as_str().into(),
+                    e.device.clone().unwrap_or_default().into(),
+                    Cell::opt(e.rows.map(|r| r as f64), 0),
+                    Cell::Num(e.eff.bandwidth_frac, 3),
+                    Cell::Num(e.eff.fixed_s * 1e3, 3),
+                    format!(
+                        "{:.3}/{:.3}/{:.3}",
+                        e.eff.compute_frac, e.eff.kquant_compute_frac, e.eff.float_compute_frac
+                    )
+                    .into(),
+                    Cell::opt(q.and_then(|q| q.tg_mape_pct), 1),
+                    Cell::opt(q.and_then(|q| q.pp_mape_pct), 1),
+                ]
+            })
+            .collect(),
+    };
+    out.results = to_values(&fitted.entries);
+    out.notes.push("your next predictions on these devices use it (efficiency: fitted); delete the file to go back".into());
     out.warnings = warnings;
     Ok(out)
 }

@@ -2,6 +2,8 @@
 //! codes (0 ok, 1 a check failed, 2 usage/input/I/O error; a broken pipe exits 0).
 
 mod cli;
+mod cmd_breakeven;
+mod cmd_check;
 mod commands;
 
 use anyhow::{Context, Result};
@@ -35,7 +37,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cli.format
         )
     })?;
-    let db = Db::load(cli.db.as_deref()).context("loading the databases")?;
+    let mut db = Db::load(cli.db.as_deref()).context("loading the databases")?;
+    if let Some(dir) = tokenfit::calib::local::config_dir() {
+        let local = dir.join(tokenfit::calib::local::LOCAL_FILE);
+        db.merge_local_calibration(&local)
+            .with_context(|| format!("loading the local calibration {}", local.display()))?;
+    }
     let (out, code) = commands::dispatch(&db, cli.command)?;
     emit(&out, format, cli.output.as_deref())?;
     Ok(code)

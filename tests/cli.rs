@@ -8,6 +8,11 @@ use serde_json::Value;
 fn tokenfit() -> Command {
     let mut c = Command::cargo_bin("tokenfit").expect("binary builds");
     c.env_remove("TOKENFIT_DB");
+    // No local calibration of whoever runs the tests.
+    c.env(
+        "TOKENFIT_CONFIG_DIR",
+        std::env::temp_dir().join("tokenfit-cli-no-config"),
+    );
     c
 }
 

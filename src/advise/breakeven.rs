@@ -64,7 +64,11 @@ pub struct Ownership {
 }
 
 /// Seconds the machine is busy per output token: `1/decode + R/prefill`.
-pub fn seconds_per_output_token(decode_tok_s: f64, prefill_tok_s: f64, input_per_output: f64) -> f64 {
+pub fn seconds_per_output_token(
+    decode_tok_s: f64,
+    prefill_tok_s: f64,
+    input_per_output: f64,
+) -> f64 {
     let prefill = if input_per_output > 0.0 {
         input_per_output / prefill_tok_s
     } else {
@@ -206,7 +210,11 @@ pub fn breakeven(
         local_usd_per_m_tokens: (t > 0.0).then(|| monthly_cost / t * 1e6),
         api_monthly_cost_usd: api_monthly,
         monthly_savings_usd: api_monthly - monthly_cost,
-        payback_months: if verdict.is_paying_off() { simple } else { None },
+        payback_months: if verdict.is_paying_off() {
+            simple
+        } else {
+            None
+        },
         simple_payback_months: simple,
         verdict,
     }
@@ -236,9 +244,9 @@ pub fn parse_volume(s: &str) -> Result<f64, String> {
         Some('b' | 'B' | 'g' | 'G') => (&t[..t.len() - 1], 1e9),
         _ => (t.as_str(), 1.0),
     };
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a token volume (expected e.g. 12500000, 12.5M or 800k)"))?;
+    let v: f64 = num.parse().map_err(|_| {
+        format!("'{s}' is not a token volume (expected e.g. 12500000, 12.5M or 800k)")
+    })?;
     if !v.is_finite() || v < 0.0 {
         return Err(format!("'{s}' must be zero or positive"));
     }
@@ -249,7 +257,7 @@ pub fn parse_volume(s: &str) -> Result<f64, String> {
 pub fn explain(b: &Breakeven, years: f64) -> String {
     let tk = |v: f64| format!("{} tokens/month", human_tokens(v));
     let at = match b.volume {
-        Volume::Capacity => format!("running flat out ({})", tk(b.tokens_per_month)),
+        Volume::Capacity => format!("running flat out at {}", tk(b.tokens_per_month)),
         Volume::Capped => format!("at its capacity of {}", tk(b.tokens_per_month)),
         Volume::Given => format!("at {}", tk(b.tokens_per_month)),
     };
@@ -274,7 +282,7 @@ pub fn explain(b: &Breakeven, years: f64) -> String {
             ))
         ),
         Verdict::PaysOff => format!(
-            "Pays off in {:.1} months {at} (break-even {}), saving ${:.0} a month after amortization.",
+            "Pays off in {:.1} months {at}; break-even is {}, and it saves ${:.0} a month after amortization.",
             b.payback_months.unwrap_or(0.0),
             tk(b.breakeven_tokens_per_month.unwrap_or(0.0)),
             b.monthly_savings_usd
@@ -321,7 +329,11 @@ mod tests {
         let below = breakeven(&own(0.165), 10.0, Some(0.02), Some(t * 0.5));
         assert_eq!(below.verdict, Verdict::BelowBreakeven);
         assert!(below.payback_months.is_none());
-        assert_relative_eq!(below.simple_payback_months.unwrap(), 72.0, max_relative = 1e-5);
+        assert_relative_eq!(
+            below.simple_payback_months.unwrap(),
+            72.0,
+            max_relative = 1e-5
+        );
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct CliffPoint {
     pub host_bytes: f64,
     /// What bounds decode.
     pub bound: String,
+    /// The llama-bench command that measures this point.
+    pub verify_command: String,
 }
 
 /// The cliff of one device, model and quant.
@@ -87,6 +89,7 @@ pub fn cliff(
             fast_bytes: p.placement.fast_bytes.0.round(),
             host_bytes: p.placement.host_bytes.0.round(),
             bound: p.decode.bound.to_string(),
+            verify_command: super::verify::verify_command(&r.scenario, &p.placement, &r.backend.id),
         };
         Ok((pt, r.warnings))
     };

@@ -102,9 +102,17 @@ mod tests {
         let c = local_cost_at_full_use(450.0, Some(1599.0), 3.0, 0.165, 0.01);
         assert_relative_eq!(c.energy_j_per_token, 4.5, max_relative = 1e-12);
         // 4.5 / 3.6e6 · 0.165 · 1e6 = 0.20625
-        assert_relative_eq!(c.electricity_usd_per_m_tokens, 0.20625, max_relative = 1e-12);
+        assert_relative_eq!(
+            c.electricity_usd_per_m_tokens,
+            0.20625,
+            max_relative = 1e-12
+        );
         // 730.5 · 3600 / 0.01 = 262.98M tokens; 1599 / 36 / 262.98e6 · 1e6 = 0.16890
-        assert_relative_eq!(capacity_tokens_per_month(0.01), 262.98e6, max_relative = 1e-9);
+        assert_relative_eq!(
+            capacity_tokens_per_month(0.01),
+            262.98e6,
+            max_relative = 1e-9
+        );
         let purchase = c.purchase_usd_per_m_tokens.unwrap();
         assert_relative_eq!(purchase, 0.16890, max_relative = 1e-4);
         assert_relative_eq!(

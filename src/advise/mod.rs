@@ -1,6 +1,7 @@
 //! Answers built on the physics: fit ranking, the cliff, sweeps, energy and break-even.
 
 pub mod breakeven;
+pub mod check;
 pub mod cliff;
 pub mod energy;
 pub mod fit;
@@ -8,3 +9,4 @@ pub mod payback;
 pub mod row;
 pub use crate::model::build as scenario;
 pub mod sweep;
+pub mod verify;

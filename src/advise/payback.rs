@@ -72,7 +72,7 @@ pub struct DeviceBreakeven {
     pub decode_tok_s_lo: Option<f64>,
     /// Upper end of the decode interval.
     pub decode_tok_s_hi: Option<f64>,
-    /// Prefill tok/s of a request's prompt.
+    /// Prefill tok/s of a request's prompt (null when requests have no prompt, R = 0).
     pub prefill_tok_s: Option<f64>,
     /// Seconds busy per output token (`1/decode + R/prefill`).
     pub seconds_per_output_token: Option<f64>,
@@ -132,7 +132,7 @@ pub fn evaluate(
         decode_tok_s: dec.map(|e| e.value),
         decode_tok_s_lo: dec.map(|e| e.lo),
         decode_tok_s_hi: dec.map(|e| e.hi),
-        prefill_tok_s: pre.map(|e| e.value),
+        prefill_tok_s: pre.filter(|_| ipo > 0.0).map(|e| e.value),
         seconds_per_output_token: t,
         concurrency: 1,
         capacity_tokens_per_month_lo: cap(t_lo_speed),
@@ -142,21 +142,28 @@ pub fn evaluate(
     }
 }
 
-/// Sorts by payback (paying off first, soonest first), then by the payback whatever the
-/// years, then by id; machines where the model does not run come last.
+/// Sorts machines where the model fits in fast memory first, then those that spill to host
+/// memory (their speed rests on the host PC, whose price is not in a card's), then those
+/// where it does not run; within each, by payback (paying off first, soonest first), then by
+/// the payback whatever the years, then by id.
 pub fn rank(rows: &mut [DeviceBreakeven]) {
     let key = |r: &DeviceBreakeven| {
+        let memory = match r.memory_verdict {
+            "fits" => 0,
+            "spills" => 1,
+            _ => 2,
+        };
         (
+            memory,
             r.breakeven.payback_months.unwrap_or(f64::INFINITY),
-            r.breakeven
-                .simple_payback_months
-                .unwrap_or(f64::INFINITY),
+            r.breakeven.simple_payback_months.unwrap_or(f64::INFINITY),
         )
     };
     rows.sort_by(|a, b| {
         let (ka, kb) = (key(a), key(b));
-        ka.0.total_cmp(&kb.0)
+        ka.0.cmp(&kb.0)
             .then(ka.1.total_cmp(&kb.1))
+            .then(ka.2.total_cmp(&kb.2))
             .then(a.device.cmp(&b.device))
     });
 }

@@ -91,6 +91,8 @@ pub struct ScenarioRow {
     /// Electricity plus the price amortized at full use, USD per 1M generated tokens
     /// (`advise::energy`; null without a price).
     pub local_usd_per_m_tokens: Option<f64>,
+    /// The benchmark command that measures this scenario (llama-bench, vLLM or MLX).
+    pub verify_command: String,
     /// Largest context that stays in fast memory (fit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fast_ctx: Option<u64>,
@@ -157,6 +159,7 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
         local_usd_per_m_tokens: cost.and_then(|c| c.local_usd_per_m_tokens),
+        verify_command: super::verify::verify_command(s, pl, &r.backend.id),
         max_fast_ctx: None,
     }
 }

@@ -85,10 +85,16 @@ pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
     }
     .map_err(|e| e.to_string())?;
     let model = match &row.model_id {
-        Some(id) => db.model(id),
-        None => db.model(&row.model),
-    }
-    .map_err(|e| e.to_string())?;
+        Some(id) => db.model(id).map_err(|e| e.to_string())?,
+        None => match db.model(&row.model) {
+            Ok(m) => m,
+            Err(e) => row
+                .model_filename
+                .as_deref()
+                .and_then(|f| model_from_filename(db, f))
+                .ok_or_else(|| e.to_string())?,
+        },
+    };
     let quant = match &row.quant_id {
         Some(id) => db.quant(id).map_err(|e| e.to_string())?,
         None => quant_from_labels(db, row)?,
@@ -113,6 +119,34 @@ pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
         backend,
         kv_type,
     })
+}
+
+/// The model a GGUF file name names: `…/Qwen3-30B-A3B-Q4_K_M-00001-of-00002.gguf` → the
+/// stem without split suffix, then without its quant suffix, matched against ids, aliases
+/// and the name part of each model's Hugging Face repository.
+fn model_from_filename<'a>(db: &'a Db, file: &str) -> Option<&'a ModelRaw> {
+    let base = file.rsplit(['/', '\\']).next()?;
+    let mut stem = base.trim_end_matches(".gguf").to_string();
+    if let Some(i) = stem.find("-00001-of-") {
+        stem.truncate(i);
+    }
+    let by_repo = |s: &str| {
+        let n = normalize(s);
+        db.models.iter().find(|m| {
+            m.hf_repo
+                .as_deref()
+                .and_then(|r| r.rsplit('/').next())
+                .is_some_and(|r| normalize(r) == n)
+        })
+    };
+    let mut cand = stem.as_str();
+    loop {
+        if let Some(m) = db.model(cand).ok().or_else(|| by_repo(cand)) {
+            return Some(m);
+        }
+        let cut = cand.rfind(['-', '.'])?;
+        cand = &cand[..cut];
+    }
 }
 
 /// The quant from the row's quant label, else from a quant suffix of the model label or

@@ -4,6 +4,7 @@
 pub mod features;
 pub mod fit;
 pub mod llama_bench;
+pub mod local;
 pub mod map;
 pub mod normalized;
 pub mod read;

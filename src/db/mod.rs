@@ -11,6 +11,7 @@ pub mod pricing;
 pub mod quant;
 pub mod resolve;
 mod validate;
+pub use validate::efficiency as validate_efficiency;
 
 use crate::error::{Error, Result};
 use calibration::{
@@ -258,6 +259,11 @@ impl Db {
     /// Looks up a ggml tensor type by id.
     pub fn tensor_type(&self, id: &str) -> Option<&TensorTypeRaw> {
         self.tensor_types.iter().find(|t| t.id == id)
+    }
+    /// Validates a model entry made outside the database files (an imported GGUF or
+    /// config.json) with the rules of the database.
+    pub fn check_model(&self, file: &str, m: &ModelRaw) -> Result<()> {
+        validate::model(file, m, &self.tensor_types)
     }
 
     /// The default backend of a device (the first backend whose `default_for` names the

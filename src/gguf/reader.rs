@@ -254,10 +254,22 @@ impl<R: Read> Reader<R> {
         let tensor_count = self.u64("the tensor count")?;
         let kv_count = self.u64("the metadata count")?;
         if kv_count > self.remaining() / MIN_KV {
-            return Err(self.err(16, format!("metadata count {kv_count} cannot fit in the {} bytes left in the file", self.remaining())));
+            return Err(self.err(
+                16,
+                format!(
+                    "metadata count {kv_count} cannot fit in the {} bytes left in the file",
+                    self.remaining()
+                ),
+            ));
         }
         if tensor_count > self.remaining() / MIN_TENSOR_INFO {
-            return Err(self.err(8, format!("tensor count {tensor_count} cannot fit in the {} bytes left in the file", self.remaining())));
+            return Err(self.err(
+                8,
+                format!(
+                    "tensor count {tensor_count} cannot fit in the {} bytes left in the file",
+                    self.remaining()
+                ),
+            ));
         }
         Ok((version, tensor_count, kv_count))
     }
@@ -282,7 +294,10 @@ impl<R: Read> Reader<R> {
         let what = format!("tensor '{name}'");
         let n_dims = self.u32(&what)?;
         if n_dims > MAX_DIMS {
-            return Err(self.err(at, format!("{what} has {n_dims} dimensions; ggml allows at most {MAX_DIMS}")));
+            return Err(self.err(
+                at,
+                format!("{what} has {n_dims} dimensions; ggml allows at most {MAX_DIMS}"),
+            ));
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
@@ -300,7 +315,14 @@ impl<R: Read> Reader<R> {
             .ok_or_else(|| self.err(at, format!("{what}: dimensions {dims:?} overflow")))?;
         let block = u64::from(t.block_size.max(1));
         if dims.first().copied().unwrap_or(1) % block != 0 {
-            return Err(self.err(at, format!("{what}: first dimension {} is not a multiple of the {} block size {block}", dims.first().copied().unwrap_or(1), t.id)));
+            return Err(self.err(
+                at,
+                format!(
+                    "{what}: first dimension {} is not a multiple of the {} block size {block}",
+                    dims.first().copied().unwrap_or(1),
+                    t.id
+                ),
+            ));
         }
         let bytes = (elements / block)
             .checked_mul(u64::from(t.type_size))
@@ -372,7 +394,10 @@ pub fn read_header<R: Read>(
                 ),
             ));
         }
-        if t.offset.checked_add(t.bytes).is_none_or(|end| end > data_len) {
+        if t.offset
+            .checked_add(t.bytes)
+            .is_none_or(|end| end > data_len)
+        {
             return Err(rd.err(
                 data_offset,
                 format!(

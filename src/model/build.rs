@@ -146,6 +146,7 @@ pub fn build<'a>(
         quant,
         native_expert_bpw,
         weights_bytes: o.weights_bytes,
+        kv_type_id: &kv.id,
         kv_elem_bytes: kv.bytes_per_element,
         eff,
         host_eff: &db.host,

@@ -88,6 +88,8 @@ pub struct Scenario<'a> {
     /// Measured weight bytes (a GGUF file's size) that replace the quant estimate; the
     /// groups are scaled in proportion.
     pub weights_bytes: Option<Bytes>,
+    /// KV cache type id (llama.cpp `-ctk` / `-ctv` spelling).
+    pub kv_type_id: &'a str,
     /// Bytes per KV cache element.
     pub kv_elem_bytes: f64,
     /// Backend efficiency (fitted or prior).

@@ -67,15 +67,23 @@ pub fn predict_placed(s: &Scenario, f: &Footprint, pl: &Placement) -> Prediction
     let runs = pl.verdict != Verdict::DoesNotFit;
     let dec = 1.0 / decode.time.0;
     let pp = prompt / prefill.time.0;
+    let roofline = roofline_tok_s(s, f, pl, mean_depth);
     Prediction {
         footprint: *f,
         placement: *pl,
         decode,
         prefill,
-        decode_tok_s: runs.then(|| Estimate::with_rel_err(dec, s.eff.decode_rel_err)),
+        // The interval never reaches past physics: its top is capped at the roofline.
+        decode_tok_s: runs.then(|| {
+            let e = Estimate::with_rel_err(dec, s.eff.decode_rel_err);
+            Estimate {
+                hi: e.hi.min(roofline),
+                ..e
+            }
+        }),
         prefill_tok_s: runs.then(|| Estimate::with_rel_err(pp, s.eff.prefill_rel_err)),
         ttft_s: runs.then_some(prefill.time.0),
         total_s: runs.then_some(prefill.time.0 + s.gen as f64 * decode.time.0),
-        roofline_tok_s: roofline_tok_s(s, f, pl, mean_depth),
+        roofline_tok_s: roofline,
     }
 }

@@ -5,6 +5,7 @@
 mod csv;
 mod json;
 mod markdown;
+pub mod plot;
 mod table;
 pub mod views;
 

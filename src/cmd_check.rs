@@ -1,0 +1,102 @@
+//! `check`: audit a published speed claim (exit 0 plausible, 1 otherwise).
+
+use crate::cli::CheckArgs;
+use crate::commands::{options, tokens};
+use anyhow::{bail, Result};
+use serde_json::json;
+use std::process::ExitCode;
+use tokenfit::advise::check::{check, Phase};
+use tokenfit::advise::row::sig;
+use tokenfit::advise::scenario::resolve;
+use tokenfit::db::Db;
+use tokenfit::report::{Cell, Output, View};
+
+/// Runs `check`.
+pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {
+    if !(a.claimed_tok_s.is_finite() && a.claimed_tok_s > 0.0) {
+        bail!(
+            "--claimed-tok-s must be a positive number, got {}",
+            a.claimed_tok_s
+        );
+    }
+    let phase = match a.test.to_lowercase().as_str() {
+        "tg" => Phase::Tg,
+        "pp" => Phase::Pp,
+        other => bail!("unknown --test '{other}'; expected tg or pp"),
+    };
+    let mut o = options(&a.common)?;
+    let ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;
+    // llama-bench's defaults: pp512, tg128 from an empty cache; --ctx puts that much in the cache first.
+    o.prompt = Some(if phase == Phase::Pp { 512 } else { 0 });
+    o.gen = if phase == Phase::Tg { 128 } else { 0 };
+    o.depth = ctx.unwrap_or(0);
+    let r = resolve(db, &a.device, &a.model, &a.quant, &o)?;
+    let c = check(&r, phase, a.claimed_tok_s);
+    let mut out = Output::new(json!({
+        "command": "check", "device": c.device, "model": c.model, "quant": c.quant, "backend": c.backend,
+        "depth": o.depth, "test": phase, "claimed_tok_s": a.claimed_tok_s,
+    }));
+    out.title = Some(format!(
+        "{} · {} · {} · {}: claimed {} tok/s is {}",
+        c.device,
+        c.model,
+        c.quant,
+        if phase == Phase::Tg {
+            "decode"
+        } else {
+            "prefill"
+        },
+        a.claimed_tok_s,
+        c.verdict.to_uppercase()
+    ));
+    let expected = match (c.expected_tok_s, c.expected_tok_s_lo, c.expected_tok_s_hi) {
+        (Some(v), Some(lo), Some(hi)) => format!("{} ({}–{})", sig(v), sig(lo), sig(hi)),
+        _ => "— (does not fit)".into(),
+    };
+    let mut rows = vec![
+        vec![Cell::from("claimed tok/s"), Cell::Num(c.claimed_tok_s, 1)],
+        vec![
+            Cell::from("physical bound tok/s (100% efficiency)"),
+            Cell::Num(c.bound_tok_s, 1),
+        ],
+        vec![
+            Cell::from("calibrated expectation tok/s"),
+            Cell::Text(expected),
+        ],
+    ];
+    if let Some(bw) = c.required_bandwidth_gb_s {
+        rows.push(vec![
+            Cell::from("bandwidth the claim needs GB/s"),
+            Cell::Num(bw, 0),
+        ]);
+        rows.push(vec![
+            Cell::from("peak bandwidth GB/s"),
+            Cell::Num(c.peak_bandwidth_gb_s, 0),
+        ]);
+    }
+    if let Some(t) = c.required_tflops {
+        rows.push(vec![
+            Cell::from("compute the claim needs TFLOP/s"),
+            Cell::Num(t, 1),
+        ]);
+        rows.push(vec![
+            Cell::from("dense FP16 peak TFLOP/s"),
+            Cell::Num(c.peak_tflops, 1),
+        ]);
+    }
+    rows.push(vec![Cell::from("verdict"), Cell::from(c.verdict)]);
+    out.view = View {
+        headers: vec!["quantity".into(), "value".into()],
+        rows,
+    };
+    out.notes = c.explanations.iter().map(|e| format!("- {e}")).collect();
+    out.notes.push(format!("measure it: {}", c.verify_command));
+    out.warnings = r.warnings.clone();
+    let code = if c.verdict == "plausible" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    out.results = vec![serde_json::to_value(&c)?];
+    Ok((out, code))
+}

@@ -1,0 +1,240 @@
+//! Chart 1, the cliff: decode tok/s against context for one model on several devices (both
+//! axes logarithmic), the interval as a shaded band, and for each device a dashed line at
+//! the first context whose bytes leave fast memory, annotated with the bound on each side
+//! (`memory:vram → memory:host-ram`). Filled markers fit in fast memory, hollow ones spill.
+
+use super::style::{self, font, log_range, log_ticks, num};
+use super::{render, Chart};
+use crate::advise::cliff::{Cliff, CliffPoint};
+use crate::error::{Error, Result};
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+/// Draws decode tok/s against context for each [`Cliff`] (one per device) to `path`
+/// (`.svg` or `.png`).
+pub fn cliff_chart(cliffs: &[Cliff], title: &str, path: &Path) -> Result<()> {
+    if !cliffs
+        .iter()
+        .any(|c| c.series.iter().any(|p| speed(p).is_some()))
+    {
+        return Err(Error::Input(
+            "nothing to plot: the model does not fit on any of these devices at any context"
+                .into(),
+        ));
+    }
+    render(path, &CliffChart { cliffs, title })
+}
+
+struct CliffChart<'a> {
+    cliffs: &'a [Cliff],
+    title: &'a str,
+}
+
+fn speed(p: &CliffPoint) -> Option<f64> {
+    p.decode_tok_s.filter(|v| v.is_finite() && *v > 0.0)
+}
+
+/// `512`, `4K`, `128K`, `1M`.
+fn ctx_label(c: f64) -> String {
+    let c = c.round() as u64;
+    if c >= 1 << 20 && c % (1 << 20) == 0 {
+        format!("{}M", c >> 20)
+    } else if c >= 1024 && c % 1024 == 0 {
+        format!("{}K", c / 1024)
+    } else {
+        c.to_string()
+    }
+}
+
+/// Powers of two from `lo` to `hi`, thinned to at most 12.
+fn ctx_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let all: Vec<f64> = (0..40)
+        .map(|e| 2f64.powi(e))
+        .filter(|t| *t >= lo && *t <= hi)
+        .collect();
+    let step = all.len().div_ceil(12).max(1);
+    all.into_iter().step_by(step).collect()
+}
+
+/// The annotation of a cliff: where and what bounds decode on each side.
+fn cliff_note(c: &Cliff) -> Option<(u64, String)> {
+    let at = c.cliff_ctx.filter(|x| *x > 0)?;
+    let before = c.series.iter().rev().find(|p| p.ctx < at);
+    let after = c.series.iter().find(|p| p.ctx >= at);
+    let tiers = match (before, after) {
+        (Some(b), Some(a)) if b.bound != a.bound => format!("{} → {}", b.bound, a.bound),
+        (_, Some(a)) => format!("then {} ({})", a.bound, a.verdict.replace('_', " ")),
+        _ => String::new(),
+    };
+    Some((at, format!("{} cliff at {}: {tiers}", c.device, ctx_label(at as f64))))
+}
+
+fn legend_label(c: &Cliff) -> String {
+    match c.cliff_ctx {
+        Some(0) => format!("{} (spills at every context)", c.device),
+        Some(x) => format!("{} (cliff at {})", c.device, ctx_label(x as f64)),
+        None => format!("{} (no cliff)", c.device),
+    }
+}
+
+impl Chart for CliffChart<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let pts = || self.cliffs.iter().flat_map(|c| c.series.iter());
+        let (x_lo, x_hi) = log_range(pts().map(|p| p.ctx as f64), 1.15).unwrap_or((256.0, 1e6));
+        let (y_lo, y_hi) = log_range(
+            pts().flat_map(|p| [speed(p), p.decode_tok_s_lo, p.decode_tok_s_hi])
+                .flatten(),
+            1.3,
+        )
+        .unwrap_or((0.1, 1000.0));
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, font(style::TITLE))
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
+            .build_cartesian_2d(
+                (x_lo..x_hi)
+                    .log_scale()
+                    .with_key_points(ctx_ticks(x_lo, x_hi)),
+                (y_lo..y_hi)
+                    .log_scale()
+                    .with_key_points(log_ticks(y_lo, y_hi)),
+            )?;
+        chart
+            .configure_mesh()
+            .x_desc("context filled (tokens, log scale)")
+            .y_desc("decode speed (tok/s, log scale)")
+            .axis_desc_style(font(style::AXIS_DESC))
+            .label_style(font(style::LABEL))
+            .x_label_formatter(&|v| ctx_label(*v))
+            .y_label_formatter(&|v| num(*v))
+            .light_line_style(WHITE.mix(0.0))
+            .bold_line_style(BLACK.mix(0.12))
+            .draw()?;
+        for (i, c) in self.cliffs.iter().enumerate() {
+            let col = style::color(i);
+            draw_series(&mut chart, c, col, i, ((x_lo, x_hi), (y_lo, y_hi)))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(font(style::LEGEND))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw()?;
+        Ok(())
+    }
+}
+
+type LogChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>,
+        plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>,
+    >,
+>;
+
+fn draw_series<DB: DrawingBackend>(
+    chart: &mut LogChart<'_, DB>,
+    c: &Cliff,
+    col: RGBColor,
+    i: usize,
+    ((x_lo, x_hi), (y_lo, y_hi)): ((f64, f64), (f64, f64)),
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    // Runs of points that run at all (a does-not-fit point breaks the line).
+    let runs: Vec<Vec<&CliffPoint>> = c
+        .series
+        .split(|p| speed(p).is_none())
+        .filter(|r| !r.is_empty())
+        .map(|r| r.iter().collect())
+        .collect();
+    for run in &runs {
+        let band: Vec<(f64, f64)> = run
+            .iter()
+            .filter_map(|p| Some((p.ctx as f64, p.decode_tok_s_hi?)))
+            .chain(
+                run.iter()
+                    .rev()
+                    .filter_map(|p| Some((p.ctx as f64, p.decode_tok_s_lo?))),
+            )
+            .filter(|(_, y)| *y > 0.0)
+            .collect();
+        if band.len() >= 3 {
+            chart.draw_series(std::iter::once(Polygon::new(band, col.mix(0.12).filled())))?;
+        }
+    }
+    let mut first = true;
+    for run in &runs {
+        let line: Vec<(f64, f64)> = run
+            .iter()
+            .filter_map(|p| Some((p.ctx as f64, speed(p)?)))
+            .collect();
+        let s = chart.draw_series(LineSeries::new(line, col.stroke_width(3)))?;
+        if first {
+            s.label(legend_label(c)).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3))
+            });
+            first = false;
+        }
+    }
+    chart.draw_series(c.series.iter().filter_map(|p| {
+        let y = speed(p)?;
+        let style = if p.verdict == "fits" {
+            col.filled()
+        } else {
+            col.stroke_width(2)
+        };
+        Some(Circle::new((p.ctx as f64, y), 5, style))
+    }))?;
+    if let Some((at, note)) = cliff_note(c) {
+        let x = at as f64;
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(x, y_lo), (x, y_hi)],
+            8,
+            6,
+            col.stroke_width(2),
+        )))?;
+        // Notes stack down from the top, on the side with room.
+        let y = y_hi * (y_lo / y_hi).powf(0.05 + 0.07 * i as f64);
+        let right_side = (x / x_lo).ln() < 0.6 * (x_hi / x_lo).ln();
+        let (dx, h) = if right_side {
+            (1.04, HPos::Left)
+        } else {
+            (1.0 / 1.04, HPos::Right)
+        };
+        let text_style = font(style::LEGEND)
+            .color(&style::INK)
+            .pos(Pos::new(h, VPos::Center));
+        chart.draw_series(std::iter::once(Text::new(note, (x * dx, y), text_style)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_labels_use_k_and_m() {
+        assert_eq!(ctx_label(512.0), "512");
+        assert_eq!(ctx_label(32768.0), "32K");
+        assert_eq!(ctx_label(1048576.0), "1M");
+        assert_eq!(ctx_label(40961.0), "40961");
+    }
+
+    #[test]
+    fn context_ticks_are_powers_of_two() {
+        assert_eq!(
+            ctx_ticks(400.0, 5000.0),
+            vec![512.0, 1024.0, 2048.0, 4096.0]
+        );
+        assert!(ctx_ticks(1.0, 1e9).len() <= 12);
+    }
+}
