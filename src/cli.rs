@@ -10,7 +10,8 @@ const EXAMPLES: &str = "Examples:
   tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
   tokenfit devices --format csv
   tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
-  tokenfit validate calibration/traces/*.csv --holdout device";
+  tokenfit validate calibration/traces/*.csv --holdout device
+  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png";
 
 /// Does this model fit on this machine, how fast will it run, where is the cliff?
 #[derive(Debug, Parser)]
@@ -47,16 +48,20 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Audit a published speed claim: plausible, optimistic or impossible (exit 1 unless plausible).
     Check(CheckArgs),
+    /// Concurrent streams: the largest batch whose caches fit, aggregate and per-stream decode tok/s, the knee.
+    Capacity(CapacityArgs),
     /// List devices, or show one.
     Devices(ShowArgs),
-    /// List models, or show one.
-    Models(ShowArgs),
+    /// List models, or show one; `models import FILE` prints a GGUF file or config.json as an entry.
+    Models(ModelsArgs),
     /// List quantization schemes and KV cache types, or show one.
     Quants(ShowArgs),
     /// When a local machine pays off against an API priced per token.
     Breakeven(BreakevenArgs),
     /// List API offerings and their prices per 1M tokens, or show one.
     Apis(ShowArgs),
+    /// Draw a chart to -o FILE.svg|FILE.png: cliff, fit, calibration, breakeven, roofline.
+    Plot(PlotArgs),
 }
 
 /// Options shared by scenario commands.
@@ -82,17 +87,24 @@ pub struct Common {
 /// `fit` arguments.
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// Model id, alias or name.
-    pub model: String,
-    /// Quantization scheme.
-    #[arg(long, default_value = "q4_k_m")]
-    pub quant: String,
+    /// Model id, alias or name (or --gguf / --hf-config).
+    #[arg(required_unless_present_any = ["gguf", "hf_config"], conflicts_with_all = ["gguf", "hf_config"])]
+    pub model: Option<String>,
+    /// A model file instead of a name.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Quantization scheme [default: the GGUF file's, else q4_k_m].
+    #[arg(long)]
+    pub quant: Option<String>,
     /// Context in tokens (4096, 32k, 32K) [default: 4k].
     #[arg(long, default_value = "4k")]
     pub ctx: String,
     /// Comma-separated device ids, or all.
     #[arg(long, default_value = "all")]
     pub devices: String,
+    /// Also draw the chart to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
@@ -104,11 +116,20 @@ pub struct PredictArgs {
     /// Device id, alias or name.
     #[arg(long)]
     pub device: String,
-    /// Model id, alias or name.
-    #[arg(long)]
+    /// Model id, alias or name (or --gguf / --hf-config).
+    #[arg(long, default_value = "", hide_default_value = true,
+          required_unless_present_any = ["gguf", "hf_config"], conflicts_with_all = ["gguf", "hf_config"])]
     pub model: String,
-    /// Quantization scheme.
-    #[arg(long)]
+    /// A model file instead of a name.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Quantization scheme [default with --gguf: the file's].
+    #[arg(
+        long,
+        default_value = "",
+        hide_default_value = true,
+        required_unless_present = "gguf"
+    )]
     pub quant: String,
     /// Context allocated, tokens [default: depth + prompt + gen].
     #[arg(long)]
@@ -125,6 +146,9 @@ pub struct PredictArgs {
     /// Layers on the GPU (llama.cpp -ngl); the rest run on the host.
     #[arg(long = "gpu-layers")]
     pub gpu_layers: Option<u32>,
+    /// Concurrent streams decoded together (each with its own cache) [default: 1].
+    #[arg(long, default_value = "1")]
+    pub batch: u32,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
@@ -136,12 +160,15 @@ pub struct SweepArgs {
     /// Comma-separated device ids, or all.
     #[arg(long, default_value = "all")]
     pub devices: String,
-    /// Comma-separated model ids, or all.
+    /// Comma-separated model ids, or all (with --gguf / --hf-config: besides the file's model).
+    #[arg(long, required_unless_present_any = ["gguf", "hf_config"])]
+    pub models: Option<String>,
+    /// A model file besides (or instead of) the listed models.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Comma-separated quant ids, or all [default: the GGUF file's, else q4_k_m].
     #[arg(long)]
-    pub models: String,
-    /// Comma-separated quant ids, or all.
-    #[arg(long, default_value = "q4_k_m")]
-    pub quants: String,
+    pub quants: Option<String>,
     /// Comma-separated contexts (4k,32k,128k).
     #[arg(long, default_value = "4k")]
     pub ctx: String,
@@ -162,15 +189,21 @@ pub struct CliffArgs {
     /// Device id, alias or name.
     #[arg(long)]
     pub device: String,
-    /// Model id, alias or name.
-    #[arg(long)]
-    pub model: String,
-    /// Quantization scheme.
-    #[arg(long)]
-    pub quant: String,
+    /// Model id, alias or name (or --gguf / --hf-config).
+    #[arg(long, required_unless_present_any = ["gguf", "hf_config"], conflicts_with_all = ["gguf", "hf_config"])]
+    pub model: Option<String>,
+    /// A model file instead of a name.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Quantization scheme [default with --gguf: the file's].
+    #[arg(long, required_unless_present = "gguf")]
+    pub quant: Option<String>,
     /// Largest context of the series [default: the model's maximum].
     #[arg(long = "max-ctx")]
     pub max_ctx: Option<String>,
+    /// Also draw the chart to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
@@ -181,6 +214,42 @@ pub struct CliffArgs {
 pub struct ShowArgs {
     /// An id to show in full (omit to list all).
     pub id: Option<String>,
+}
+
+/// A model read from a file instead of the database.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModelFileArgs {
+    /// GGUF model file: the header only is read (architecture, exact weight bytes, quantization); any shard of a split model.
+    #[arg(long, value_name = "FILE", conflicts_with = "hf_config")]
+    pub gguf: Option<PathBuf>,
+    /// Hugging Face config.json (or its directory): the architecture; choose the scheme with --quant.
+    #[arg(long = "hf-config", value_name = "FILE")]
+    pub hf_config: Option<PathBuf>,
+}
+
+/// `models` arguments.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ModelsArgs {
+    /// `import FILE`.
+    #[command(subcommand)]
+    pub action: Option<ModelsAction>,
+    /// An id to show in full (omit to list all).
+    pub id: Option<String>,
+}
+
+/// `models` actions.
+#[derive(Debug, Subcommand)]
+pub enum ModelsAction {
+    /// Print a GGUF file or a Hugging Face config.json as a model-db YAML entry (save it under --db DIR to use it by id).
+    Import(ImportArgs),
+}
+
+/// `models import` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A GGUF file (any shard of a split model) or a config.json (or its directory).
+    pub file: PathBuf,
 }
 
 /// `calibrate` arguments.
@@ -213,6 +282,9 @@ pub struct ValidateArgs {
     /// List every row that could not be mapped, with the reason, on stderr.
     #[arg(long)]
     pub verbose: bool,
+    /// Also draw predicted against measured to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
 }
 
 const BREAKEVEN_EXAMPLES: &str = "Examples:
@@ -276,6 +348,9 @@ pub struct BreakevenArgs {
     /// Context of each request, tokens (prompt + output) [default: 4k].
     #[arg(long, default_value = "4k")]
     pub ctx: String,
+    /// Also draw cumulative costs over the months to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
@@ -302,6 +377,85 @@ pub struct CheckArgs {
     /// What the claim measures: tg (decode, single stream) or pp (prefill).
     #[arg(long, default_value = "tg")]
     pub test: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// A chart path: the extension must pick a backend (.svg or .png).
+fn plot_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    tokenfit::report::plot::ImageFormat::from_path(&p).map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+const PLOT_EXAMPLES: &str = "Examples:
+  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
+  tokenfit plot fit llama-3.3-70b --quant q4_k_m --ctx 32k --devices all -o fit.svg
+  tokenfit plot calibration calibration/traces/*.csv --holdout device -o calibration.png
+  tokenfit plot breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M -o breakeven.png
+  tokenfit plot roofline --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k -o roofline.png
+The chart goes to -o FILE: .svg (vector) or .png (1200×800, font embedded).";
+
+/// `plot` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = PLOT_EXAMPLES)]
+pub struct PlotArgs {
+    /// The chart.
+    #[command(subcommand)]
+    pub kind: PlotKind,
+}
+
+/// Charts.
+#[derive(Debug, Subcommand)]
+pub enum PlotKind {
+    /// Decode tok/s against context for one model on several devices, each cliff marked.
+    Cliff(PlotCliffArgs),
+    /// The `fit` ranking as bars coloured by verdict, the interval as error bars.
+    Fit(FitArgs),
+    /// Predicted against measured (log-log) of a `validate` run, y = x and a ±10% band.
+    Calibration(ValidateArgs),
+    /// Cumulative cost of a machine against an API over the months, the crossing marked.
+    Breakeven(BreakevenArgs),
+    /// A device's roofline with a scenario's decode and prefill placed on it.
+    Roofline(PredictArgs),
+}
+
+/// `plot cliff` arguments.
+#[derive(Debug, Args)]
+pub struct PlotCliffArgs {
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Comma-separated device ids (one line each).
+    #[arg(long)]
+    pub devices: String,
+    /// Largest context of the series [default: the model's maximum].
+    #[arg(long = "max-ctx")]
+    pub max_ctx: Option<String>,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `capacity` arguments.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Context per stream, tokens [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,

@@ -18,15 +18,20 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
     let out = match c {
         Command::Check(a) => return crate::cmd_check::check_cmd(db, a),
         Command::Fit(a) => fit_cmd(db, a)?,
+        Command::Capacity(a) => crate::cmd_capacity::capacity_cmd(db, a)?,
         Command::Predict(a) => predict_cmd(db, a)?,
         Command::Sweep(a) => sweep_cmd(db, a)?,
         Command::Cliff(a) => cliff_cmd(db, a)?,
         Command::Calibrate(a) => calibrate_cmd(db, a)?,
         Command::Validate(a) => validate_cmd(db, a)?,
         Command::Devices(a) => devices_cmd(db, a)?,
-        Command::Models(a) => models_cmd(db, a)?,
+        Command::Models(a) => match a.action {
+            Some(crate::cli::ModelsAction::Import(i)) => crate::cmd_import::import_cmd(db, i)?,
+            None => models_cmd(db, ShowArgs { id: a.id })?,
+        },
         Command::Quants(a) => quants_cmd(db, a)?,
-        Command::Breakeven(a) => crate::cmd_breakeven::breakeven_cmd(db, a)?,
+        Command::Breakeven(a) => crate::cmd_plot::breakeven_cmd(db, a)?,
+        Command::Plot(_) => bail!("internal: `plot` writes to -o and is run by main"),
         Command::Apis(a) => crate::cmd_breakeven::apis_cmd(db, a)?,
     };
     Ok((out, ExitCode::SUCCESS))
@@ -95,9 +100,17 @@ pub(crate) fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
         .collect()
 }
 
-fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
-    let model = db.model(&a.model)?;
-    let quant = db.quant(&a.quant)?;
+pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
+    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let model = crate::cmd_import::model(db, a.model.as_deref(), imp.as_ref())?;
+    let mut file_warnings = Vec::new();
+    let (quant, weights_bytes) = crate::cmd_import::quant(
+        db,
+        a.quant.as_deref(),
+        imp.as_ref(),
+        Some("q4_k_m"),
+        &mut file_warnings,
+    )?;
     let ctx = tokens("ctx", &a.ctx)?;
     if ctx == 0 {
         bail!("--ctx must be at least 1 token");
@@ -107,9 +120,14 @@ fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         ctx: Some(ctx),
         prompt: Some(ctx),
         gen: 0,
+        weights_bytes,
         ..options(&a.common)?
     };
-    let (rows, warnings) = fit::fit(db, model, quant, &devs, &o)?;
+    let (rows, mut warnings) = fit::fit(db, model, quant, &devs, &o)?;
+    warnings.splice(0..0, file_warnings);
+    if let Some(p) = &a.plot {
+        crate::cmd_plot::fit(&rows, model, quant, ctx, p)?;
+    }
     let mut out = Output::new(json!({
         "command": "fit", "model": model.id, "quant": quant.id, "ctx": ctx, "kv_type": o.kv_type,
         "backend": o.backend, "offload": o.offload, "devices": devs.iter().map(|d| d.id()).collect::<Vec<_>>(),
@@ -119,6 +137,9 @@ fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         model.name, quant.name, ctx, o.kv_type
     ));
     out.view = views::fit_view(&rows);
+    if let Some(i) = &imp {
+        out.notes.push(crate::cmd_import::note(i));
+    }
     if let Some(top) = rows.first() {
         out.notes.push(format!(
             "measure #1 ({}): {}",
@@ -142,10 +163,25 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     o.gen = tokens("gen", &a.gen)?;
     o.depth = tokens("depth", &a.depth)?;
     o.gpu_layers = a.gpu_layers;
+    if a.batch == 0 || a.batch > tokenfit::advise::capacity::MAX_BATCH {
+        bail!(
+            "--batch must be between 1 and {}, got {}",
+            tokenfit::advise::capacity::MAX_BATCH,
+            a.batch
+        );
+    }
+    o.batch = a.batch;
     if o.ctx == Some(0) {
         bail!("--ctx must be at least 1 token");
     }
-    let r = scenario::resolve(db, &a.device, &a.model, &a.quant, &o)?;
+    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let model = crate::cmd_import::model(db, Some(&a.model), imp.as_ref())?;
+    let mut file_warnings = Vec::new();
+    let (quant, weights_bytes) =
+        crate::cmd_import::quant(db, Some(&a.quant), imp.as_ref(), None, &mut file_warnings)?;
+    o.weights_bytes = weights_bytes;
+    let mut r = scenario::build(db, db.device(&a.device)?, model, quant, &o)?;
+    r.warnings.splice(0..0, file_warnings);
     let (row, _) = row::row(&r);
     let mut out = Output::new(json!({
         "command": "predict", "device": row.device, "model": row.model, "quant": row.quant, "backend": row.backend,
@@ -153,6 +189,9 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
         "offload": o.offload, "gpu_layers": o.gpu_layers,
     }));
     out.view = views::predict_view(&row);
+    if let Some(i) = &imp {
+        out.notes.push(crate::cmd_import::note(i));
+    }
     out.notes
         .push(format!("measure it: {}", row.verify_command));
     out.notes
@@ -171,18 +210,24 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
 fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
     let devs = devices(db, &a.devices)?;
     let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
-    let models = if all(&a.models) {
-        db.models.iter().collect()
-    } else {
-        list(&a.models)
+    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let models = match a.models.as_deref() {
+        None => Vec::new(),
+        Some(m) if all(m) => db.models.iter().collect(),
+        Some(m) => list(m)
             .into_iter()
             .map(|m| db.model(m))
-            .collect::<tokenfit::Result<Vec<_>>>()?
+            .collect::<tokenfit::Result<Vec<_>>>()?,
     };
-    let quants = if all(&a.quants) {
+    let quant_list = a
+        .quants
+        .clone()
+        .or_else(|| imp.as_ref().and_then(|i| i.quant.clone()))
+        .unwrap_or_else(|| "q4_k_m".into());
+    let quants = if all(&quant_list) {
         db.quants.iter().collect()
     } else {
-        list(&a.quants)
+        list(&quant_list)
             .into_iter()
             .map(|q| db.quant(q))
             .collect::<tokenfit::Result<Vec<_>>>()?
@@ -202,7 +247,7 @@ fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
     if ctxs.is_empty() || ctxs.contains(&0) {
         bail!("--ctx needs at least one context, each at least 1 token");
     }
-    if models.is_empty() || quants.is_empty() || kv_types.is_empty() {
+    if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
     let axes = sweep::Axes {
@@ -217,11 +262,37 @@ fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
         offload: offload(&a.offload)?,
         ..Options::default()
     };
-    let (rows, warnings) = sweep::sweep(db, &axes, &o)?;
+    let (mut rows, mut warnings) = sweep::sweep(db, &axes, &o)?;
+    if let Some(i) = &imp {
+        // The file's model, one quant at a time: its exact bytes hold for its own scheme only.
+        for q in &axes.quants {
+            let (_, weights_bytes) =
+                crate::cmd_import::quant(db, Some(&q.id), Some(i), None, &mut warnings)?;
+            let one = sweep::Axes {
+                models: vec![&i.model],
+                quants: vec![*q],
+                ..axes.clone()
+            };
+            let (r, w) = sweep::sweep(
+                db,
+                &one,
+                &Options {
+                    weights_bytes,
+                    ..o.clone()
+                },
+            )?;
+            rows.extend(r);
+            warnings.extend(
+                w.into_iter()
+                    .filter(|x| !warnings.contains(x))
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
     let mut out = Output::new(json!({
         "command": "sweep",
         "devices": axes.devices.iter().map(|d| d.id()).collect::<Vec<_>>(),
-        "models": axes.models.iter().map(|m| &m.id).collect::<Vec<_>>(),
+        "models": axes.models.iter().copied().chain(imp.as_ref().map(|i| &i.model)).map(|m| &m.id).collect::<Vec<_>>(),
         "quants": axes.quants.iter().map(|q| &q.id).collect::<Vec<_>>(),
         "ctx": axes.ctxs, "kv_types": axes.kv_types, "backend": a.backend, "offload": o.offload,
     }));
@@ -233,9 +304,18 @@ fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
 
 fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     let device = db.device(&a.device)?;
-    let model = db.model(&a.model)?;
-    let quant = db.quant(&a.quant)?;
+    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let model = crate::cmd_import::model(db, a.model.as_deref(), imp.as_ref())?;
+    let mut file_warnings = Vec::new();
+    let (quant, weights_bytes) = crate::cmd_import::quant(
+        db,
+        a.quant.as_deref(),
+        imp.as_ref(),
+        None,
+        &mut file_warnings,
+    )?;
     let mut o = options(&a.common)?;
+    o.weights_bytes = weights_bytes;
     o.ctx = a
         .max_ctx
         .as_deref()
@@ -244,12 +324,19 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     if o.ctx == Some(0) {
         bail!("--max-ctx must be at least 1 token");
     }
-    let (c, warnings) = cliff::cliff(db, device, model, quant, &o)?;
+    let (c, mut warnings) = cliff::cliff(db, device, model, quant, &o)?;
+    warnings.splice(0..0, file_warnings);
+    if let Some(p) = &a.plot {
+        crate::cmd_plot::cliffs(std::slice::from_ref(&c), model, quant, p)?;
+    }
     let mut out = Output::new(json!({
         "command": "cliff", "device": c.device, "model": c.model, "quant": c.quant, "backend": c.backend,
         "kv_type": o.kv_type, "offload": o.offload, "max_ctx": o.ctx,
     }));
     views::cliff_output(&c, &mut out);
+    if let Some(i) = &imp {
+        out.notes.push(crate::cmd_import::note(i));
+    }
     let at = c
         .cliff_ctx
         .and_then(|x| c.series.iter().find(|p| p.ctx == x))
@@ -592,7 +679,16 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     let rows = validate(db, &loaded.samples, holdout)?;
-    let of = |t: Test| rows.iter().filter(|r| r.test == t).collect::<Vec<_>>();
+    if let Some(p) = &a.plot {
+        crate::cmd_plot::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
+    }
+    // Single-stream rows make the tg/pp summary; batched decode rows (B > 1) their own.
+    let of = |t: Test| {
+        rows.iter()
+            .filter(|r| r.test == t && r.batch <= 1)
+            .collect::<Vec<_>>()
+    };
+    let batched: Vec<_> = rows.iter().filter(|r| r.batch > 1).collect();
     let mut groups: std::collections::BTreeMap<
         (String, String),
         Vec<&tokenfit::calib::validate::ValidationRow>,
@@ -606,7 +702,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let per_group: Vec<Value> = groups
         .iter()
         .map(|((d, b), rs)| {
-            let tg: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Tg).collect();
+            let tg: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Tg && r.batch <= 1).collect();
             let pp: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Pp).collect();
             json!({ "device": d, "backend": b, "efficiency": rs[0].efficiency, "tg": stats(&tg), "pp": stats(&pp) })
         })
@@ -615,7 +711,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
     out.summary = Some(
-        json!({ "holdout": holdout, "tg": tg, "pp": pp, "rows_used": rows.len(), "rows_unmapped": loaded.unmapped.len() }),
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_batched": stats(&batched), "rows_used": rows.len(), "rows_unmapped": loaded.unmapped.len() }),
     );
     let pct = |v: Option<f64>| Cell::opt(v, 1);
     out.title = Some(format!(

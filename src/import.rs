@@ -4,7 +4,7 @@
 //! parameter counts are computed from the architecture ([`crate::model::params`]) and
 //! validated like a database entry; [`to_yaml`] prints it as one.
 
-use crate::db::model::{ModelRaw, PublishedRaw};
+use crate::db::model::{FfnKind, LayerGroupRaw, Mixer, ModelRaw, PublishedRaw};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::params::param_groups;
@@ -86,6 +86,22 @@ const FILE_TYPES: [(u64, &str); 36] = [
 ];
 /// llama.cpp's `LLAMA_FTYPE_GUESSED` flag.
 const FTYPE_GUESSED: u64 = 1024;
+
+/// The layer stack as groups of consecutive identical layers.
+pub(crate) fn layer_groups(kinds: &[(Mixer, FfnKind)]) -> Vec<LayerGroupRaw> {
+    let mut out: Vec<LayerGroupRaw> = Vec::new();
+    for &(mixer, ffn) in kinds {
+        match out.last_mut() {
+            Some(g) if g.mixer == mixer && g.ffn == ffn => g.count += 1,
+            _ => out.push(LayerGroupRaw {
+                count: 1,
+                mixer,
+                ffn,
+            }),
+        }
+    }
+    out
+}
 
 /// Reads a GGUF file or a `config.json`, told apart by the GGUF magic (or a `.gguf` name).
 pub fn load_model_file(db: &Db, path: &Path) -> Result<ImportedModel> {
@@ -203,15 +219,16 @@ pub fn load_gguf(db: &Db, path: &Path) -> Result<ImportedModel> {
             bytes: 0,
         });
         e.tensors += 1;
-        e.elements += t.elements;
-        e.bytes += t.bytes;
+        e.elements = e.elements.saturating_add(t.elements);
+        e.bytes = e.bytes.saturating_add(t.bytes);
     }
     let mut bytes_by_type: Vec<TypeBytes> = by.into_values().collect();
     bytes_by_type.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.type_id.cmp(&b.type_id)));
     let quant = file_quant(db, &g, &bytes_by_type);
     Ok(ImportedModel {
         model: m,
-        weights_bytes: Some(Bytes(g.tensor_bytes() as f64)),
+        // A header without tensors (vocabulary-only files) says nothing about the weights.
+        weights_bytes: (!g.tensors.is_empty()).then(|| Bytes(g.tensor_bytes() as f64)),
         quant,
         bytes_by_type,
         files: g.files.clone(),

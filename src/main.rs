@@ -3,7 +3,10 @@
 
 mod cli;
 mod cmd_breakeven;
+mod cmd_capacity;
 mod cmd_check;
+mod cmd_import;
+mod cmd_plot;
 mod commands;
 
 use anyhow::{Context, Result};
@@ -43,7 +46,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         db.merge_local_calibration(&local)
             .with_context(|| format!("loading the local calibration {}", local.display()))?;
     }
-    let (out, code) = commands::dispatch(&db, cli.command)?;
+    let command = match cli.command {
+        // A chart, not a text result: -o names the image.
+        cli::Command::Plot(p) => return cmd_plot::plot_cmd(&db, p, cli.output.as_deref()),
+        c => c,
+    };
+    let (out, code) = commands::dispatch(&db, command)?;
     emit(&out, format, cli.output.as_deref())?;
     Ok(code)
 }

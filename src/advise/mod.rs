@@ -1,6 +1,7 @@
 //! Answers built on the physics: fit ranking, the cliff, sweeps, energy and break-even.
 
 pub mod breakeven;
+pub mod capacity;
 pub mod check;
 pub mod cliff;
 pub mod energy;

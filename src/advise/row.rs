@@ -54,7 +54,11 @@ pub struct ScenarioRow {
     pub gpu_layers: u32,
     /// Layers in the model.
     pub n_layers: u32,
-    /// Decode tok/s (null when it does not fit).
+    /// Concurrent streams.
+    pub batch: u32,
+    /// Decode tok/s over all streams (batch × per-stream).
+    pub aggregate_decode_tok_s: Option<f64>,
+    /// Decode tok/s (per stream; null when it does not fit).
     pub decode_tok_s: Option<f64>,
     /// Lower end of the decode interval.
     pub decode_tok_s_lo: Option<f64>,
@@ -141,6 +145,8 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         offload: pl.offload,
         gpu_layers: pl.gpu_layers,
         n_layers: pl.n_layers,
+        batch: s.batch,
+        aggregate_decode_tok_s: p.decode_tok_s.map(|e| e.value * f64::from(s.batch)),
         decode_tok_s: p.decode_tok_s.map(|e| e.value),
         decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
         decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),

@@ -72,6 +72,7 @@ impl Features {
         match self.test {
             Test::Tg => {
                 self.x_mem / e.bandwidth_frac
+                    + self.x_comp / class_frac(e, self.class)
                     + e.fixed_s
                     + e.expert_s * self.x_expert
                     + kd * self.x_attn
@@ -123,6 +124,7 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         offload: Offload::Layers,
         // Unknown means llama-bench's long-standing default, -fa 0.
         flash_attn: r.flash_attn.unwrap_or(false),
+        batch: r.batch.unwrap_or(1).max(1),
         gpu_layers,
         ubatch: r.n_ubatch.filter(|u| *u > 0),
         weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),
@@ -148,7 +150,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 tokens: 1.0,
                 x_mem: st.t_fast_memory.0,
                 x_attn: st.t_latency.0,
-                x_comp: 0.0,
+                x_comp: st.t_fast_compute.0,
                 x_expert: s.expert_calls(),
                 batches: 0.0,
                 class: s.kernel_class(),

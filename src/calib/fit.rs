@@ -7,7 +7,7 @@
 //! family, `κ_p)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
-use super::features::Features;
+use super::features::{class_frac, Features};
 use super::map::Mapped;
 use super::solve::{solve, Problem};
 use super::trace::Test;
@@ -67,75 +67,15 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
         .map(|s| &s.feat)
         .filter(|f| f.test == Test::Pp)
         .collect();
-    if !tg.is_empty() {
-        let p = Problem {
-            rows: tg
-                .iter()
-                .map(|f| {
-                    (
-                        vec![f.x_mem, 1.0, f.x_expert, attn(f, false), attn(f, true)],
-                        f.known,
-                        f.y,
-                    )
-                })
-                .collect(),
-            prior: vec![
-                1.0 / prior.bandwidth_frac,
-                prior.fixed_s,
-                prior.expert_s,
-                prior.decode_attn,
-                prior.decode_attn_fa,
-            ],
-            scale: DECODE_SCALES.to_vec(),
-            lambda: PRIOR_WEIGHT,
-            lo: DECODE_BOUNDS.0.to_vec(),
-            hi: DECODE_BOUNDS.1.to_vec(),
-        };
-        let t = solve(&p);
-        e.bandwidth_frac = 1.0 / t[0];
-        e.fixed_s = t[1];
-        e.expert_s = t[2];
-        e.decode_attn = t[3];
-        e.decode_attn_fa = t[4];
-    }
-    if !pp.is_empty() {
-        let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
-        let p = Problem {
-            rows: pp
-                .iter()
-                .map(|f| {
-                    let x = vec![
-                        col(f, KernelClass::Block),
-                        col(f, KernelClass::KQuant),
-                        col(f, KernelClass::Float),
-                        attn(f, false),
-                        attn(f, true),
-                    ];
-                    (
-                        x,
-                        f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
-                        f.y,
-                    )
-                })
-                .collect(),
-            prior: vec![
-                1.0 / prior.compute_frac,
-                1.0 / prior.kquant_compute_frac,
-                1.0 / prior.float_compute_frac,
-                prior.prefill_attn,
-                prior.prefill_attn_fa,
-            ],
-            scale: PREFILL_SCALES.to_vec(),
-            lambda: PRIOR_WEIGHT,
-            lo: PREFILL_BOUNDS.0.to_vec(),
-            hi: PREFILL_BOUNDS.1.to_vec(),
-        };
-        let t = solve(&p);
-        e.compute_frac = 1.0 / t[0];
-        e.kquant_compute_frac = 1.0 / t[1];
-        e.float_compute_frac = 1.0 / t[2];
-        e.prefill_attn = t[3];
-        e.prefill_attn_fa = t[4];
+    // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
+    // η_bw: two alternating passes settle both.
+    for _ in 0..2 {
+        if !tg.is_empty() {
+            fit_decode(&tg, prior, &mut e);
+        }
+        if !pp.is_empty() {
+            fit_prefill(&pp, prior, &mut e);
+        }
     }
     let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, 5);
     let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, 5);
@@ -152,6 +92,82 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
             pp_mape_pct: pp_mape,
         },
     )
+}
+
+/// Fits the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)` with `e`'s compute
+/// fractions held.
+fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
+    let p = Problem {
+        rows: tg
+            .iter()
+            .map(|f| {
+                (
+                    vec![f.x_mem, 1.0, f.x_expert, attn(f, false), attn(f, true)],
+                    f.known + f.x_comp / class_frac(e, f.class),
+                    f.y,
+                )
+            })
+            .collect(),
+        prior: vec![
+            1.0 / prior.bandwidth_frac,
+            prior.fixed_s,
+            prior.expert_s,
+            prior.decode_attn,
+            prior.decode_attn_fa,
+        ],
+        scale: DECODE_SCALES.to_vec(),
+        lambda: PRIOR_WEIGHT,
+        lo: DECODE_BOUNDS.0.to_vec(),
+        hi: DECODE_BOUNDS.1.to_vec(),
+    };
+    let t = solve(&p);
+    e.bandwidth_frac = 1.0 / t[0];
+    e.fixed_s = t[1];
+    e.expert_s = t[2];
+    e.decode_attn = t[3];
+    e.decode_attn_fa = t[4];
+}
+
+/// Fits the prefill unknowns (`1/η_c` per kernel family, `κ_p`, `κ_p,fa`) with `e`'s
+/// bandwidth fraction and fixed time held.
+fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
+    let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
+    let p = Problem {
+        rows: pp
+            .iter()
+            .map(|f| {
+                let x = vec![
+                    col(f, KernelClass::Block),
+                    col(f, KernelClass::KQuant),
+                    col(f, KernelClass::Float),
+                    attn(f, false),
+                    attn(f, true),
+                ];
+                (
+                    x,
+                    f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
+                    f.y,
+                )
+            })
+            .collect(),
+        prior: vec![
+            1.0 / prior.compute_frac,
+            1.0 / prior.kquant_compute_frac,
+            1.0 / prior.float_compute_frac,
+            prior.prefill_attn,
+            prior.prefill_attn_fa,
+        ],
+        scale: PREFILL_SCALES.to_vec(),
+        lambda: PRIOR_WEIGHT,
+        lo: PREFILL_BOUNDS.0.to_vec(),
+        hi: PREFILL_BOUNDS.1.to_vec(),
+    };
+    let t = solve(&p);
+    e.compute_frac = 1.0 / t[0];
+    e.kquant_compute_frac = 1.0 / t[1];
+    e.float_compute_frac = 1.0 / t[2];
+    e.prefill_attn = t[3];
+    e.prefill_attn_fa = t[4];
 }
 
 /// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
@@ -194,7 +210,11 @@ pub fn fit_all(
     samples: &[Sample],
     skip: &dyn Fn(&Sample) -> bool,
 ) -> Vec<EfficiencyEntry> {
-    let kept: Vec<&Sample> = samples.iter().filter(|s| !skip(s)).collect();
+    // Batched rows validate the concurrency model; the fit is single-stream.
+    let kept: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| !skip(s) && s.mapped.row.batch.unwrap_or(1) <= 1)
+        .collect();
     let backends: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
     let mut out = Vec::new();
     for b in backends {

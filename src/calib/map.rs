@@ -67,8 +67,8 @@ pub fn backend_id(label: &str) -> Option<&'static str> {
 
 /// Maps one row.
 pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
-    if row.batch.is_some_and(|b| b > 1) {
-        return Err("batched (B > 1): concurrency data, not single-stream".into());
+    if row.batch.is_some_and(|b| b > 1) && row.test == super::trace::Test::Pp {
+        return Err("batched prefill (B > 1) is not modelled; batched decode rows validate the concurrency model".into());
     }
     if !(row.tok_s.is_finite() && row.tok_s > 0.0) {
         return Err(format!("tok_s {} is not a positive speed", row.tok_s));

@@ -61,6 +61,8 @@ pub struct ValidationRow {
     pub predicted_tok_s_hi: f64,
     /// |predicted / measured − 1| × 100.
     pub ape_pct: f64,
+    /// Concurrent streams of the measurement (1: single stream); tok/s are aggregates.
+    pub batch: u32,
     /// Where the efficiency came from (fitted, family, backend, prior).
     pub efficiency: &'static str,
 }
@@ -113,7 +115,9 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
         Test::Tg => p.decode_tok_s,
         Test::Pp => p.prefill_tok_s,
     };
-    let (v, lo, hi) = est.map_or((0.0, 0.0, 0.0), |e| (e.value, e.lo, e.hi));
+    // Batched rows measure the aggregate over their streams.
+    let b = f64::from(sc.batch);
+    let (v, lo, hi) = est.map_or((0.0, 0.0, 0.0), |e| (e.value * b, e.lo * b, e.hi * b));
     let measured = m.row.tok_s;
     Ok(ValidationRow {
         file: m.row.file.clone(),
@@ -131,6 +135,7 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
         predicted_tok_s_lo: lo,
         predicted_tok_s_hi: hi,
         ape_pct: (v / measured - 1.0).abs() * 100.0,
+        batch: sc.batch,
         efficiency: prov.label(),
     })
 }

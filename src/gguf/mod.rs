@@ -21,6 +21,7 @@
 
 pub mod arch;
 mod layers;
+mod parts;
 mod reader;
 mod split;
 
@@ -147,7 +148,9 @@ impl GgufHeader {
     }
     /// Sum of the tensors' bytes.
     pub fn tensor_bytes(&self) -> u64 {
-        self.tensors.iter().map(|t| t.bytes).sum()
+        self.tensors
+            .iter()
+            .fold(0, |a, t| a.saturating_add(t.bytes))
     }
 }
 
@@ -173,7 +176,9 @@ impl GgufModel {
     }
     /// Sum of the tensors' bytes: the exact weight size.
     pub fn tensor_bytes(&self) -> u64 {
-        self.tensors.iter().map(|t| t.bytes).sum()
+        self.tensors
+            .iter()
+            .fold(0, |a, t| a.saturating_add(t.bytes))
     }
     /// The first file, for messages.
     pub fn file(&self) -> String {

@@ -352,6 +352,27 @@ fn alignment<R: Read>(r: &Reader<R>, m: &BTreeMap<String, Value>) -> Result<u64>
     }
 }
 
+/// Tensors may not share bytes: their sum is the weight size.
+fn no_overlap<R: Read>(r: &Reader<R>, tensors: &[TensorInfo], data_offset: u64) -> Result<()> {
+    let mut spans: Vec<(u64, u64, &str)> = tensors
+        .iter()
+        .filter(|t| t.bytes > 0)
+        .map(|t| (t.offset, t.offset + t.bytes, t.name.as_str()))
+        .collect();
+    spans.sort_unstable();
+    for w in spans.windows(2) {
+        if let [(_, end, a), (start, _, b)] = w {
+            if start < end {
+                return Err(r.err(
+                    data_offset,
+                    format!("tensors '{a}' and '{b}' overlap in the data section"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Parses a GGUF header from `r`, a stream of `len` bytes.
 pub fn read_header<R: Read>(
     r: R,
@@ -407,6 +428,7 @@ pub fn read_header<R: Read>(
             ));
         }
     }
+    no_overlap(&rd, &tensors, data_offset)?;
     Ok(GgufHeader {
         file: file.to_string(),
         version,

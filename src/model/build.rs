@@ -31,6 +31,8 @@ pub struct Options {
     pub offload: Offload,
     /// Flash attention on.
     pub flash_attn: bool,
+    /// Concurrent streams decoded together.
+    pub batch: u32,
     /// Forced GPU layers.
     pub gpu_layers: Option<u32>,
     /// Micro-batch (None: the backend's).
@@ -50,6 +52,7 @@ impl Default for Options {
             gen: 128,
             offload: Offload::Layers,
             flash_attn: true,
+            batch: 1,
             gpu_layers: None,
             ubatch: None,
             weights_bytes: None,
@@ -158,6 +161,7 @@ pub fn build<'a>(
         gen: o.gen,
         offload: o.offload,
         flash_attn: o.flash_attn,
+        batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
     };
     Ok(Resolved {

@@ -1,6 +1,6 @@
-//! Decode: time per generated token at batch 1, a roofline per tier.
+//! Decode: time of one step (one token per stream; batch 1 by default), a roofline per tier.
 //!
-//! `t = max(B_fast / (η·BW_fast), F / (η_c·P)) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
+//! `t = B_fast / (η·BW_fast) + F / (η_c·P) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
 //!      + t_fixed + t_expert · E_calls + κ_d · F_attn(c) / P`
 //! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
 //! depth `c`, the recurrent state), `F = 2 · active matmul parameters`, `P` the FP16 peak,
@@ -70,24 +70,30 @@ pub struct DecodeStep {
     pub bound: Bound,
 }
 
-/// Time to decode one token with `depth` tokens in the cache.
+/// Time of one decode step — one token for each of the scenario's `batch` streams — with
+/// `depth` tokens in each stream's cache. Batch B reads the shared weights once, the
+/// experts the B tokens touch (`E·(1 − (1 − k/E)^B)` per layer) and B caches, and does B
+/// tokens of matmul and attention work.
 pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> DecodeStep {
     let d = s.device;
     let (fast_name, host_name) = tier_names(d);
-    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) + f.state;
-    let layer_read = f.weights.dense_layers + f.weights.experts_active;
+    let b = f64::from(s.batch.max(1));
+    // f.state already holds every stream's state; the KV read is each stream's cache.
+    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * b + f.state;
+    let experts_read = f.weights.experts * s.experts_touched_frac();
+    let layer_read = f.weights.dense_layers + experts_read;
     let h = pl.host_layer_frac;
     let e = pl.host_expert_frac;
     let sf = pl.stream_frac;
-    let experts_host = f.weights.experts_active * e;
+    let experts_host = experts_read * e;
     let bytes_host = (layer_read + kv) * h + experts_host;
     let bytes_link = layer_read * sf;
     let bytes_fast = f.weights.output + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
 
     let eff = &s.eff;
     let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
-    let flop = Flop(2.0 * param_groups(s.model).active_matmul() * (1.0 - h));
-    let t_fast_compute = flop / (d.fp16_peak * eff.compute_frac);
+    let flop = Flop(2.0 * param_groups(s.model).active_matmul() * b * (1.0 - h));
+    let t_fast_compute = flop / (d.fp16_peak * s.compute_frac());
     let t_host = match d.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,
@@ -96,9 +102,11 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         Some(l) if bytes_link.0 > 0.0 => bytes_link / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
     };
-    let t_attn = Seconds(s.decode_attn() * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
+    let t_attn = Seconds(s.decode_attn() * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
     let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
-    let time = t_fast_memory.max(t_fast_compute) + t_host + t_link + t_latency;
+    // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
+    // pass without hiding one behind the other: the two add (at batch 1 compute is small).
+    let time = t_fast_memory + t_fast_compute + t_host + t_link + t_latency;
     let terms = [
         (
             t_fast_memory,

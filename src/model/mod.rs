@@ -110,6 +110,8 @@ pub struct Scenario<'a> {
     pub gen: u64,
     /// Offload policy.
     pub offload: Offload,
+    /// Concurrent sequences decoded together (1 = single stream).
+    pub batch: u32,
     /// Flash attention on (llama.cpp `-fa 1`).
     pub flash_attn: bool,
     /// Layers forced on the GPU (`-ngl`), if given.
@@ -145,10 +147,35 @@ impl Scenario<'_> {
         }
     }
 
-    /// Routed-expert activations per decoded token: MoE layers × experts per token.
+    /// Routed-expert activations per decoded token: MoE layers × experts per token. Its
+    /// calibrated cost is per decode step (kernel launches and routing per MoE layer); a
+    /// batch reads more expert bytes (see [`Scenario::experts_touched_frac`]) but launches
+    /// the same kernels.
     pub fn expert_calls(&self) -> f64 {
         let k = self.model.moe.as_ref().map_or(0, |m| m.experts_per_token);
         f64::from(self.model.count_ffn(crate::db::model::FfnKind::Moe)) * f64::from(k)
+    }
+
+    /// Share of all routed experts one decode step over `batch` streams touches:
+    /// `1 − (1 − k/E)^B` (each token routes to k of E experts, independently). At B = 1 it is
+    /// k/E; it approaches 1 as the batch grows.
+    pub fn experts_touched_frac(&self) -> f64 {
+        match &self.model.moe {
+            Some(m) => {
+                let p = f64::from(m.experts_per_token) / f64::from(m.experts);
+                1.0 - (1.0 - p).powf(f64::from(self.batch.max(1)))
+            }
+            None => 0.0,
+        }
+    }
+
+    /// The prefill (and batched-decode) fraction of the FP16 peak for this scenario's kernels.
+    pub fn compute_frac(&self) -> f64 {
+        match self.kernel_class() {
+            KernelClass::Block => self.eff.compute_frac,
+            KernelClass::KQuant => self.eff.kquant_compute_frac,
+            KernelClass::Float => self.eff.float_compute_frac,
+        }
     }
 }
 

@@ -72,8 +72,9 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
     }
     Footprint {
         weights,
-        kv: kv_bytes(s.model, ctx, s.kv_elem_bytes),
-        state: state_bytes(s.model),
+        // Every stream holds its own cache and state (paged KV: no padding beyond ctx).
+        kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),
+        state: state_bytes(s.model) * f64::from(s.batch.max(1)),
         overhead: s.overhead,
     }
 }

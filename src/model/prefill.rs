@@ -14,7 +14,6 @@ use super::footprint::prefill_attn_flop;
 use super::params::param_groups;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
-use crate::db::quant::KernelClass;
 use crate::units::{Flop, Seconds};
 use serde::Serialize;
 
@@ -41,11 +40,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = param_groups(s.model);
-    let frac = match s.kernel_class() {
-        KernelClass::Block => eff.compute_frac,
-        KernelClass::KQuant => eff.kquant_compute_frac,
-        KernelClass::Float => eff.float_compute_frac,
-    };
+    let frac = s.compute_frac();
     let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * frac);
     let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
     let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);

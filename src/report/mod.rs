@@ -2,6 +2,7 @@
 //! (comfy-table), CSV, JSON or Markdown. CSV and JSON carry the typed results (unit in every
 //! key); tables and Markdown carry a curated human view with one scaled unit per column.
 
+pub mod breakeven_views;
 mod csv;
 mod json;
 mod markdown;

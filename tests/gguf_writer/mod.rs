@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod models;
+
 use std::path::{Path, PathBuf};
 
 /// A metadata value.
@@ -173,7 +175,9 @@ pub fn write(path: &Path, kv: &[(&str, V)], tensors: &[T]) {
 
 /// A fresh directory under the cargo target temp dir.
 pub fn dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gguf-tests").join(name);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("gguf-tests")
+        .join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -6,9 +6,9 @@
 use super::style::{self, font, num};
 use super::{render, Chart};
 use crate::error::{Error, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -39,10 +39,12 @@ impl BreakevenSeries {
     }
 }
 
-/// Draws cumulative local and API costs over `months` for each series to `path`.
+/// Draws cumulative local and API costs over `months` for each series to `path`, with the
+/// period the purchase is amortized over marked when given.
 pub fn breakeven_chart(
     series: &[BreakevenSeries],
     months: f64,
+    amortization_months: Option<f64>,
     title: &str,
     path: &Path,
 ) -> Result<()> {
@@ -70,6 +72,7 @@ pub fn breakeven_chart(
         &BreakevenChart {
             series,
             months,
+            amortization_months: amortization_months.filter(|m| m.is_finite() && *m > 0.0),
             title,
         },
     )
@@ -78,6 +81,7 @@ pub fn breakeven_chart(
 struct BreakevenChart<'a> {
     series: &'a [BreakevenSeries],
     months: f64,
+    amortization_months: Option<f64>,
     title: &'a str,
 }
 
@@ -114,6 +118,21 @@ impl Chart for BreakevenChart<'_> {
             .light_line_style(WHITE.mix(0.0))
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
+        if let Some(a) = self.amortization_months.filter(|a| *a <= m) {
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(a, 0.0), (a, y_hi)],
+                4,
+                4,
+                style::INK.mix(0.6).stroke_width(2),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("amortized over {} months", num(a)),
+                (a + 0.01 * m, y_hi * 0.99),
+                font(style::LEGEND)
+                    .color(&style::INK)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            )))?;
+        }
         let mut apis: Vec<f64> = self.series.iter().map(|s| s.api_usd_per_month).collect();
         apis.sort_by(f64::total_cmp);
         apis.dedup();
@@ -128,10 +147,19 @@ impl Chart for BreakevenChart<'_> {
                     BLACK.stroke_width(3),
                 )))?
                 .label(format!("API ({}/month)", usd(a)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3))
+                });
         }
         for (i, s) in self.series.iter().enumerate() {
-            draw_machine(&mut chart, s, style::color(i), shared_api, m)?;
+            let label_point = self.series.len() == 1;
+            draw_machine(
+                &mut chart,
+                s,
+                style::color(i),
+                (shared_api, label_point),
+                (m, y_hi),
+            )?;
         }
         chart
             .configure_series_labels()
@@ -150,8 +178,8 @@ fn draw_machine<DB: DrawingBackend>(
     chart: &mut CostChart<'_, DB>,
     s: &BreakevenSeries,
     col: RGBColor,
-    shared_api: bool,
-    m: f64,
+    (shared_api, label_point): (bool, bool),
+    (m, y_hi): (f64, f64),
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     if !shared_api {
         let a = s.api_usd_per_month;
@@ -192,18 +220,25 @@ fn draw_machine<DB: DrawingBackend>(
             5,
             col.stroke_width(1),
         )))?;
+        if !label_point {
+            // Several machines: the legend says when each pays for itself.
+            return Ok(());
+        }
+        // Below and beside the point, where neither line runs (the API line is above the
+        // local one after the crossing, below it before).
         let right = c < 0.7 * m;
         let (dx, h) = if right {
             (0.012 * m, HPos::Left)
         } else {
             (-0.012 * m, HPos::Right)
         };
+        let dy = 0.015 * y_hi;
         chart.draw_series(std::iter::once(Text::new(
             format!("break-even: {c:.1} months, {}", usd(y)),
-            (c + dx, y),
+            (c + dx, (y - dy).max(0.0)),
             font(style::LEGEND)
                 .color(&style::INK)
-                .pos(Pos::new(h, VPos::Bottom)),
+                .pos(Pos::new(h, VPos::Top)),
         )))?;
     }
     Ok(())

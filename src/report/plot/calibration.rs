@@ -36,7 +36,10 @@ fn usable(r: &ValidationRow) -> bool {
 
 /// "decode: 412 of 980 rows (42%) within ±10%".
 fn band_share(rows: &[ValidationRow], test: Test, name: &str) -> Option<String> {
-    let of: Vec<_> = rows.iter().filter(|r| r.test == test && usable(r)).collect();
+    let of: Vec<_> = rows
+        .iter()
+        .filter(|r| r.test == test && usable(r))
+        .collect();
     if of.is_empty() {
         return None;
     }
@@ -86,11 +89,18 @@ impl Chart for CalibrationChart<'_> {
             .draw()?;
         chart
             .draw_series(std::iter::once(Polygon::new(
-                vec![(lo, lo * 0.9), (hi, hi * 0.9), (hi, hi * 1.1), (lo, lo * 1.1)],
-                style::INK.mix(0.15).filled(),
+                vec![
+                    (lo, lo * 0.9),
+                    (hi, hi * 0.9),
+                    (hi, hi * 1.1),
+                    (lo, lo * 1.1),
+                ],
+                style::INK.mix(0.25).filled(),
             )))?
             .label("±10% band")
-            .legend(|(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], style::INK.mix(0.15).filled()));
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 7), (x + 18, y + 7)], style::INK.mix(0.25).filled())
+            });
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(lo, lo), (hi, hi)],
@@ -105,11 +115,19 @@ impl Chart for CalibrationChart<'_> {
             let col = style::color(i);
             let of = || rows.iter().filter(move |r| r.backend == *b);
             chart.draw_series(of().filter(|r| r.test == Test::Pp).map(|r| {
-                TriangleMarker::new((r.measured_tok_s, r.predicted_tok_s), 5, col.mix(0.7).filled())
+                TriangleMarker::new(
+                    (r.measured_tok_s, r.predicted_tok_s),
+                    5,
+                    col.mix(0.7).filled(),
+                )
             }))?;
             chart
                 .draw_series(of().filter(|r| r.test == Test::Tg).map(|r| {
-                    Circle::new((r.measured_tok_s, r.predicted_tok_s), 4, col.mix(0.7).filled())
+                    Circle::new(
+                        (r.measured_tok_s, r.predicted_tok_s),
+                        4,
+                        col.mix(0.7).filled(),
+                    )
                 }))?
                 .label(*b)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 18, y + 7)], col.filled()));
@@ -117,7 +135,7 @@ impl Chart for CalibrationChart<'_> {
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label("● decode   ▲ prefill")
-            .legend(|(x, y)| Circle::new((x + 9, y), 5, style::INK.filled()));
+            .legend(|(x, y)| EmptyElement::at((x, y)));
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)

@@ -21,8 +21,7 @@ pub fn cliff_chart(cliffs: &[Cliff], title: &str, path: &Path) -> Result<()> {
         .any(|c| c.series.iter().any(|p| speed(p).is_some()))
     {
         return Err(Error::Input(
-            "nothing to plot: the model does not fit on any of these devices at any context"
-                .into(),
+            "nothing to plot: the model does not fit on any of these devices at any context".into(),
         ));
     }
     render(path, &CliffChart { cliffs, title })
@@ -59,23 +58,59 @@ fn ctx_ticks(lo: f64, hi: f64) -> Vec<f64> {
     all.into_iter().step_by(step).collect()
 }
 
-/// The annotation of a cliff: where and what bounds decode on each side.
+/// `18,562`.
+fn grouped(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The tier of a bound (`memory:vram` → `vram`).
+fn tier(bound: &str) -> &str {
+    bound.split_once(':').map_or(bound, |(_, t)| t)
+}
+
+/// The annotation of a cliff: where, which tier the bytes leave for which, the speed on
+/// each side.
 fn cliff_note(c: &Cliff) -> Option<(u64, String)> {
     let at = c.cliff_ctx.filter(|x| *x > 0)?;
-    let before = c.series.iter().rev().find(|p| p.ctx < at);
-    let after = c.series.iter().find(|p| p.ctx >= at);
-    let tiers = match (before, after) {
-        (Some(b), Some(a)) if b.bound != a.bound => format!("{} → {}", b.bound, a.bound),
-        (_, Some(a)) => format!("then {} ({})", a.bound, a.verdict.replace('_', " ")),
+    let fast = c
+        .series
+        .iter()
+        .rev()
+        .find(|p| p.ctx < at)
+        .map(|p| tier(&p.bound));
+    let host = c
+        .series
+        .iter()
+        .filter(|p| p.ctx >= at)
+        .map(|p| tier(&p.bound))
+        .find(|t| Some(*t) != fast);
+    let tiers = match (fast, host) {
+        (Some(f), Some(h)) => format!("{f} → {h}"),
+        (Some(f), None) => format!("{f} full, spills to the host"),
+        _ => "spills to the host".into(),
+    };
+    let speeds = match (c.decode_tok_s_before, c.decode_tok_s_after) {
+        (Some(b), Some(a)) => format!(", {} → {} tok/s", num(b), num(a)),
         _ => String::new(),
     };
-    Some((at, format!("{} cliff at {}: {tiers}", c.device, ctx_label(at as f64))))
+    Some((
+        at,
+        format!("{} at {} tokens: {tiers}{speeds}", c.device, grouped(at)),
+    ))
 }
 
 fn legend_label(c: &Cliff) -> String {
     match c.cliff_ctx {
         Some(0) => format!("{} (spills at every context)", c.device),
-        Some(x) => format!("{} (cliff at {})", c.device, ctx_label(x as f64)),
+        Some(x) => format!("{} (cliff at {} tokens)", c.device, grouped(x)),
         None => format!("{} (no cliff)", c.device),
     }
 }
@@ -88,7 +123,8 @@ impl Chart for CliffChart<'_> {
         let pts = || self.cliffs.iter().flat_map(|c| c.series.iter());
         let (x_lo, x_hi) = log_range(pts().map(|p| p.ctx as f64), 1.15).unwrap_or((256.0, 1e6));
         let (y_lo, y_hi) = log_range(
-            pts().flat_map(|p| [speed(p), p.decode_tok_s_lo, p.decode_tok_s_hi])
+            pts()
+                .flat_map(|p| [speed(p), p.decode_tok_s_lo, p.decode_tok_s_hi])
                 .flatten(),
             1.3,
         )
@@ -123,7 +159,7 @@ impl Chart for CliffChart<'_> {
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::LowerLeft)
             .label_font(font(style::LEGEND))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
@@ -227,6 +263,9 @@ mod tests {
         assert_eq!(ctx_label(32768.0), "32K");
         assert_eq!(ctx_label(1048576.0), "1M");
         assert_eq!(ctx_label(40961.0), "40961");
+        assert_eq!(grouped(18562), "18,562");
+        assert_eq!(grouped(512), "512");
+        assert_eq!(tier("memory:host-ram"), "host-ram");
     }
 
     #[test]

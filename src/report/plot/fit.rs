@@ -6,9 +6,9 @@ use super::style::{self, font, num};
 use super::{render, Chart};
 use crate::advise::row::ScenarioRow;
 use crate::error::{Error, Result};
-use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
@@ -53,11 +53,19 @@ impl Chart for FitChart<'_> {
             .max(1.0)
             * 1.15;
         let label_size = if n > 20 { 15 } else { style::LABEL };
+        // Room for the longest name (DejaVu Sans averages ~0.6 em a character) and the
+        // axis description.
+        let longest = shown
+            .iter()
+            .map(|r| r.device.chars().count())
+            .max()
+            .unwrap_or(8);
+        let label_area = (longest as f64 * f64::from(label_size) * 0.6) as u32 + 60;
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, font(style::TITLE))
             .margin(20)
             .x_label_area_size(60)
-            .y_label_area_size(230)
+            .y_label_area_size(label_area.clamp(120, 420))
             .build_cartesian_2d(0.0..x_hi, (0..n as i32).into_segmented())?;
         // Rank 1 at the top: segment k shows row n − 1 − k.
         let row_at = |k: i32| shown.get(n.wrapping_sub(1).wrapping_sub(k as usize));
@@ -107,7 +115,8 @@ impl Chart for FitChart<'_> {
     }
 }
 
-type BarChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordi32>>>;
+type BarChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordi32>>>;
 
 fn draw_row<DB: DrawingBackend>(
     chart: &mut BarChart<'_, DB>,
@@ -130,12 +139,18 @@ fn draw_row<DB: DrawingBackend>(
     };
     let col = style::verdict_color(r.verdict);
     let mut bar = Rectangle::new(
-        [(0.0, SegmentValue::Exact(k)), (v, SegmentValue::Exact(k + 1))],
+        [
+            (0.0, SegmentValue::Exact(k)),
+            (v, SegmentValue::Exact(k + 1)),
+        ],
         col.filled(),
     );
     bar.set_margin(3, 3, 0, 0);
     chart.draw_series(std::iter::once(bar))?;
-    let (lo, hi) = (r.decode_tok_s_lo.unwrap_or(v), r.decode_tok_s_hi.unwrap_or(v));
+    let (lo, hi) = (
+        r.decode_tok_s_lo.unwrap_or(v),
+        r.decode_tok_s_hi.unwrap_or(v),
+    );
     chart.draw_series(std::iter::once(ErrorBar::new_horizontal(
         centre.clone(),
         lo,

@@ -3,8 +3,9 @@
 //! output path picks the backend.
 //!
 //! PNG text is drawn with DejaVu Sans compiled into the binary (`assets/fonts/`, Bitstream
-//! Vera licence beside it), registered with plotters' `ab_glyph` font table on first use, so
-//! a machine without system fonts renders the same picture. SVG text stays text (the viewer
+//! Vera licence beside it), registered with plotters' `ab_glyph` font table on first use (it
+//! measures text) and rasterized by [`text`] (it draws text), so a machine without system
+//! fonts renders the same picture. SVG text stays text (the viewer
 //! picks a sans-serif font); the bundled font only measures it for layout.
 //!
 //! A chart is written beside its target under a temporary name and renamed into place: a
@@ -16,6 +17,7 @@ mod cliff;
 mod fit;
 mod roofline;
 mod style;
+mod text;
 
 pub use breakeven::{breakeven_chart, BreakevenSeries};
 pub use calibration::calibration_chart;
@@ -118,10 +120,14 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
             SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(),
             chart,
         ),
-        ImageFormat::Png => draw_on(
-            BitMapBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(),
-            chart,
-        ),
+        ImageFormat::Png => match ab_glyph::FontRef::try_from_slice(FONT) {
+            Ok(font) => draw_on(
+                text::CrispText::new(BitMapBackend::new(&tmp, (WIDTH, HEIGHT)), font)
+                    .into_drawing_area(),
+                chart,
+            ),
+            Err(e) => Err(format!("the bundled font: {e}")),
+        },
     };
     let io = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
@@ -130,7 +136,9 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
     if let Err(msg) = drawn {
         // The backend may have left a partial file; the error is what matters.
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(std::io::Error::other(format!("drawing the chart: {msg}"))));
+        return Err(io(std::io::Error::other(format!(
+            "drawing the chart: {msg}"
+        ))));
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -156,7 +164,10 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(e.contains(".svg") && e.contains(".png") && e.contains("x.jpg"), "{e}");
+        assert!(
+            e.contains(".svg") && e.contains(".png") && e.contains("x.jpg"),
+            "{e}"
+        );
         assert!(ImageFormat::from_path(Path::new("noext")).is_err());
     }
 

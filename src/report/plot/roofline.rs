@@ -1,6 +1,6 @@
 //! Chart 5, the roofline of a device: attainable FLOP/s against arithmetic intensity,
-//! `min(P, I · BW)`, for the fast tier (and, dashed, the host tier), with a scenario's decode
-//! and prefill placed on it.
+//! `min(P, I · BW)`, for the fast tier (and, dashed, the bandwidth slope of the host tier),
+//! with a scenario's decode and prefill placed on it.
 //!
 //! - decode: `I = 2·A / B` with `A` the active matmul parameters and `B` the bytes one token
 //!   reads from every tier (weights and KV cache); attained `2·A / t_token`;
@@ -193,7 +193,10 @@ impl Chart for RooflineChart<'_> {
         };
         let fast = r.fast_bandwidth.0;
         chart
-            .draw_series(std::iter::once(PathElement::new(roof(fast), BLACK.stroke_width(3))))?
+            .draw_series(std::iter::once(PathElement::new(
+                roof(fast),
+                BLACK.stroke_width(3),
+            )))?
             .label(format!(
                 "{} roof: {} GB/s, FP16 peak {} TFLOP/s",
                 r.fast_tier,
@@ -202,15 +205,23 @@ impl Chart for RooflineChart<'_> {
             ))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3)));
         if let Some((bw, name)) = &r.host {
+            // Only the slope: what runs from the host tier is not bound by this device's peak.
+            let mut slope = roof(bw.0);
+            slope.truncate(2);
             chart
                 .draw_series(std::iter::once(DashedPathElement::new(
-                    roof(bw.0),
+                    slope,
                     10,
                     6,
                     style::INK.stroke_width(2),
                 )))?
-                .label(format!("{name} roof: {} GB/s", num(bw.0 / 1e9)))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style::INK.stroke_width(2)));
+                .label(format!(
+                    "{name} bandwidth: {} GB/s (what spills there)",
+                    num(bw.0 / 1e9)
+                ))
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], style::INK.stroke_width(2))
+                });
         }
         chart.draw_series(std::iter::once(Text::new(
             format!("ridge {} FLOP/byte", num(ridge)),

@@ -112,7 +112,9 @@ pub fn log_range(values: impl IntoIterator<Item = f64>, pad: f64) -> Option<(f64
     let (lo, hi) = values
         .into_iter()
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     if !lo.is_finite() {
         return None;
     }
@@ -130,7 +132,10 @@ mod tests {
 
     #[test]
     fn ticks_follow_a_1_2_5_grid() {
-        assert_eq!(log_ticks(1.0, 100.0), vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]);
+        assert_eq!(
+            log_ticks(1.0, 100.0),
+            vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+        );
         // 0.8–1e5 spans six decades: 1–2–5 gives 16 ticks, 1–3 gives 11.
         assert_eq!(log_ticks(0.8, 1e5).len(), 11);
         assert_eq!(log_ticks(3.5, 4.5), vec![3.5, 4.5]);

@@ -1,121 +1,15 @@
-//! Hugging Face `config.json` → a model spec ([`ModelRaw`]), with the same rules as the
-//! model database (`model-db/README.md`; keys named there).
-//!
-//! Multimodal wrappers (Gemma 3, Mistral 3, Qwen3.5/3.6) keep the text model under
-//! `text_config`: its keys come first, the top level fills the rest (`tie_word_embeddings`).
-//! Known `model_type`s: llama, mistral, qwen2, qwen3, phi3 (dense); mixtral, qwen2_moe,
-//! qwen3_moe (MoE: `mlp_only_layers`, `decoder_sparse_step`); qwen3_next, qwen3_5,
-//! qwen3_5_moe (Gated DeltaNet hybrids: `layer_types`, else every `full_attention_interval`-th
-//! layer full; `attn_output_gate`); gpt_oss (`layer_types`, else alternating sliding/full;
-//! MXFP4 experts); deepseek_v2, deepseek_v3, kimi_k2, glm4_moe_lite (MLA;
-//! `first_k_dense_replace`, `moe_layer_freq`); glm4_moe; gemma3 (`sliding_window_pattern`,
-//! default 6, and the `Gemma3TextConfig` defaults for keys the file leaves out);
-//! nemotron_h (`hybrid_override_pattern`: M Mamba2, E MoE, * attention, - MLP).
-//! Any other `model_type` is read as a dense llama-like decoder when it has every key that
-//! needs and no MoE or hybrid keys; otherwise the error names what is missing.
-//! Reference: `transformers/models/<type>/configuration_<type>.py`.
+//! The rules of each `config.json` family: which layers are attention, recurrent, dense or
+//! MoE, and the blocks they need (see the module above for the list and the references).
 
+use super::{err, Cfg};
 use crate::db::model::{
-    AttentionRaw, FfnKind, FfnRaw, LayerGroupRaw, LinearRaw, MambaRaw, Mixer, MlaRaw, ModelRaw,
-    MoeRaw, NativeQuantRaw, PublishedRaw,
+    AttentionRaw, FfnKind, FfnRaw, LinearRaw, MambaRaw, Mixer, MlaRaw, MoeRaw, NativeQuantRaw,
 };
-use crate::db::Text;
-use crate::error::{Error, Result};
-use serde_json::{Map, Value};
-use std::cell::RefCell;
-use std::path::Path;
-
-/// The `model_type`s read with their own rules.
-pub const KNOWN: [&str; 19] = [
-    "llama",
-    "mistral",
-    "qwen2",
-    "qwen3",
-    "phi3",
-    "mixtral",
-    "qwen2_moe",
-    "qwen3_moe",
-    "qwen3_next",
-    "qwen3_5",
-    "qwen3_5_moe",
-    "gpt_oss",
-    "deepseek_v2",
-    "deepseek_v3",
-    "kimi_k2",
-    "glm4_moe_lite",
-    "glm4_moe",
-    "gemma3",
-    "nemotron_h",
-];
-/// Keys that mean more than a dense decoder (a generic reading would silently drop them).
-const NOT_DENSE: [&str; 8] = [
-    "num_experts",
-    "num_local_experts",
-    "n_routed_experts",
-    "kv_lora_rank",
-    "hybrid_override_pattern",
-    "full_attention_interval",
-    "linear_num_value_heads",
-    "mamba_num_heads",
-];
-
-struct Cfg<'a> {
-    text: &'a Map<String, Value>,
-    root: &'a Map<String, Value>,
-    missing: RefCell<Vec<String>>,
-}
-
-impl Cfg<'_> {
-    fn get(&self, k: &str) -> Option<&Value> {
-        self.text
-            .get(k)
-            .or_else(|| self.root.get(k))
-            .filter(|v| !v.is_null())
-    }
-    fn opt(&self, k: &str) -> Option<u64> {
-        let v = self.get(k)?;
-        v.as_u64().or_else(|| {
-            v.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e15)
-                .map(|f| f as u64)
-        })
-    }
-    /// A required number: recorded as missing (and 0 returned) when absent.
-    fn u(&self, k: &str) -> u64 {
-        self.opt(k).unwrap_or_else(|| {
-            self.missing.borrow_mut().push(k.to_string());
-            0
-        })
-    }
-    fn u32(&self, k: &str) -> u32 {
-        u32::try_from(self.u(k)).unwrap_or(u32::MAX)
-    }
-    fn or(&self, k: &str, d: u64) -> u64 {
-        self.opt(k).unwrap_or(d)
-    }
-    fn flag(&self, k: &str, d: bool) -> bool {
-        self.get(k).and_then(Value::as_bool).unwrap_or(d)
-    }
-    fn strs(&self, k: &str) -> Option<Vec<&str>> {
-        self.get(k)?.as_array()?.iter().map(Value::as_str).collect()
-    }
-    fn nums(&self, k: &str) -> Vec<u64> {
-        let a = self.get(k).and_then(Value::as_array);
-        a.map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default()
-    }
-}
-
-fn err(file: &str, msg: String) -> Error {
-    Error::Parse {
-        file: file.to_string(),
-        line: None,
-        msg,
-    }
-}
+use crate::error::Result;
+use serde_json::Value;
 
 /// `layer_types` entries, if the config lists one per layer.
-fn layer_types(c: &Cfg, n: usize) -> Option<Vec<Mixer>> {
+pub(super) fn layer_types(c: &Cfg, n: usize) -> Option<Vec<Mixer>> {
     let t = c.strs("layer_types")?;
     (t.len() == n).then(|| {
         t.iter()
@@ -128,7 +22,7 @@ fn layer_types(c: &Cfg, n: usize) -> Option<Vec<Mixer>> {
     })
 }
 
-fn attention(c: &Cfg, hidden: u64, q_gate: bool, window: Option<u64>) -> AttentionRaw {
+pub(super) fn attention(c: &Cfg, hidden: u64, q_gate: bool, window: Option<u64>) -> AttentionRaw {
     let heads = c.u("num_attention_heads");
     AttentionRaw {
         heads: u32::try_from(heads).unwrap_or(u32::MAX),
@@ -140,7 +34,14 @@ fn attention(c: &Cfg, hidden: u64, q_gate: bool, window: Option<u64>) -> Attenti
     }
 }
 
-fn moe(c: &Cfg, experts: &str, ffn: &str, shared: u32, shared_ffn: u64, gated: bool) -> MoeRaw {
+pub(super) fn moe(
+    c: &Cfg,
+    experts: &str,
+    ffn: &str,
+    shared: u32,
+    shared_ffn: u64,
+    gated: bool,
+) -> MoeRaw {
     MoeRaw {
         experts: c.u32(experts),
         experts_per_token: u32::try_from(
@@ -158,20 +59,20 @@ fn moe(c: &Cfg, experts: &str, ffn: &str, shared: u32, shared_ffn: u64, gated: b
 
 /// What a family's rules produce.
 #[derive(Default)]
-struct Arch {
-    attention: Option<AttentionRaw>,
-    mla: Option<MlaRaw>,
-    linear: Option<LinearRaw>,
-    mamba: Option<MambaRaw>,
-    ffn: Option<FfnRaw>,
-    moe: Option<MoeRaw>,
-    kinds: Vec<(Mixer, FfnKind)>,
-    native_quant: Option<NativeQuantRaw>,
-    tied_default: bool,
-    notes: Vec<String>,
+pub(super) struct Arch {
+    pub(super) attention: Option<AttentionRaw>,
+    pub(super) mla: Option<MlaRaw>,
+    pub(super) linear: Option<LinearRaw>,
+    pub(super) mamba: Option<MambaRaw>,
+    pub(super) ffn: Option<FfnRaw>,
+    pub(super) moe: Option<MoeRaw>,
+    pub(super) kinds: Vec<(Mixer, FfnKind)>,
+    pub(super) native_quant: Option<NativeQuantRaw>,
+    pub(super) tied_default: bool,
+    pub(super) notes: Vec<String>,
 }
 
-fn dense_ffn(c: &Cfg, gated: bool) -> Option<FfnRaw> {
+pub(super) fn dense_ffn(c: &Cfg, gated: bool) -> Option<FfnRaw> {
     Some(FfnRaw {
         size: c.u("intermediate_size"),
         gated,
@@ -179,12 +80,12 @@ fn dense_ffn(c: &Cfg, gated: bool) -> Option<FfnRaw> {
 }
 
 /// Qwen2/3 MoE rule: MoE unless listed in `mlp_only_layers`, every `decoder_sparse_step`.
-fn qwen_moe_layer(c: &Cfg, i: usize) -> bool {
+pub(super) fn qwen_moe_layer(c: &Cfg, i: usize) -> bool {
     let step = c.or("decoder_sparse_step", 1).max(1);
     !c.nums("mlp_only_layers").contains(&(i as u64)) && (i as u64 + 1) % step == 0
 }
 
-fn softmax_llama(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
+pub(super) fn softmax_llama(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
     let qwen = ty.starts_with("qwen");
     let window = c.opt("sliding_window").filter(|&w| w > 0);
     let sliding = |i: usize| match (qwen, window) {
@@ -238,7 +139,7 @@ fn softmax_llama(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
     a
 }
 
-fn qwen_hybrid(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
+pub(super) fn qwen_hybrid(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
     let every = c.or("full_attention_interval", 4).max(1);
     let types = layer_types(c, n);
     let is_moe = ty != "qwen3_5";
@@ -289,7 +190,7 @@ fn qwen_hybrid(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
     }
 }
 
-fn gpt_oss(c: &Cfg, n: usize, hidden: u64) -> Arch {
+pub(super) fn gpt_oss(c: &Cfg, n: usize, hidden: u64) -> Arch {
     let types = layer_types(c, n);
     let kinds = (0..n)
         .map(|i| {
@@ -318,7 +219,7 @@ fn gpt_oss(c: &Cfg, n: usize, hidden: u64) -> Arch {
 }
 
 /// DeepSeek/GLM rule: dense below `first_k_dense_replace`, then MoE every `moe_layer_freq`.
-fn lead_dense_kinds(c: &Cfg, n: usize, mixer: Mixer) -> Vec<(Mixer, FfnKind)> {
+pub(super) fn lead_dense_kinds(c: &Cfg, n: usize, mixer: Mixer) -> Vec<(Mixer, FfnKind)> {
     let first = c.or("first_k_dense_replace", 0);
     let freq = c.or("moe_layer_freq", 1).max(1);
     (0..n as u64)
@@ -335,7 +236,7 @@ fn lead_dense_kinds(c: &Cfg, n: usize, mixer: Mixer) -> Vec<(Mixer, FfnKind)> {
         .collect()
 }
 
-fn deepseek(c: &Cfg, n: usize, hidden: u64, mla: bool) -> Arch {
+pub(super) fn deepseek(c: &Cfg, n: usize, hidden: u64, mla: bool) -> Arch {
     let kinds = lead_dense_kinds(c, n, if mla { Mixer::Mla } else { Mixer::Full });
     let shared = c.u32("n_shared_experts");
     let size = c.u("moe_intermediate_size");
@@ -369,7 +270,7 @@ fn deepseek(c: &Cfg, n: usize, hidden: u64, mla: bool) -> Arch {
     }
 }
 
-fn gemma3(c: &Cfg, n: usize, hidden: u64) -> Arch {
+pub(super) fn gemma3(c: &Cfg, n: usize, hidden: u64) -> Arch {
     let d = |k: &str, v: u64| c.opt(k).unwrap_or(v);
     let every = d("sliding_window_pattern", 6).max(1);
     let types = layer_types(c, n);
@@ -402,7 +303,7 @@ fn gemma3(c: &Cfg, n: usize, hidden: u64) -> Arch {
     }
 }
 
-fn nemotron_h(c: &Cfg, n: usize, hidden: u64, file: &str) -> Result<Arch> {
+pub(super) fn nemotron_h(c: &Cfg, n: usize, hidden: u64, file: &str) -> Result<Arch> {
     let p = c
         .get("hybrid_override_pattern")
         .and_then(Value::as_str)
@@ -455,155 +356,4 @@ fn nemotron_h(c: &Cfg, n: usize, hidden: u64, file: &str) -> Result<Arch> {
         kinds,
         ..Arch::default()
     })
-}
-
-fn groups(kinds: &[(Mixer, FfnKind)]) -> Vec<LayerGroupRaw> {
-    let mut out: Vec<LayerGroupRaw> = Vec::new();
-    for &(mixer, ffn) in kinds {
-        match out.last_mut() {
-            Some(g) if g.mixer == mixer && g.ffn == ffn => g.count += 1,
-            _ => out.push(LayerGroupRaw {
-                count: 1,
-                mixer,
-                ffn,
-            }),
-        }
-    }
-    out
-}
-
-fn arch(c: &Cfg, ty: &str, n: usize, hidden: u64, file: &str) -> Result<Arch> {
-    Ok(match ty {
-        "qwen3_next" | "qwen3_5" | "qwen3_5_moe" => qwen_hybrid(c, ty, n, hidden),
-        "gpt_oss" => gpt_oss(c, n, hidden),
-        "deepseek_v2" | "deepseek_v3" | "kimi_k2" | "glm4_moe_lite" => deepseek(c, n, hidden, true),
-        "glm4_moe" => deepseek(c, n, hidden, false),
-        "gemma3" => gemma3(c, n, hidden),
-        "nemotron_h" => nemotron_h(c, n, hidden, file)?,
-        t if KNOWN.contains(&t) => softmax_llama(c, t, n, hidden),
-        t => {
-            let extra: Vec<&str> = NOT_DENSE
-                .iter()
-                .copied()
-                .filter(|k| c.get(k).is_some())
-                .collect();
-            if !extra.is_empty() {
-                return Err(err(file, format!("model_type '{t}' is not a known architecture ({}); it has keys a dense reading would ignore: {}", KNOWN.join(", "), extra.join(", "))));
-            }
-            let mut a = softmax_llama(c, "llama", n, hidden);
-            a.notes.push(format!(
-                "model_type '{t}' is not a known architecture: read as a dense llama-like decoder"
-            ));
-            a
-        }
-    })
-}
-
-/// Derives a model spec from a parsed `config.json`. Identity (`id`, `name`), `published`
-/// and `sources` are left for the caller.
-pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
-    let root = v
-        .as_object()
-        .ok_or_else(|| err(file, "not a JSON object".into()))?;
-    let text = root
-        .get("text_config")
-        .and_then(Value::as_object)
-        .unwrap_or(root);
-    let c = Cfg {
-        text,
-        root,
-        missing: RefCell::new(Vec::new()),
-    };
-    let ty_text = text
-        .get("model_type")
-        .or_else(|| root.get("model_type"))
-        .and_then(Value::as_str);
-    let ty = ty_text.ok_or_else(|| {
-        err(
-            file,
-            format!("no model_type; expected one of {}", KNOWN.join(", ")),
-        )
-    })?;
-    let ty = match ty.strip_suffix("_text") {
-        Some(t) => t,
-        None => ty,
-    };
-    let hidden = c.u("hidden_size");
-    let n = c.u("num_hidden_layers").min(4096) as usize;
-    let gemma = ty == "gemma3";
-    let vocab = if gemma {
-        c.or("vocab_size", 262_208)
-    } else {
-        c.u("vocab_size")
-    };
-    let max_context = if gemma {
-        c.or("max_position_embeddings", 131_072)
-    } else {
-        c.u("max_position_embeddings")
-    };
-    let a = arch(&c, ty, n, hidden, file)?;
-    let mut missing = c.missing.take();
-    missing.dedup();
-    if !missing.is_empty() {
-        let known = if KNOWN.contains(&ty) {
-            String::new()
-        } else {
-            format!(
-                " (not a known architecture; known: {}; read as a dense decoder)",
-                KNOWN.join(", ")
-            )
-        };
-        return Err(err(
-            file,
-            format!("model_type '{ty}'{known}: missing {}", missing.join(", ")),
-        ));
-    }
-    Ok(ModelRaw {
-        id: String::new(),
-        name: String::new(),
-        family: ty.to_string(),
-        hf_repo: None,
-        aliases: Vec::new(),
-        hidden_size: hidden,
-        vocab_size: vocab,
-        tied_embeddings: c.flag("tie_word_embeddings", a.tied_default),
-        max_context,
-        attention: a.attention,
-        mla: a.mla,
-        linear: a.linear,
-        mamba: a.mamba,
-        ffn: a.ffn,
-        moe: a.moe,
-        layers: groups(&a.kinds),
-        native_quant: a.native_quant,
-        published: PublishedRaw {
-            total_params_b: 0.0,
-            active_params_b: 0.0,
-            active_basis: None,
-            active_nominal: false,
-            source: String::new(),
-        },
-        sources: Vec::new(),
-        notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
-    })
-}
-
-/// Reads a `config.json` (or the `config.json` in a directory).
-pub fn read(path: &Path) -> Result<(ModelRaw, Value)> {
-    let p = if path.is_dir() {
-        path.join("config.json")
-    } else {
-        path.to_path_buf()
-    };
-    let text = std::fs::read_to_string(&p).map_err(|e| Error::Io {
-        path: p.clone(),
-        source: e,
-    })?;
-    let file = p.display().to_string();
-    let v: Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
-        file: file.clone(),
-        line: Some(e.line()),
-        msg: e.to_string(),
-    })?;
-    Ok((spec(&v, &file)?, v))
 }

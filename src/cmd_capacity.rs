@@ -1,0 +1,84 @@
+//! `capacity`: concurrent streams one device serves, aggregate and per-stream decode speed.
+
+use crate::cli::CapacityArgs;
+use crate::commands::{options, tokens};
+use anyhow::{bail, Result};
+use serde_json::json;
+use tokenfit::advise::capacity::capacity;
+use tokenfit::advise::row::sig;
+use tokenfit::db::Db;
+use tokenfit::report::views::tokens as show_tokens;
+use tokenfit::report::{Cell, Output, View};
+
+/// Runs `capacity`.
+pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {
+    let device = db.device(&a.device)?;
+    let model = db.model(&a.model)?;
+    let quant = db.quant(&a.quant)?;
+    let ctx = tokens("ctx", &a.ctx)?;
+    if ctx == 0 {
+        bail!("--ctx must be at least 1 token");
+    }
+    let o = options(&a.common)?;
+    let (c, warnings) = capacity(db, device, model, quant, ctx, &o)?;
+    let mut out = Output::new(json!({
+        "command": "capacity", "device": c.device, "model": c.model, "quant": c.quant, "backend": c.backend,
+        "ctx": ctx, "kv_type": o.kv_type,
+    }));
+    out.title = Some(format!(
+        "{} · {} · {} · {} tokens per stream: at most {} streams in fast memory ({:.2} GiB of cache each); {}",
+        c.device,
+        c.model,
+        c.quant,
+        show_tokens(ctx),
+        c.max_streams,
+        c.per_stream_bytes / tokenfit::units::GIB,
+        match c.knee_batch {
+            Some(k) => format!("compute takes over from bandwidth at batch {k}"),
+            None => "bandwidth-bound up to the largest batch".into(),
+        }
+    ));
+    // The table shows powers of two, the knee and the maximum; JSON has every batch.
+    let shown = |b: u32| b.is_power_of_two() || Some(b) == c.knee_batch || b == c.max_streams;
+    out.view = View {
+        headers: [
+            "batch",
+            "aggregate tok/s",
+            "per-stream tok/s",
+            "bound",
+            "fast GiB",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: c
+            .rows
+            .iter()
+            .filter(|r| shown(r.batch))
+            .map(|r| {
+                vec![
+                    Cell::Num(f64::from(r.batch), 0),
+                    Cell::Text(format!(
+                        "{} ({}–{})",
+                        sig(r.aggregate_decode_tok_s),
+                        sig(r.aggregate_decode_tok_s_lo),
+                        sig(r.aggregate_decode_tok_s_hi)
+                    )),
+                    Cell::Num(r.per_stream_decode_tok_s, 1),
+                    r.bound.as_str().into(),
+                    Cell::Num(r.fast_bytes / tokenfit::units::GIB, 1),
+                ]
+            })
+            .collect(),
+    };
+    out.summary = Some(json!({
+        "max_streams": c.max_streams, "knee_batch": c.knee_batch, "per_stream_bytes": c.per_stream_bytes,
+        "max_batch_searched": tokenfit::advise::capacity::MAX_BATCH,
+    }));
+    out.results = c
+        .rows
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("rows serialize"))
+        .collect();
+    out.warnings = warnings;
+    Ok(out)
+}

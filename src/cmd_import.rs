@@ -1,0 +1,143 @@
+//! Models from the user's files: `--gguf FILE` / `--hf-config FILE` on `fit`, `predict`,
+//! `sweep` and `cliff`, and `tokenfit models import FILE`.
+
+use crate::cli::{ImportArgs, ModelFileArgs};
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use tokenfit::db::model::ModelRaw;
+use tokenfit::db::quant::QuantRaw;
+use tokenfit::db::Db;
+use tokenfit::import::{load_gguf, load_hf_config, load_model_file, to_yaml, ImportedModel};
+use tokenfit::model::footprint::kv_bytes_per_token;
+use tokenfit::model::params::param_groups;
+use tokenfit::report::Output;
+use tokenfit::units::Bytes;
+
+/// Reads the model file the flags name, if any.
+pub fn imported(db: &Db, f: &ModelFileArgs) -> Result<Option<ImportedModel>> {
+    Ok(match (&f.gguf, &f.hf_config) {
+        (Some(p), _) => Some(load_gguf(db, p)?),
+        (None, Some(p)) => Some(load_hf_config(db, p)?),
+        (None, None) => None,
+    })
+}
+
+/// The model: the file's, else the named database entry.
+pub fn model<'a>(
+    db: &'a Db,
+    name: Option<&str>,
+    imp: Option<&'a ImportedModel>,
+) -> Result<&'a ModelRaw> {
+    match (imp, name.filter(|n| !n.is_empty())) {
+        (Some(i), _) => Ok(&i.model),
+        (None, Some(n)) => Ok(db.model(n)?),
+        (None, None) => bail!("name a model, or pass --gguf FILE or --hf-config FILE"),
+    }
+}
+
+/// The scheme and weight bytes of a scenario: `--quant` if given, else the GGUF file's, else
+/// `fallback`. The file's exact bytes apply unless `--quant` names another scheme, which
+/// makes it a what-if estimated from the architecture (with a warning).
+pub fn quant<'a>(
+    db: &'a Db,
+    given: Option<&str>,
+    imp: Option<&ImportedModel>,
+    fallback: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Result<(&'a QuantRaw, Option<Bytes>)> {
+    let given = given.filter(|q| !q.is_empty());
+    let file_quant = imp.and_then(|i| i.quant.as_deref());
+    let name = given
+        .or(file_quant)
+        .or(fallback)
+        .context("--quant is required: the file does not name a known quantization scheme")?;
+    let q = db.quant(name)?;
+    let bytes = imp.and_then(|i| i.weights_bytes);
+    Ok(match (bytes, file_quant) {
+        (Some(b), Some(f)) if f != q.id => {
+            let w = format!(
+                "--quant {} differs from the file's {f}: weights estimated from the architecture, not the file's exact {:.3} GB",
+                q.id,
+                b.0 / 1e9
+            );
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+            (q, None)
+        }
+        (b, _) => (q, b),
+    })
+}
+
+/// A note naming the file a model came from.
+pub fn note(i: &ImportedModel) -> String {
+    let files = i
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match i.weights_bytes {
+        Some(b) => format!(
+            "model '{}' read from {files}: weights {:.3} GB exact (sum of the tensors)",
+            i.model.id,
+            b.0 / 1e9
+        ),
+        None => format!(
+            "model '{}' read from {files}: architecture only, weights estimated from the quantization",
+            i.model.id
+        ),
+    }
+}
+
+fn header_comment(i: &ImportedModel) -> String {
+    let mut s = format!(
+        "# tokenfit models import: {} ({})\n",
+        i.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        i.format
+    );
+    if let Some(b) = i.weights_bytes {
+        let types = i
+            .bytes_by_type
+            .iter()
+            .map(|t| format!("{} {:.3} GB", t.type_id, t.bytes as f64 / 1e9))
+            .collect::<Vec<_>>()
+            .join(", ");
+        s += &format!("# weights {:.3} GB exact: {types}\n", b.0 / 1e9);
+    }
+    if let Some(q) = &i.quant {
+        s += &format!("# quantization: {q}\n");
+    }
+    s += "# parameter counts under `published` are computed from the architecture\n";
+    s
+}
+
+/// `tokenfit models import FILE`: the model as a model-db YAML entry (table format), or its
+/// fields with the exact bytes by tensor type (JSON, CSV, Markdown).
+pub fn import_cmd(db: &Db, a: ImportArgs) -> Result<Output> {
+    let i = load_model_file(db, &a.file)?;
+    let p = param_groups(&i.model);
+    let mut v = serde_json::to_value(&i.model)?;
+    v["computed"] = json!({
+        "computed_total_params_b": p.total() / 1e9,
+        "computed_active_params_b": p.active() / 1e9,
+        "kv_bytes_per_token_f16": kv_bytes_per_token(&i.model, 2.0).0,
+        "n_layers": i.model.n_layers(),
+    });
+    v["file"] = json!({
+        "format": i.format,
+        "files": i.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "weights_bytes": i.weights_bytes.map(|b| b.0),
+        "quant": i.quant,
+        "bytes_by_type": i.bytes_by_type,
+    });
+    let mut out = Output::new(json!({ "command": "models import", "file": a.file }));
+    out.raw_text = Some(header_comment(&i) + &to_yaml(&i.model)?);
+    out.view = crate::commands::kv_view(&v);
+    out.results = vec![v];
+    Ok(out)
+}
