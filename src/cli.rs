@@ -114,8 +114,18 @@ pub struct FitArgs {
 #[derive(Debug, Args)]
 pub struct PredictArgs {
     /// Device id, alias or name.
+    #[arg(long, required_unless_present = "devices", conflicts_with = "devices")]
+    pub device: Option<String>,
+    /// Several devices serving one model: `2x dgx-spark`, `rtx-5090,rtx-3090`.
     #[arg(long)]
-    pub device: String,
+    pub devices: Option<String>,
+    /// How several devices split the model: layer (llama.cpp --split-mode layer, RPC) or tensor.
+    #[arg(long, default_value = "layer", requires = "devices")]
+    pub parallel: String,
+    /// Link between the devices (hardware-db/links.yaml) [default: pcie-4.0-x16 between GPUs in
+    /// one host, connectx-7 between DGX Sparks, 10gbe between other machines].
+    #[arg(long, requires = "devices")]
+    pub link: Option<String>,
     /// Model id, alias or name (or --gguf / --hf-config).
     #[arg(long, default_value = "", hide_default_value = true,
           required_unless_present_any = ["gguf", "hf_config"], conflicts_with_all = ["gguf", "hf_config"])]

@@ -69,22 +69,22 @@ pub fn quant<'a>(
     })
 }
 
-/// A note naming the file a model came from.
-pub fn note(i: &ImportedModel) -> String {
+/// A note naming the file a model came from and whether its exact bytes were used.
+pub fn note(i: &ImportedModel, weights_bytes: Option<Bytes>) -> String {
     let files = i
         .files
         .iter()
         .map(|f| f.display().to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    match i.weights_bytes {
+    match weights_bytes {
         Some(b) => format!(
             "model '{}' read from {files}: weights {:.3} GB exact (sum of the tensors)",
             i.model.id,
             b.0 / 1e9
         ),
         None => format!(
-            "model '{}' read from {files}: architecture only, weights estimated from the quantization",
+            "model '{}' read from {files}: its architecture; weights estimated from the quantization",
             i.model.id
         ),
     }

@@ -150,7 +150,13 @@ fn roofline_plot_cmd(db: &Db, a: PredictArgs, path: &Path) -> Result<Vec<String>
     if o.ctx == Some(0) {
         bail!("--ctx must be at least 1 token");
     }
-    let r = scenario::resolve(db, &a.device, &a.model, &a.quant, &o)?;
+    let r = scenario::resolve(
+        db,
+        a.device.as_deref().unwrap_or_default(),
+        &a.model,
+        &a.quant,
+        &o,
+    )?;
     let s = &r.scenario;
     let title = format!(
         "Roofline of {}: {} · {}",

@@ -138,7 +138,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     ));
     out.view = views::fit_view(&rows);
     if let Some(i) = &imp {
-        out.notes.push(crate::cmd_import::note(i));
+        out.notes.push(crate::cmd_import::note(i, o.weights_bytes));
     }
     if let Some(top) = rows.first() {
         out.notes.push(format!(
@@ -180,7 +180,19 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     let (quant, weights_bytes) =
         crate::cmd_import::quant(db, Some(&a.quant), imp.as_ref(), None, &mut file_warnings)?;
     o.weights_bytes = weights_bytes;
-    let mut r = scenario::build(db, db.device(&a.device)?, model, quant, &o)?;
+    if let Some(list) = &a.devices {
+        return crate::cmd_multi::multi_predict(
+            db,
+            list,
+            &a.parallel,
+            a.link.as_deref(),
+            model,
+            quant,
+            &o,
+        );
+    }
+    let device = db.device(a.device.as_deref().unwrap_or_default())?;
+    let mut r = scenario::build(db, device, model, quant, &o)?;
     r.warnings.splice(0..0, file_warnings);
     let (row, _) = row::row(&r);
     let mut out = Output::new(json!({
@@ -190,7 +202,7 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     }));
     out.view = views::predict_view(&row);
     if let Some(i) = &imp {
-        out.notes.push(crate::cmd_import::note(i));
+        out.notes.push(crate::cmd_import::note(i, o.weights_bytes));
     }
     out.notes
         .push(format!("measure it: {}", row.verify_command));
@@ -335,7 +347,7 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     }));
     views::cliff_output(&c, &mut out);
     if let Some(i) = &imp {
-        out.notes.push(crate::cmd_import::note(i));
+        out.notes.push(crate::cmd_import::note(i, o.weights_bytes));
     }
     let at = c
         .cliff_ctx
@@ -678,7 +690,25 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     };
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
-    let rows = validate(db, &loaded.samples, holdout)?;
+    let mut rows = validate(db, &loaded.samples, holdout)?;
+    let (multi_rows, multi_bad) = tokenfit::calib::multi::validate_multi(db, &loaded.multi);
+    let multi_refs: Vec<_> = multi_rows.iter().collect();
+    let multi_tg = stats(
+        &multi_refs
+            .iter()
+            .copied()
+            .filter(|r| r.test == Test::Tg)
+            .collect::<Vec<_>>(),
+    );
+    let multi_pp = stats(
+        &multi_refs
+            .iter()
+            .copied()
+            .filter(|r| r.test == Test::Pp)
+            .collect::<Vec<_>>(),
+    );
+    let n_multi = multi_rows.len();
+    let unmapped_total = loaded.unmapped.len() + multi_bad.len();
     if let Some(p) = &a.plot {
         crate::cmd_plot::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
     }
@@ -711,7 +741,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
     out.summary = Some(
-        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_batched": stats(&batched), "rows_used": rows.len(), "rows_unmapped": loaded.unmapped.len() }),
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_batched": stats(&batched), "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total }),
     );
     let pct = |v: Option<f64>| Cell::opt(v, 1);
     out.title = Some(format!(
@@ -752,7 +782,14 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
             })
             .collect(),
     };
+    if n_multi > 0 {
+        out.notes.push(format!(
+            "multi-device rows (layer split, shipped calibration): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
+            pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
+        ));
+    }
     out.results = per_group;
+    rows.extend(multi_rows);
     out.extra
         .push(("rows".into(), Value::Array(to_values(&rows))));
     out.warnings = warnings;

@@ -6,6 +6,7 @@ mod cmd_breakeven;
 mod cmd_capacity;
 mod cmd_check;
 mod cmd_import;
+mod cmd_multi;
 mod cmd_plot;
 mod commands;
 

@@ -379,6 +379,23 @@ fn predict_fit_cliff_and_sweep_take_a_gguf_file() {
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let exact = total_bytes(&ts) as f64;
+    // Another scheme than the file's is a what-if: estimated, with a warning.
+    let out = assert_cmd::Command::cargo_bin("tokenfit")
+        .unwrap()
+        .env_remove("TOKENFIT_DB")
+        .args([
+            "predict", "--device", "rtx-4090", "--quant", "q8_0", "--format", "json", "--gguf",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("differs from the file's q4_k_m"));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(
+        v["results"][0]["weights_bytes"].as_f64().unwrap().round(),
+        exact
+    );
     let v = run(&["predict", "--device", "rtx-4090"]);
     assert_eq!(v["results"][0]["model"], "tiny");
     assert_eq!(v["results"][0]["quant"], "q4_k_m");

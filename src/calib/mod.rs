@@ -6,6 +6,7 @@ pub mod fit;
 pub mod llama_bench;
 pub mod local;
 pub mod map;
+pub mod multi;
 pub mod normalized;
 pub mod read;
 pub mod run;

@@ -18,6 +18,8 @@ pub struct Loaded<'a> {
     pub unmapped: Vec<Unmapped>,
     /// Files read, as given.
     pub files: Vec<String>,
+    /// Multi-device rows (validated, never fitted).
+    pub multi: Vec<super::multi::MultiRow>,
 }
 
 /// Reads and maps every file.
@@ -25,6 +27,7 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
     let mut samples = Vec::new();
     let mut unmapped = Vec::new();
     let mut files = Vec::new();
+    let mut multi = Vec::new();
     for p in paths {
         let name = p.display().to_string();
         let tf = read_trace_file(p)?;
@@ -33,7 +36,12 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
             line,
             reason,
         }));
-        let (ok, bad) = map_rows(db, &tf.rows);
+        let (multi_rows, single): (Vec<_>, Vec<_>) = tf
+            .rows
+            .into_iter()
+            .partition(|r| super::multi::parse_multi(r).is_some());
+        multi.extend(multi_rows.iter().filter_map(super::multi::parse_multi));
+        let (ok, bad) = map_rows(db, &single);
         unmapped.extend(bad);
         for m in ok {
             match features(db, &m) {
@@ -58,6 +66,7 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
         samples,
         unmapped,
         files,
+        multi,
     })
 }
 
@@ -67,7 +76,8 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
         schema_version: 1,
         files: loaded.files.clone(),
         rows_used: loaded.samples.len(),
-        rows_unmapped: loaded.unmapped.len(),
+        // Multi-device rows are validated, not fitted: they count as not used here.
+        rows_unmapped: loaded.unmapped.len() + loaded.multi.len(),
         entries: fit_all(db, &loaded.samples, &|_| false),
     }
 }

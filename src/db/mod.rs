@@ -6,6 +6,7 @@
 
 pub mod calibration;
 pub mod hardware;
+pub mod link;
 pub mod model;
 pub mod pricing;
 pub mod quant;
@@ -62,6 +63,8 @@ pub struct Db {
     pub offerings: Vec<OfferingRaw>,
     /// Defaults of the local side of a break-even (electricity price, amortization).
     pub local_cost: LocalCostRaw,
+    /// Links between devices.
+    pub links: Vec<link::LinkEntryRaw>,
     /// Files loaded, in order (built-ins first).
     pub files: Vec<String>,
 }
@@ -77,6 +80,7 @@ struct Collect {
     fitted: Option<FittedRaw>,
     offerings: Vec<(String, OfferingRaw)>,
     local_cost: Option<(String, LocalCostRaw)>,
+    links: Vec<(String, link::LinkEntryRaw)>,
     files: Vec<String>,
 }
 
@@ -100,7 +104,12 @@ impl Collect {
     fn add(&mut self, file: &str, text: &str) -> Result<()> {
         let v: serde_norway::Value = parse(file, text)?;
         let has = |k: &str| v.get(k).is_some();
-        if has("devices") {
+        if has("links") {
+            let f: link::LinkFileRaw = parse(file, text)?;
+            for l in f.links {
+                upsert(&mut self.links, file, l, |l| &l.id);
+            }
+        } else if has("devices") {
             let f: HardwareFileRaw = parse(file, text)?;
             for d in f.devices {
                 upsert(&mut self.devices, file, d, |d| &d.id);
@@ -228,6 +237,15 @@ impl Db {
             fitted,
             offerings,
             local_cost,
+            links: c
+                .links
+                .into_iter()
+                .map(|(f, l)| {
+                    validate::positive(&f, &l.id, "bandwidth_gb_s", l.bandwidth_gb_s)?;
+                    validate::positive(&f, &l.id, "latency_us", l.latency_us)?;
+                    Ok(l)
+                })
+                .collect::<Result<Vec<_>>>()?,
             files: c.files,
         })
     }
@@ -247,6 +265,10 @@ impl Db {
     /// Resolves a KV cache type.
     pub fn kv_type(&self, name: &str) -> Result<&KvTypeRaw> {
         resolve("KV cache type", name, &self.kv_types)
+    }
+    /// Resolves a link between devices.
+    pub fn link(&self, name: &str) -> Result<&link::LinkEntryRaw> {
+        resolve("link", name, &self.links)
     }
     /// Resolves a backend.
     pub fn backend(&self, name: &str) -> Result<&BackendRaw> {
@@ -437,6 +459,18 @@ macro_rules! named {
 named!(ModelRaw, name, aliases);
 named!(QuantRaw, name, aliases);
 named!(BackendRaw, name, aliases);
+
+impl Named for link::LinkEntryRaw {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn display_name(&self) -> &str {
+        &self.name
+    }
+    fn aliases(&self) -> &[String] {
+        &[]
+    }
+}
 named!(OfferingRaw, name, aliases);
 
 impl Named for KvTypeRaw {

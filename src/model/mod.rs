@@ -4,6 +4,7 @@
 pub mod build;
 pub mod decode;
 pub mod footprint;
+pub mod parallel;
 pub mod params;
 pub mod placement;
 pub mod predict;

@@ -1,0 +1,119 @@
+//! Multi-device trace rows (`3090 24GB * 2`, two hosts over llama.cpp RPC): mapped to a
+//! device list and validated against [`crate::model::parallel`] with the shipped
+//! calibration. They never enter the single-device fit.
+
+use super::features::scenario;
+use super::map::{map_row, Unmapped};
+use super::trace::{Test, TraceRow};
+use super::validate::ValidationRow;
+use crate::db::Db;
+use crate::model::parallel::{predict_multi, LinkSpec, Split};
+
+/// A multi-device row: the single-device label, how many, and the link assumed.
+#[derive(Debug, Clone)]
+pub struct MultiRow {
+    /// The row, its device label reduced to one device.
+    pub row: TraceRow,
+    /// Devices.
+    pub count: usize,
+    /// Link id.
+    pub link: &'static str,
+}
+
+/// Recognises `<device> * N` (GPUs in one host: layer split over PCIe 4.0 x16, the RunPod
+/// servers of the XiongjieDai tables) and `<device> + <other> via RPC` (two hosts: layer split
+/// over llama.cpp RPC, 10 GbE assumed as the sources do not say).
+pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
+    if let Some((dev, n)) = r.device.rsplit_once(" * ") {
+        let count = n.trim().parse::<usize>().ok().filter(|c| *c >= 2)?;
+        let row = TraceRow {
+            device: dev.trim().to_string(),
+            ..r.clone()
+        };
+        return Some(MultiRow {
+            row,
+            count,
+            link: "pcie-4.0-x16",
+        });
+    }
+    if r.device.contains(" via RPC") {
+        let first = r.device.split(" + ").next()?.trim().to_string();
+        let backend = r.backend.replace("RPC client", "").replace("RPC", "");
+        let row = TraceRow {
+            device: first,
+            backend,
+            ..r.clone()
+        };
+        return Some(MultiRow {
+            row,
+            count: 2,
+            link: "10gbe",
+        });
+    }
+    None
+}
+
+/// Predicts every multi-device row (layer split); rows that cannot be mapped come back as
+/// unmapped with the reason.
+pub fn validate_multi(db: &Db, rows: &[MultiRow]) -> (Vec<ValidationRow>, Vec<Unmapped>) {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for mr in rows {
+        let r = &mr.row;
+        let fail = |reason: String| Unmapped {
+            file: r.file.clone(),
+            line: r.line,
+            reason,
+        };
+        let m = match map_row(db, r) {
+            Ok(m) => m,
+            Err(e) => {
+                bad.push(fail(format!("multi-device row: {e}")));
+                continue;
+            }
+        };
+        let (eff, prov) = db.efficiency(m.device, &m.backend.id);
+        let (Ok(sc), Ok(link)) = (scenario(db, &m, eff), db.link(mr.link)) else {
+            bad.push(fail("multi-device row: no scenario".into()));
+            continue;
+        };
+        let scs = vec![sc; mr.count];
+        let spec = LinkSpec {
+            bandwidth: link.bandwidth_gb_s * 1e9,
+            latency: link.latency_us * 1e-6,
+        };
+        let p = predict_multi(&scs, Split::Layer, spec);
+        let est = match r.test {
+            Test::Tg => p.decode_tok_s,
+            Test::Pp => p.prefill_tok_s,
+        };
+        let Some(e) = est else {
+            bad.push(fail(format!(
+                "multi-device row: does not fit {} × {}",
+                mr.count,
+                m.device.id()
+            )));
+            continue;
+        };
+        out.push(ValidationRow {
+            file: r.file.clone(),
+            line: r.line,
+            device: format!("{}x {}", mr.count, m.device.id()),
+            backend: m.backend.id.clone(),
+            model: m.model.id.clone(),
+            quant: m.quant.id.clone(),
+            test: r.test,
+            n_prompt: r.n_prompt,
+            n_gen: r.n_gen,
+            n_depth: r.n_depth,
+            measured_tok_s: r.tok_s,
+            predicted_tok_s: e.value,
+            predicted_tok_s_lo: e.lo,
+            predicted_tok_s_hi: e.hi,
+            ape_pct: (e.value / r.tok_s - 1.0).abs() * 100.0,
+            batch: 1,
+            efficiency: prov.label(),
+        });
+    }
+    (out, bad)
+}

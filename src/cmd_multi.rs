@@ -1,0 +1,172 @@
+//! `predict --devices …`: one model split over several devices.
+
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use tokenfit::advise::row::sig;
+use tokenfit::advise::scenario::{build, Options};
+use tokenfit::db::hardware::{Device, DeviceKind};
+use tokenfit::db::model::ModelRaw;
+use tokenfit::db::quant::QuantRaw;
+use tokenfit::db::Db;
+use tokenfit::model::parallel::{predict_multi, LinkSpec, Split};
+use tokenfit::model::predict::predict;
+use tokenfit::report::{Cell, Output, View};
+
+/// Parses `2x dgx-spark`, `rtx-5090,rtx-3090`, `2x rtx-3090, rtx-4090`.
+pub fn parse_devices<'a>(db: &'a Db, list: &str) -> Result<Vec<&'a Device>> {
+    let mut out = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let (n, name) = match item.split_once(['x', '×']) {
+            Some((k, rest))
+                if !k.is_empty()
+                    && k.trim().chars().all(|c| c.is_ascii_digit())
+                    && rest.starts_with(' ') =>
+            {
+                (
+                    k.trim().parse::<usize>().context("device count")?,
+                    rest.trim(),
+                )
+            }
+            _ => (1, item),
+        };
+        if n == 0 || n > 64 {
+            bail!("'{item}': a device count must be between 1 and 64");
+        }
+        let d = db.device(name)?;
+        out.extend(std::iter::repeat_n(d, n));
+    }
+    if out.len() < 2 {
+        bail!("--devices needs at least two devices (e.g. '2x dgx-spark' or 'rtx-5090,rtx-3090'); for one, use --device");
+    }
+    Ok(out)
+}
+
+fn default_link(devs: &[&Device]) -> &'static str {
+    if devs.iter().all(|d| d.id() == "dgx-spark") {
+        "connectx-7"
+    } else if devs.iter().all(|d| d.raw.kind == DeviceKind::DiscreteGpu) {
+        "pcie-4.0-x16"
+    } else {
+        "10gbe"
+    }
+}
+
+/// Runs the multi-device prediction.
+pub fn multi_predict(
+    db: &Db,
+    list: &str,
+    parallel: &str,
+    link: Option<&str>,
+    model: &ModelRaw,
+    quant: &QuantRaw,
+    o: &Options,
+) -> Result<Output> {
+    let devs = parse_devices(db, list)?;
+    let split = match parallel.to_lowercase().as_str() {
+        "tensor" | "tp" => Split::Tensor,
+        "layer" | "pipeline" | "pp" => Split::Layer,
+        other => bail!("unknown --parallel '{other}'; expected tensor or layer"),
+    };
+    let link = db.link(link.unwrap_or(default_link(&devs)))?;
+    let spec = LinkSpec {
+        bandwidth: link.bandwidth_gb_s * 1e9,
+        latency: link.latency_us * 1e-6,
+    };
+    let mut resolved = Vec::with_capacity(devs.len());
+    let mut warnings = Vec::new();
+    for d in &devs {
+        let r = build(db, d, model, quant, o)?;
+        for w in &r.warnings {
+            if !warnings.contains(w) {
+                warnings.push(w.clone());
+            }
+        }
+        resolved.push(r);
+    }
+    let scs: Vec<_> = resolved.iter().map(|r| r.scenario).collect();
+    let m = predict_multi(&scs, split, spec);
+    let single = predict(&scs[0]);
+    let single_tok_s = single
+        .decode_tok_s
+        .filter(|_| single.placement.verdict == tokenfit::model::Verdict::Fits)
+        .map(|e| e.value);
+    let speedup = match (m.decode_tok_s, single_tok_s) {
+        (Some(a), Some(b)) => Some(a.value / b),
+        _ => None,
+    };
+    let names: Vec<&str> = devs.iter().map(|d| d.id()).collect();
+    let mut out = Output::new(json!({
+        "command": "predict", "devices": names, "parallel": split, "link": link.id, "model": model.id, "quant": quant.id,
+        "ctx": scs[0].ctx, "prompt": scs[0].prompt, "gen": scs[0].gen,
+    }));
+    out.title = Some(format!(
+        "{} · {} · {} split over {} ({}): {}",
+        model.id,
+        quant.id,
+        format!("{split:?}").to_lowercase(),
+        list,
+        link.name,
+        match m.decode_tok_s {
+            Some(e) => format!(
+                "decode {} tok/s ({}–{})",
+                sig(e.value),
+                sig(e.lo),
+                sig(e.hi)
+            ),
+            None => "does not fit".into(),
+        }
+    ));
+    let mut rows: Vec<Vec<Cell>> = m
+        .parts
+        .iter()
+        .map(|p| {
+            vec![
+                p.device.as_str().into(),
+                Cell::Num(p.share * 100.0, 1),
+                Cell::Num(p.fast_bytes / tokenfit::units::GIB, 1),
+                Cell::Num(p.usable_bytes / tokenfit::units::GIB, 1),
+                Cell::Num(p.decode_step_s * 1e3, 2),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "link per token".into(),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Num(m.decode_comm_s * 1e3, 2),
+    ]);
+    out.view = View {
+        headers: [
+            "device",
+            "share %",
+            "holds GiB",
+            "usable GiB",
+            "decode step ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    };
+    out.notes.push(format!(
+        "prefill {} tok/s, TTFT {} s; one {} alone: {}{}",
+        m.prefill_tok_s.map_or("—".into(), |e| sig(e.value)),
+        m.ttft_s.map_or("—".into(), |t| format!("{t:.2}")),
+        names[0],
+        single_tok_s.map_or("does not fit".into(), |v| format!("{} tok/s", sig(v))),
+        speedup.map_or(String::new(), |s| format!(
+            " → {s:.2}× with {} devices",
+            devs.len()
+        ))
+    ));
+    out.results = vec![json!({
+        "devices": names, "parallel": split, "link": link.id, "model": model.id, "quant": quant.id,
+        "ctx": scs[0].ctx, "verdict": m.verdict.as_str(), "parts": m.parts,
+        "decode_tok_s": m.decode_tok_s.map(|e| e.value), "decode_tok_s_lo": m.decode_tok_s.map(|e| e.lo),
+        "decode_tok_s_hi": m.decode_tok_s.map(|e| e.hi), "prefill_tok_s": m.prefill_tok_s.map(|e| e.value),
+        "ttft_s": m.ttft_s, "decode_comm_s": m.decode_comm_s,
+        "single_device_decode_tok_s": single_tok_s, "speedup_vs_one": speedup,
+    })];
+    out.warnings = warnings;
+    Ok(out)
+}

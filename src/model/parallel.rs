@@ -1,0 +1,177 @@
+//! Several devices serving one model: tensor parallel (every layer split across devices,
+//! two all-reduces per layer over the link) or layer split (llama.cpp `--split-mode layer`,
+//! RPC across hosts: consecutive layers per device, activations handed on once per device
+//! boundary). Capacity adds up; single-stream speed does not.
+//!
+//! Shares follow usable fast memory (llama.cpp's default tensor split). With `t_i` the
+//! decode step of device i on its share:
+//! - layer:  `t = Σ t_i + (N − 1)·(h·2 B / BW_link + lat)` — devices work in turn (prefill
+//!   is pipelined over micro-batches: `max p_i + (Σ p_i − max p_i) / n_ubatch`);
+//! - tensor: `t = max t_i + L · 2 · (2(N − 1)/N · h·2 B / BW_link + 2(N − 1) · lat)` — ring
+//!   all-reduce after attention and after the FFN of each of the L layers.
+
+use super::decode::decode_step;
+use super::placement::{footprint, place, Footprint};
+use super::predict::Estimate;
+use super::prefill::prefill_time;
+use super::{Offload, Scenario, Verdict};
+use crate::units::{Bytes, Seconds};
+use serde::Serialize;
+
+/// How the model is split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Every layer split across devices.
+    Tensor,
+    /// Consecutive layers per device (pipeline, one request at a time).
+    Layer,
+}
+
+/// The link, in SI units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinkSpec {
+    /// Bytes per second per direction.
+    pub bandwidth: f64,
+    /// One-way small-message latency, s.
+    pub latency: f64,
+}
+
+/// One device's part.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Device id.
+    pub device: String,
+    /// Share of layer weights and caches.
+    pub share: f64,
+    /// Bytes it holds.
+    pub fast_bytes: f64,
+    /// Bytes it can hold.
+    pub usable_bytes: f64,
+    /// Its decode step alone, s.
+    pub decode_step_s: f64,
+}
+
+/// The multi-device prediction.
+#[derive(Debug, Clone, Serialize)]
+pub struct MultiPrediction {
+    /// The split.
+    pub split: Split,
+    /// Per device.
+    pub parts: Vec<Part>,
+    /// fits | does_not_fit (no offload across devices).
+    pub verdict: Verdict,
+    /// Decode tok/s.
+    pub decode_tok_s: Option<Estimate>,
+    /// Prefill tok/s.
+    pub prefill_tok_s: Option<Estimate>,
+    /// Time to first token, s.
+    pub ttft_s: Option<f64>,
+    /// Communication time per decoded token, s.
+    pub decode_comm_s: f64,
+}
+
+fn share_footprint(f: &Footprint, share: f64, output: bool) -> Footprint {
+    let mut g = *f;
+    let w = &mut g.weights;
+    w.dense_layers = w.dense_layers * share;
+    w.experts = w.experts * share;
+    w.experts_active = w.experts_active * share;
+    if !output {
+        w.output = Bytes::ZERO;
+    }
+    g.kv = g.kv * share;
+    g.state = g.state * share;
+    g
+}
+
+/// Predicts a model split over the devices of `scs` (same model, quant and context; each
+/// scenario carries its own device and efficiency).
+pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPrediction {
+    let n = scs.len() as f64;
+    let usable: Vec<f64> = scs.iter().map(|s| s.device.fast.usable.0).collect();
+    let total: f64 = usable.iter().sum();
+    let h2 = scs[0].model.hidden_size as f64 * 2.0 * f64::from(scs[0].batch.max(1));
+    let layers = f64::from(scs[0].model.n_layers());
+    let mut parts = Vec::with_capacity(scs.len());
+    let (mut dec, mut pre) = (Vec::new(), Vec::new());
+    let mut fits = true;
+    for (i, s) in scs.iter().enumerate() {
+        let share = usable[i] / total;
+        let last = i + 1 == scs.len();
+        let f = share_footprint(
+            &footprint(s, s.ctx as f64),
+            share,
+            split == Split::Tensor || last,
+        );
+        let f = Footprint {
+            weights: crate::model::footprint::WeightBytes {
+                output: f.weights.output * if split == Split::Tensor { share } else { 1.0 },
+                ..f.weights
+            },
+            ..f
+        };
+        let pl = place(
+            &Scenario {
+                offload: Offload::None,
+                gpu_layers: None,
+                ..*s
+            },
+            &f,
+        );
+        fits &= pl.verdict == Verdict::Fits;
+        let depth = (s.depth + s.prompt) as f64 + s.gen as f64 / 2.0;
+        let st = decode_step(s, &f, &pl, depth);
+        let pt = prefill_time(s, &f, &pl, s.prompt.max(1) as f64, s.depth as f64);
+        parts.push(Part {
+            device: s.device.id().to_string(),
+            share,
+            fast_bytes: pl.fast_bytes.0.round(),
+            usable_bytes: pl.usable_fast.0.round(),
+            decode_step_s: st.time.0,
+        });
+        dec.push(st.time);
+        pre.push(pt.time);
+    }
+    let prompt = scs[0].prompt.max(1) as f64;
+    let (t_dec, comm, t_pre) = match split {
+        Split::Layer => {
+            let hop = |bytes: f64| (n - 1.0) * (bytes / link.bandwidth + link.latency);
+            let sum = |v: &[Seconds]| v.iter().map(|x| x.0).sum::<f64>();
+            // Prefill is pipelined over micro-batches (llama.cpp keeps several in flight): the
+            // slowest stage sets the pace, the others only fill and drain the pipeline.
+            let ub = (prompt / f64::from(scs[0].ubatch.max(1))).ceil().max(1.0);
+            let slowest = pre.iter().map(|x| x.0).fold(0.0, f64::max);
+            let piped = slowest + (sum(&pre) - slowest) / ub;
+            (sum(&dec) + hop(h2), hop(h2), piped + hop(h2 * prompt))
+        }
+        Split::Tensor => {
+            let ring = |bytes: f64| {
+                layers
+                    * 2.0
+                    * (2.0 * (n - 1.0) / n * bytes / link.bandwidth
+                        + 2.0 * (n - 1.0) * link.latency)
+            };
+            let max = |v: &[Seconds]| v.iter().map(|x| x.0).fold(0.0, f64::max);
+            (
+                max(&dec) + ring(h2),
+                ring(h2),
+                max(&pre) + ring(h2 * prompt),
+            )
+        }
+    };
+    let e = &scs[0].eff;
+    MultiPrediction {
+        split,
+        parts,
+        verdict: if fits {
+            Verdict::Fits
+        } else {
+            Verdict::DoesNotFit
+        },
+        decode_tok_s: fits.then(|| Estimate::with_rel_err(1.0 / t_dec, e.decode_rel_err)),
+        prefill_tok_s: fits.then(|| Estimate::with_rel_err(prompt / t_pre, e.prefill_rel_err)),
+        ttft_s: fits.then_some(t_pre),
+        decode_comm_s: comm,
+    }
+}

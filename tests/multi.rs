@@ -1,0 +1,109 @@
+//! Several devices: tensor and layer splits, mixed sets, the published sanity figure (two DGX
+//! Spark with tensor parallel at about 1.8× one), and bad input.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn tokenfit() -> Command {
+    let mut c = Command::cargo_bin("tokenfit").unwrap();
+    c.env_remove("TOKENFIT_DB").env(
+        "TOKENFIT_CONFIG_DIR",
+        std::env::temp_dir().join("tokenfit-multi-no-config"),
+    );
+    c
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = tokenfit()
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn two_dgx_sparks_with_tensor_parallel_are_about_1_8x_one() {
+    let v = json(&[
+        "predict",
+        "--devices",
+        "2x dgx-spark",
+        "--parallel",
+        "tensor",
+        "--model",
+        "llama-3.3-70b",
+        "--quant",
+        "q4_k_m",
+    ]);
+    let r = &v["results"][0];
+    assert_eq!(r["link"], "connectx-7");
+    let speedup = r["speedup_vs_one"].as_f64().unwrap();
+    // Each reads half the weights; 2 all-reduces × 80 layers of small-message latency remain.
+    assert!((1.6..2.0).contains(&speedup), "speedup {speedup}");
+    assert!(r["decode_comm_s"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn layer_split_adds_capacity_not_single_stream_speed() {
+    // 70B Q4_K_M (~40 GiB) does not fit one 32 GB card, but fits a 5090 + 3090 pair.
+    let v = json(&[
+        "predict",
+        "--devices",
+        "rtx-5090,rtx-3090",
+        "--model",
+        "llama-3.3-70b",
+        "--quant",
+        "q4_k_m",
+    ]);
+    let r = &v["results"][0];
+    assert_eq!(r["verdict"], "fits");
+    assert!(
+        r["single_device_decode_tok_s"].is_null(),
+        "one 5090 alone cannot hold it"
+    );
+    let parts = r["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    let shares: f64 = parts.iter().map(|p| p["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+    // Layer split on identical cards: no faster than one card holding it all would be.
+    let two = json(&[
+        "predict",
+        "--devices",
+        "2x rtx-pro-6000-blackwell",
+        "--model",
+        "llama-3.1-8b",
+        "--quant",
+        "q4_k_m",
+    ]);
+    let s = two["results"][0]["speedup_vs_one"].as_f64().unwrap();
+    assert!(s <= 1.0, "layer split sped a single stream up: {s}");
+}
+
+#[test]
+fn bad_multi_device_input_exits_2() {
+    for (devices, extra) in [
+        ("rtx-4090", vec![]),
+        ("0x rtx-4090", vec![]),
+        ("2x rtx-4090", vec!["--link", "warp-drive"]),
+        ("2x rtx-4090", vec!["--parallel", "diagonal"]),
+    ] {
+        tokenfit()
+            .args([
+                "predict",
+                "--devices",
+                devices,
+                "--model",
+                "llama-3.1-8b",
+                "--quant",
+                "q4_k_m",
+            ])
+            .args(extra)
+            .assert()
+            .code(2);
+    }
+}
