@@ -73,9 +73,16 @@ pub struct Common {
     /// Backend: llama.cpp-cuda, llama.cpp-metal, llama.cpp-rocm, llama.cpp-vulkan, llama.cpp-cpu, mlx, vllm [default: the device's]
     #[arg(long)]
     pub backend: Option<String>,
-    /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the host), stream.
+    /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the
+    /// host), stream (weights over the link each token), disk (layers, then mmap from NVMe), auto (fastest).
     #[arg(long, default_value = "layers")]
     pub offload: String,
+    /// Host RAM of your machine, GiB [default: the device entry's typical host].
+    #[arg(long = "host-gib")]
+    pub host_gib: Option<f64>,
+    /// Host RAM bandwidth of your machine, GB/s (channels × MT/s × 8 B; e.g. 2 × 6000 × 8 = 96).
+    #[arg(long = "host-gb-s")]
+    pub host_gb_s: Option<f64>,
     /// Flash attention: on or off (llama.cpp -fa 1 / -fa 0).
     #[arg(long = "flash-attn", default_value = "on")]
     pub flash_attn: String,

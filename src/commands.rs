@@ -43,7 +43,7 @@ pub(crate) fn tokens(flag: &str, s: &str) -> Result<u64> {
 
 fn offload(s: &str) -> Result<Offload> {
     Offload::parse(s).with_context(|| {
-        format!("unknown --offload '{s}'; expected none, layers, experts or stream")
+        format!("unknown --offload '{s}'; expected none, layers, experts, stream, disk or auto")
     })
 }
 
@@ -69,6 +69,8 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
         offload: offload(&c.offload)?,
         ubatch,
         flash_attn,
+        host_gib: c.host_gib,
+        host_gb_s: c.host_gb_s,
         ..Options::default()
     })
 }

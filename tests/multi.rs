@@ -107,3 +107,91 @@ fn bad_multi_device_input_exits_2() {
             .code(2);
     }
 }
+
+#[test]
+fn a_link_without_bandwidth_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tokenfit-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("links.yaml"),
+        "links:\n  - {id: my-link, name: Mine, bandwidth_gb_s: 0, latency_us: 5, source: me}\n",
+    )
+    .unwrap();
+    tokenfit()
+        .args([
+            "predict",
+            "--devices",
+            "2x rtx-4090",
+            "--model",
+            "llama-3.1-8b",
+            "--quant",
+            "q4_k_m",
+            "--link",
+            "my-link",
+            "--db",
+        ])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bandwidth_gb_s"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn offload_in_depth_disk_host_override_and_auto() {
+    let base = [
+        "predict",
+        "--device",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-405b",
+        "--quant",
+        "q4_k_m",
+    ];
+    // 405B at Q4_K_M (~230 GiB) exceeds 24 GiB VRAM + 64 GiB host: layers alone cannot run it…
+    let layers = json(&base);
+    assert_eq!(layers["results"][0]["verdict"], "does_not_fit");
+    // …memory-mapped from NVMe it runs, bound by the disk.
+    let disk = json(&[&base[..], &["--offload", "disk"]].concat());
+    assert_eq!(disk["results"][0]["verdict"], "spills");
+    assert_eq!(disk["results"][0]["bound"], "disk:nvme");
+    // More host RAM and bandwidth never slow it down.
+    let big = json(
+        &[
+            &base[..],
+            &[
+                "--offload",
+                "disk",
+                "--host-gib",
+                "256",
+                "--host-gb-s",
+                "200",
+            ],
+        ]
+        .concat(),
+    );
+    assert!(
+        big["results"][0]["decode_tok_s"].as_f64().unwrap()
+            > disk["results"][0]["decode_tok_s"].as_f64().unwrap()
+    );
+    // auto picks the fastest runnable placement; for a MoE that is at least as fast as layers.
+    let moe = [
+        "predict",
+        "--device",
+        "rtx-4090",
+        "--model",
+        "qwen3-30b-a3b",
+        "--quant",
+        "q8_0",
+    ];
+    let l = json(&moe)["results"][0]["decode_tok_s"].as_f64().unwrap();
+    let a = json(&[&moe[..], &["--offload", "auto"]].concat())["results"][0]["decode_tok_s"]
+        .as_f64()
+        .unwrap();
+    assert!(a >= l);
+    tokenfit()
+        .args(&base)
+        .args(["--host-gb-s", "-1"])
+        .assert()
+        .code(2);
+}

@@ -125,6 +125,8 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         // Unknown means llama-bench's long-standing default, -fa 0.
         flash_attn: r.flash_attn.unwrap_or(false),
         batch: r.batch.unwrap_or(1).max(1),
+        host_gib: None,
+        host_gb_s: None,
         gpu_layers,
         ubatch: r.n_ubatch.filter(|u| *u > 0),
         weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),

@@ -33,6 +33,10 @@ pub struct Options {
     pub flash_attn: bool,
     /// Concurrent streams decoded together.
     pub batch: u32,
+    /// Host RAM capacity override, GiB (the machine's, not the database's typical host).
+    pub host_gib: Option<f64>,
+    /// Host RAM bandwidth override, GB/s (channels × MT/s × 8 B).
+    pub host_gb_s: Option<f64>,
     /// Forced GPU layers.
     pub gpu_layers: Option<u32>,
     /// Micro-batch (None: the backend's).
@@ -53,6 +57,8 @@ impl Default for Options {
             offload: Offload::Layers,
             flash_attn: true,
             batch: 1,
+            host_gib: None,
+            host_gb_s: None,
             gpu_layers: None,
             ubatch: None,
             weights_bytes: None,
@@ -143,7 +149,36 @@ pub fn build<'a>(
         .and_then(|n| n.experts.as_deref())
         .and_then(|t| db.tensor_type(t))
         .map(|t| t.bpw);
+    let mut host = device.host;
+    if o.host_gib.is_some() || o.host_gb_s.is_some() {
+        match host.as_mut() {
+            Some(h) => {
+                if let Some(g) = o.host_gib {
+                    if !(0.0..1e6).contains(&g) {
+                        return Err(Error::Input(format!(
+                            "--host-gib must be a size in GiB, got {g}"
+                        )));
+                    }
+                    h.capacity = crate::units::Bytes::from_gib(g);
+                    h.usable = h.capacity;
+                }
+                if let Some(b) = o.host_gb_s {
+                    if !(b > 0.0 && b < 1e5) {
+                        return Err(Error::Input(format!(
+                            "--host-gb-s must be a positive bandwidth in GB/s, got {b}"
+                        )));
+                    }
+                    h.bandwidth = crate::units::BytesPerSecond::from_gb_per_s(b);
+                }
+            }
+            None => warnings.push(format!(
+                "'{}' has no separate host tier: --host-gib / --host-gb-s ignored",
+                device.id()
+            )),
+        }
+    }
     let scenario = Scenario {
+        host,
         device,
         model,
         quant,

@@ -56,6 +56,10 @@ pub struct DecodeStep {
     pub bytes_host: Bytes,
     /// Bytes moved over the link.
     pub bytes_link: Bytes,
+    /// Bytes read from disk (memory-mapped weights the host cannot hold).
+    pub bytes_disk: Bytes,
+    /// Disk time.
+    pub t_disk: Seconds,
     /// Fast-tier memory time.
     pub t_fast_memory: Seconds,
     /// Fast-tier compute time.
@@ -90,11 +94,20 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let bytes_link = layer_read * sf;
     let bytes_fast = f.weights.output + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
 
+    // Memory-mapped weights beyond host memory are re-read from disk every token.
+    let disk_share = if pl.disk_bytes.0 > 0.0 {
+        pl.disk_bytes.0 / (pl.host_bytes.0 + pl.disk_bytes.0)
+    } else {
+        0.0
+    };
+    let bytes_disk = bytes_host * disk_share;
+    let bytes_host = bytes_host - bytes_disk;
+    let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
     let flop = Flop(2.0 * param_groups(s.model).active_matmul() * b * (1.0 - h));
     let t_fast_compute = flop / (d.fp16_peak * s.compute_frac());
-    let t_host = match d.host {
+    let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,
     };
@@ -106,8 +119,15 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
     // pass without hiding one behind the other: the two add (at batch 1 compute is small).
-    let time = t_fast_memory + t_fast_compute + t_host + t_link + t_latency;
+    let time = t_fast_memory + t_fast_compute + t_host + t_link + t_disk + t_latency;
     let terms = [
+        (
+            t_disk,
+            Bound {
+                kind: "disk",
+                tier: "nvme",
+            },
+        ),
         (
             t_fast_memory,
             Bound {
@@ -150,6 +170,8 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         bytes_fast,
         bytes_host,
         bytes_link,
+        bytes_disk,
+        t_disk,
         t_fast_memory,
         t_fast_compute,
         t_host,
@@ -164,7 +186,7 @@ pub fn roofline_tok_s(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -
     let st = decode_step(s, f, pl, depth);
     let d = s.device;
     let mut t = st.bytes_fast / d.fast.bandwidth;
-    if let Some(h) = d.host {
+    if let Some(h) = s.host {
         if st.bytes_host.0 > 0.0 {
             t += st.bytes_host / h.bandwidth;
         }
@@ -174,5 +196,6 @@ pub fn roofline_tok_s(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -
             t += st.bytes_link / l;
         }
     }
+    t += st.t_disk;
     1.0 / t.0
 }

@@ -29,6 +29,12 @@ pub enum Offload {
     Experts,
     /// Weights that do not fit streamed over the link for every token.
     Stream,
+    /// `layers`, and what host memory cannot hold is memory-mapped from disk (llama.cpp's
+    /// default mmap): it runs, reading those weights from NVMe every token.
+    Disk,
+    /// The fastest of `layers`, `experts` (MoE) and `disk` at this context, as llama.cpp's
+    /// automatic fit would choose.
+    Auto,
 }
 
 impl Offload {
@@ -39,6 +45,8 @@ impl Offload {
             "layers" | "ngl" => Some(Offload::Layers),
             "experts" | "moe" => Some(Offload::Experts),
             "stream" => Some(Offload::Stream),
+            "disk" | "mmap" => Some(Offload::Disk),
+            "auto" => Some(Offload::Auto),
             _ => None,
         }
     }
@@ -115,6 +123,8 @@ pub struct Scenario<'a> {
     pub batch: u32,
     /// Flash attention on (llama.cpp `-fa 1`).
     pub flash_attn: bool,
+    /// The host tier (the device's, or overridden with --host-gib / --host-gb-s).
+    pub host: Option<crate::db::hardware::Tier>,
     /// Layers forced on the GPU (`-ngl`), if given.
     pub gpu_layers: Option<u32>,
 }

@@ -59,6 +59,8 @@ pub struct Placement {
     pub usable_fast: Bytes,
     /// Usable host-tier bytes.
     pub usable_host: Bytes,
+    /// Bytes the host cannot hold, memory-mapped from disk (offload `disk`).
+    pub disk_bytes: Bytes,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -83,10 +85,10 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
 pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     let d = s.device;
     let usable_fast = d.fast.usable;
-    let usable_host = d.host.map_or(Bytes::ZERO, |h| h.usable);
+    let usable_host = s.host.map_or(Bytes::ZERO, |h| h.usable);
     let n = s.model.n_layers();
     // Embedding: host memory on discrete GPUs (llama.cpp input layer), else fast.
-    let emb_on_host = d.raw.kind == DeviceKind::DiscreteGpu && d.host.is_some();
+    let emb_on_host = d.raw.kind == DeviceKind::DiscreteGpu && s.host.is_some();
     let emb_fast = if emb_on_host {
         Bytes::ZERO
     } else {
@@ -106,6 +108,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         host_bytes: emb_host,
         usable_fast,
         usable_host,
+        disk_bytes: Bytes::ZERO,
         verdict: Verdict::Fits,
     };
     let forced = s.gpu_layers.map(|g| g.min(n));
@@ -120,7 +123,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         {
             Offload::Experts
         }
-        Offload::Experts => Offload::Layers,
+        Offload::Experts | Offload::Auto => Offload::Layers,
         p => p,
     };
     let layered = |pl: &mut Placement, g: u32| {
@@ -140,7 +143,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
             pl.verdict = Verdict::DoesNotFit;
             return pl;
         }
-        Offload::Layers => {
+        Offload::Layers | Offload::Disk | Offload::Auto => {
             let per_layer = layers.0 / f64::from(n);
             let g = ((room.0 / per_layer).floor() as u32).min(n);
             layered(&mut pl, g);
@@ -171,6 +174,14 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
 
 fn finish(mut pl: Placement) -> Placement {
     let eps = 1.0; // a byte of slack against rounding
+    if pl.offload == Offload::Disk
+        && pl.host_bytes.0 > pl.usable_host.0 + eps
+        && pl.fast_bytes.0 <= pl.usable_fast.0 + eps
+    {
+        // What the host cannot hold stays on disk, mapped, and is read every token.
+        pl.disk_bytes = pl.host_bytes - pl.usable_host;
+        pl.host_bytes = pl.usable_host;
+    }
     pl.verdict =
         if pl.fast_bytes.0 > pl.usable_fast.0 + eps || pl.host_bytes.0 > pl.usable_host.0 + eps {
             Verdict::DoesNotFit

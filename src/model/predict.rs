@@ -4,7 +4,7 @@
 use super::decode::{decode_step, roofline_tok_s, DecodeStep};
 use super::placement::{footprint, place, Footprint, Placement};
 use super::prefill::{prefill_time, PrefillTime};
-use super::{Scenario, Verdict};
+use super::{Offload, Scenario, Verdict};
 
 /// A speed with its interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -51,8 +51,24 @@ pub struct Prediction {
     pub roofline_tok_s: f64,
 }
 
-/// Predicts a scenario.
+/// Predicts a scenario. With `Offload::Auto` the placements `layers`, `experts` (MoE only)
+/// and `disk` are each predicted and the fastest that runs is returned.
 pub fn predict(s: &Scenario) -> Prediction {
+    if s.offload == Offload::Auto {
+        let mut candidates = vec![Offload::Layers, Offload::Disk];
+        if s.model.is_moe() {
+            candidates.push(Offload::Experts);
+        }
+        let speed = |p: &Prediction| p.decode_tok_s.map_or(0.0, |e| e.value);
+        return candidates
+            .into_iter()
+            .map(|o| predict(&Scenario { offload: o, ..*s }))
+            .fold(None, |best: Option<Prediction>, p| match best {
+                Some(b) if speed(&b) >= speed(&p) => Some(b),
+                _ => Some(p),
+            })
+            .expect("at least one candidate placement");
+    }
     let f = footprint(s, s.ctx as f64);
     let pl = place(s, &f);
     predict_placed(s, &f, &pl)
