@@ -190,7 +190,7 @@ fn offload_in_depth_disk_host_override_and_auto() {
         .unwrap();
     assert!(a >= l);
     tokenfit()
-        .args(&base)
+        .args(base)
         .args(["--host-gb-s", "-1"])
         .assert()
         .code(2);
