@@ -224,9 +224,16 @@ pub fn breakeven_cmd(db: &Db, a: BreakevenArgs) -> Result<Output> {
         out.view = breakeven_views::ranking_view(&rows);
         out.notes.push("Ranked by payback: machines where the model fits in fast memory first, then those that spill to host memory (their speed rests on a host PC whose price is not included), then those where it does not run.".into());
     }
-    out.notes.push(
-        "Capacity is one stream at a time (batch 1): concurrent serving is not modelled yet, so a machine serving several requests at once makes more tokens than shown, at about the same power.".into(),
-    );
+    if let [one] = rows.as_slice() {
+        if let (Some(b), Some(c)) = (one.best_concurrency, one.capacity_tokens_per_month_batched) {
+            out.notes.push(format!(
+                "Capacity above is one stream at a time; serving {b} streams at once (caches in fast memory) it makes about {} output tokens/month at about the same power.",
+                human_tokens(c)
+            ));
+        }
+    } else {
+        out.notes.push("Capacity is one stream at a time; `best_concurrency` and `capacity_tokens_per_month_batched` (JSON) give the best batch.".into());
+    }
     let cards = a.price_usd.is_none()
         && rows.iter().any(|r| {
             db.device(&r.device).is_ok_and(|d| {

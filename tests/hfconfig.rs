@@ -229,6 +229,24 @@ fn more_families_match_the_database() {
         "moe_intermediate_size": 1408, "first_k_dense_replace": 1
     });
     matches_db(&import("glm", glm).unwrap(), "glm-4.5-air");
+    // Mistral 3: a multimodal wrapper whose text_config is a plain mistral.
+    let mistral = json!({
+        "model_type": "mistral3", "tie_word_embeddings": false,
+        "vision_config": {"model_type": "pixtral", "hidden_size": 1024},
+        "text_config": {"model_type": "mistral", "num_hidden_layers": 40, "hidden_size": 5120,
+            "intermediate_size": 32768, "num_attention_heads": 32, "num_key_value_heads": 8,
+            "head_dim": 128, "vocab_size": 131072, "max_position_embeddings": 131072,
+            "sliding_window": null}
+    });
+    matches_db(&import("mistral", mistral).unwrap(), "mistral-small-3.1-24b");
+    // Qwen2: sliding_window is set but inert while use_sliding_window is false.
+    let qwen2 = json!({
+        "model_type": "qwen2", "num_hidden_layers": 28, "hidden_size": 3584,
+        "intermediate_size": 18944, "num_attention_heads": 28, "num_key_value_heads": 4,
+        "vocab_size": 152064, "tie_word_embeddings": false, "max_position_embeddings": 32768,
+        "use_sliding_window": false, "sliding_window": 131072, "max_window_layers": 28
+    });
+    matches_db(&import("qwen2", qwen2).unwrap(), "qwen2.5-coder-7b");
     // Gemma 3 4B's text_config lists five keys; the rest are Gemma3TextConfig defaults.
     let gemma = json!({
         "model_type": "gemma3",

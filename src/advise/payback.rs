@@ -4,7 +4,9 @@
 //! The workload is one request after another, each filling the context `ctx`: `R · g` prompt
 //! tokens then `g = ctx / (1 + R)` generated tokens. Decode tok/s is predicted at the mean
 //! depth of the generation, prefill tok/s for that prompt; the interval of each gives the
-//! interval of the capacity. One stream (batch 1): concurrency is not modelled yet.
+//! interval of the capacity. The break-even uses one stream (batch 1); `best_concurrency`
+//! and `capacity_tokens_per_month_batched` give what the machine makes serving the batch
+//! (power of two, caches in fast memory) with the highest aggregate decode speed.
 
 use super::breakeven::{breakeven, explain, seconds_per_output_token, Breakeven, Ownership};
 use super::scenario::{Options, Resolved};
@@ -78,6 +80,13 @@ pub struct DeviceBreakeven {
     pub seconds_per_output_token: Option<f64>,
     /// Concurrent streams the capacity assumes (1: batching is not modelled yet).
     pub concurrency: u32,
+    /// The batch (streams decoded together, caches all in fast memory) that makes the most
+    /// tokens; null when even one stream does not fit fast memory.
+    pub best_concurrency: Option<u32>,
+    /// Aggregate decode tok/s at that batch.
+    pub best_concurrency_decode_tok_s: Option<f64>,
+    /// Output tokens a month at that batch, running flat out.
+    pub capacity_tokens_per_month_batched: Option<f64>,
     /// Capacity at the low end of the speed intervals.
     pub capacity_tokens_per_month_lo: Option<f64>,
     /// Capacity at the high end of the speed intervals.
@@ -116,6 +125,7 @@ pub fn evaluate(
     };
     let b = breakeven(&own, req.api_usd_per_m_tokens, t, req.tokens_per_month);
     let cap = |t: Option<f64>| t.map(super::energy::capacity_tokens_per_month);
+    let best = best_batch(&r.scenario);
     DeviceBreakeven {
         device: r.scenario.device.id().to_string(),
         model: r.scenario.model.id.clone(),
@@ -135,11 +145,34 @@ pub fn evaluate(
         prefill_tok_s: pre.filter(|_| ipo > 0.0).map(|e| e.value),
         seconds_per_output_token: t,
         concurrency: 1,
+        best_concurrency: best.map(|b| b.0),
+        best_concurrency_decode_tok_s: best.map(|b| b.1),
+        capacity_tokens_per_month_batched: best
+            .and_then(|b| spt(Some(b.1), pre.map(|e| e.value)))
+            .map(super::energy::capacity_tokens_per_month),
         capacity_tokens_per_month_lo: cap(t_lo_speed),
         capacity_tokens_per_month_hi: cap(t_hi_speed),
         explanation: explain(&b, req.years),
         breakeven: b,
     }
+}
+
+/// The batch (a power of two up to 256, caches all in fast memory) with the highest aggregate
+/// decode speed, and that speed.
+fn best_batch(s: &crate::model::Scenario) -> Option<(u32, f64)> {
+    use crate::model::{Offload, Verdict};
+    let mut best: Option<(u32, f64)> = None;
+    for b in std::iter::successors(Some(1u32), |b| (*b < 256).then_some(b * 2)) {
+        let p = predict(&crate::model::Scenario { batch: b, offload: Offload::None, ..*s });
+        if p.placement.verdict != Verdict::Fits {
+            break;
+        }
+        let agg = p.decode_tok_s.map_or(0.0, |e| e.value) * f64::from(b);
+        if best.is_none_or(|(_, v)| agg > v) {
+            best = Some((b, agg));
+        }
+    }
+    best
 }
 
 /// Sorts machines where the model fits in fast memory first, then those that spill to host
