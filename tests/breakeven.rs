@@ -2,30 +2,11 @@
 //! example, electricity, the never-pays-off case, `--devices all` ranking, every format, bad
 //! input, the shipped price list, and the energy columns of `fit` and `predict`.
 
-use assert_cmd::Command;
+mod common;
+use common::{json, tokenfit};
 use predicates::prelude::*;
 use serde_json::Value;
 use tokenfit::db::Db;
-
-fn tokenfit() -> Command {
-    let mut c = Command::cargo_bin("tokenfit").expect("binary builds");
-    c.env_remove("TOKENFIT_DB");
-    c
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = tokenfit()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
-}
 
 fn f(v: &Value, key: &str) -> f64 {
     v[key]
@@ -141,10 +122,11 @@ fn never_pays_off_when_breakeven_exceeds_capacity() {
         .as_str()
         .unwrap()
         .starts_with("Never pays off"));
+    // The capacity at the best batch is reported beside the one-stream capacity.
+    assert!(r["best_concurrency"].as_u64().unwrap() >= 1);
+    assert!(f(r, "capacity_tokens_per_month_batched") >= f(r, "capacity_tokens_per_month") * 0.999);
     tokenfit().args(args).assert().success().stdout(
-        predicate::str::contains("Never pays off").and(predicate::str::contains(
-            "concurrent serving is not modelled yet",
-        )),
+        predicate::str::contains("Never pays off").and(predicate::str::contains("streams at once")),
     );
 }
 

@@ -2,34 +2,11 @@
 //! MoE experts touched by a batch, and the published sanity figure (an RTX 4090 serving about
 //! 50 parallel requests of Llama 3.1 8B with vLLM before memory pressure).
 
-use assert_cmd::Command;
-use serde_json::Value;
+mod common;
+use common::{json, tokenfit};
 use tokenfit::advise::scenario::{resolve, Options};
 use tokenfit::db::Db;
 use tokenfit::model::predict::predict;
-
-fn tokenfit() -> Command {
-    let mut c = Command::cargo_bin("tokenfit").unwrap();
-    c.env_remove("TOKENFIT_DB").env(
-        "TOKENFIT_CONFIG_DIR",
-        std::env::temp_dir().join("tokenfit-cap-no-config"),
-    );
-    c
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = tokenfit()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn rtx_4090_vllm_serves_about_fifty_streams_of_an_8b_model() {

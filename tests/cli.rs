@@ -1,34 +1,9 @@
 //! The CLI end to end: the README's first answer, every output format, the JSON contract,
 //! and bad input (exit code 2, a message on stderr, no panic).
 
-use assert_cmd::Command;
+mod common;
+use common::{json, tokenfit};
 use predicates::prelude::*;
-use serde_json::Value;
-
-fn tokenfit() -> Command {
-    let mut c = Command::cargo_bin("tokenfit").expect("binary builds");
-    c.env_remove("TOKENFIT_DB");
-    // No local calibration of whoever runs the tests.
-    c.env(
-        "TOKENFIT_CONFIG_DIR",
-        std::env::temp_dir().join("tokenfit-cli-no-config"),
-    );
-    c
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = tokenfit()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
-}
 
 #[test]
 fn fit_answers_the_readme_question() {

@@ -238,7 +238,10 @@ fn more_families_match_the_database() {
             "head_dim": 128, "vocab_size": 131072, "max_position_embeddings": 131072,
             "sliding_window": null}
     });
-    matches_db(&import("mistral", mistral).unwrap(), "mistral-small-3.1-24b");
+    matches_db(
+        &import("mistral", mistral).unwrap(),
+        "mistral-small-3.1-24b",
+    );
     // Qwen2: sliding_window is set but inert while use_sliding_window is false.
     let qwen2 = json!({
         "model_type": "qwen2", "num_hidden_layers": 28, "hidden_size": 3584,

@@ -1,31 +1,8 @@
 //! Several devices: tensor and layer splits, mixed sets, the published sanity figure (two DGX
 //! Spark with tensor parallel at about 1.8× one), and bad input.
 
-use assert_cmd::Command;
-use serde_json::Value;
-
-fn tokenfit() -> Command {
-    let mut c = Command::cargo_bin("tokenfit").unwrap();
-    c.env_remove("TOKENFIT_DB").env(
-        "TOKENFIT_CONFIG_DIR",
-        std::env::temp_dir().join("tokenfit-multi-no-config"),
-    );
-    c
-}
-
-fn json(args: &[&str]) -> Value {
-    let out = tokenfit()
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+mod common;
+use common::{json, tokenfit};
 
 #[test]
 fn two_dgx_sparks_with_tensor_parallel_are_about_1_8x_one() {

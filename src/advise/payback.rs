@@ -163,7 +163,11 @@ fn best_batch(s: &crate::model::Scenario) -> Option<(u32, f64)> {
     use crate::model::{Offload, Verdict};
     let mut best: Option<(u32, f64)> = None;
     for b in std::iter::successors(Some(1u32), |b| (*b < 256).then_some(b * 2)) {
-        let p = predict(&crate::model::Scenario { batch: b, offload: Offload::None, ..*s });
+        let p = predict(&crate::model::Scenario {
+            batch: b,
+            offload: Offload::None,
+            ..*s
+        });
         if p.placement.verdict != Verdict::Fits {
             break;
         }
