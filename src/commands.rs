@@ -145,7 +145,8 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     if let Some(top) = rows.first() {
         out.notes.push(format!(
             "measure #1 ({}): {}",
-            top.device, top.verify_command
+            top.device,
+            top.verify_command.as_deref().unwrap_or_default()
         ));
         out.notes.push("every result's `verify_command` (JSON) measures it; feed the output to `tokenfit validate`".into());
     }
@@ -206,8 +207,10 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     if let Some(i) = &imp {
         out.notes.push(crate::cmd_import::note(i, o.weights_bytes));
     }
-    out.notes
-        .push(format!("measure it: {}", row.verify_command));
+    out.notes.push(format!(
+        "measure it: {}",
+        row.verify_command.as_deref().unwrap_or_default()
+    ));
     out.notes
         .push("then: tokenfit validate <that output>.jsonl".into());
     out.results = to_values(std::slice::from_ref(&row));

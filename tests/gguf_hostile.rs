@@ -306,3 +306,23 @@ fn mutated_files_never_panic() {
     }
     assert!(parsed > 0, "some mutations keep the file readable");
 }
+
+/// Regression: the crash of the second fuzz run, a deepseek2 header whose MLA lengths
+/// overflowed u32 arithmetic in the parameter count (tests/fixtures/README.md).
+#[test]
+fn fuzz_crash_mla_u32_overflow_is_an_error() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gguf/fuzz-mla-u32-overflow.gguf");
+    let b = std::fs::read(&p).unwrap();
+    let h = read(&b).expect("the header itself is well-formed");
+    let g = tokenfit::gguf::GgufModel {
+        files: Vec::new(),
+        version: h.version,
+        metadata: h.metadata,
+        tensors: h.tensors,
+        file_bytes: h.file_size,
+    };
+    let e = tokenfit::gguf::arch::spec(&g).unwrap_err().to_string();
+    assert!(e.contains("no real model is this large"), "{e}");
+    assert!(load_model_file(&db(), &p).is_err());
+}

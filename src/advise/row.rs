@@ -96,16 +96,24 @@ pub struct ScenarioRow {
     /// (`advise::energy`; null without a price).
     pub local_usd_per_m_tokens: Option<f64>,
     /// The benchmark command that measures this scenario (llama-bench, vLLM or MLX).
-    pub verify_command: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_command: Option<String>,
     /// Largest context that stays in fast memory (fit only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fast_ctx: Option<u64>,
 }
 
-/// Predicts and builds the row.
+/// Predicts and builds the row with the command that measures it (`predict`, `fit`; sweeps
+/// skip the command: building it costs more than the prediction).
 pub fn row(r: &Resolved) -> (ScenarioRow, Prediction) {
     let p = predict(&r.scenario);
-    (row_from(r, &p), p)
+    let mut row = row_from(r, &p);
+    row.verify_command = Some(super::verify::verify_command(
+        &r.scenario,
+        &p.placement,
+        &r.backend.id,
+    ));
+    (row, p)
 }
 
 /// Builds the row from a prediction.
@@ -165,7 +173,7 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
         local_usd_per_m_tokens: cost.and_then(|c| c.local_usd_per_m_tokens),
-        verify_command: super::verify::verify_command(s, pl, &r.backend.id),
+        verify_command: None,
         max_fast_ctx: None,
     }
 }

@@ -201,7 +201,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         .map(|_| NativeQuantRaw {
             experts: Some("mxfp4".into()),
         });
-    Ok(ModelRaw {
+    let m = ModelRaw {
         id: String::new(),
         name: String::new(),
         family: family(&c.k.arch),
@@ -229,5 +229,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         },
         sources: Vec::new(),
         notes: (!notes.is_empty()).then_some(Text::Many(notes)),
-    })
+    };
+    crate::import::check_ranges(&m, &c.file)?;
+    Ok(m)
 }

@@ -215,7 +215,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
             format!("model_type '{ty}'{known}: missing {}", missing.join(", ")),
         ));
     }
-    Ok(ModelRaw {
+    let m = ModelRaw {
         id: String::new(),
         name: String::new(),
         family: ty.to_string(),
@@ -242,7 +242,9 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         },
         sources: Vec::new(),
         notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
-    })
+    };
+    crate::import::check_ranges(&m, file)?;
+    Ok(m)
 }
 
 /// Reads a `config.json` (or the `config.json` in a directory).

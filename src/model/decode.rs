@@ -10,7 +10,6 @@
 use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
-use crate::model::params::param_groups;
 use crate::units::{Bytes, Flop, Seconds};
 use serde::Serialize;
 
@@ -105,7 +104,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
-    let flop = Flop(2.0 * param_groups(s.model).active_matmul() * b * (1.0 - h));
+    let flop = Flop(2.0 * f.params.active_matmul() * b * (1.0 - h));
     let t_fast_compute = flop / (d.fp16_peak * s.compute_frac());
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
@@ -182,8 +181,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
 }
 
 /// The hard bound: tok/s at 100% of peak bandwidth on every tier and no fixed time.
-pub fn roofline_tok_s(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> f64 {
-    let st = decode_step(s, f, pl, depth);
+pub fn roofline_tok_s(s: &Scenario, st: &DecodeStep) -> f64 {
     let d = s.device;
     let mut t = st.bytes_fast / d.fast.bandwidth;
     if let Some(h) = s.host {

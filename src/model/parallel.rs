@@ -15,7 +15,7 @@ use super::placement::{footprint, place, Footprint};
 use super::predict::Estimate;
 use super::prefill::prefill_time;
 use super::{Offload, Scenario, Verdict};
-use crate::units::{Bytes, Seconds};
+use crate::units::Seconds;
 use serde::Serialize;
 
 /// How the model is split.
@@ -71,17 +71,16 @@ pub struct MultiPrediction {
     pub decode_comm_s: f64,
 }
 
-fn share_footprint(f: &Footprint, share: f64, output: bool) -> Footprint {
+fn share_footprint(f: &Footprint, share: f64, output_share: f64) -> Footprint {
     let mut g = *f;
     let w = &mut g.weights;
     w.dense_layers = w.dense_layers * share;
     w.experts = w.experts * share;
     w.experts_active = w.experts_active * share;
-    if !output {
-        w.output = Bytes::ZERO;
-    }
+    w.output = w.output * output_share;
     g.kv = g.kv * share;
     g.state = g.state * share;
+    g.params = f.params.scaled(share, output_share);
     g
 }
 
@@ -99,18 +98,13 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
     for (i, s) in scs.iter().enumerate() {
         let share = usable[i] / total;
         let last = i + 1 == scs.len();
-        let f = share_footprint(
-            &footprint(s, s.ctx as f64),
-            share,
-            split == Split::Tensor || last,
-        );
-        let f = Footprint {
-            weights: crate::model::footprint::WeightBytes {
-                output: f.weights.output * if split == Split::Tensor { share } else { 1.0 },
-                ..f.weights
-            },
-            ..f
+        // The output head: sharded by tensor parallel, on the last device of a layer split.
+        let output_share = match split {
+            Split::Tensor => share,
+            Split::Layer if last => 1.0,
+            Split::Layer => 0.0,
         };
+        let f = share_footprint(&footprint(s, s.ctx as f64), share, output_share);
         let pl = place(
             &Scenario {
                 offload: Offload::None,

@@ -52,6 +52,21 @@ impl ParamGroups {
             _ => self.active(),
         }
     }
+    /// The share one device of a split computes: every layer group × `share` (the embedding
+    /// lookup stays whole; the output head is `output_share` of it).
+    pub fn scaled(&self, share: f64, output_share: f64) -> ParamGroups {
+        ParamGroups {
+            embedding: self.embedding,
+            output: self.output * output_share,
+            attention: self.attention * share,
+            linear: self.linear * share,
+            mamba: self.mamba * share,
+            ffn: self.ffn * share,
+            experts: self.experts * share,
+            shared_experts: self.shared_experts * share,
+            experts_active: self.experts_active * share,
+        }
+    }
     /// Everything except embedding, output and routed experts.
     pub fn non_embedding_dense(&self) -> f64 {
         self.attention + self.linear + self.mamba + self.ffn + self.shared_experts

@@ -8,7 +8,7 @@
 //! are read over the link each token.
 
 use super::footprint::{kv_bytes, state_bytes, weight_bytes, WeightBytes};
-use super::params::param_groups;
+use super::params::{param_groups, ParamGroups};
 use super::{Offload, Scenario, Verdict};
 use crate::db::hardware::DeviceKind;
 use crate::db::model::FfnKind;
@@ -21,6 +21,9 @@ pub struct Footprint {
     /// Weights by group.
     #[serde(skip)]
     pub weights: WeightBytes,
+    /// Parameter counts by group (computed once per scenario, used by decode and prefill).
+    #[serde(skip)]
+    pub params: ParamGroups,
     /// KV cache at the allocated context.
     pub kv: Bytes,
     /// Recurrent state.
@@ -73,6 +76,7 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
         weights = weights.scaled(w.0 / weights.total().0);
     }
     Footprint {
+        params: p,
         weights,
         // Every stream holds its own cache and state (paged KV: no padding beyond ctx).
         kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),

@@ -83,7 +83,7 @@ pub fn predict_placed(s: &Scenario, f: &Footprint, pl: &Placement) -> Prediction
     let runs = pl.verdict != Verdict::DoesNotFit;
     let dec = 1.0 / decode.time.0;
     let pp = prompt / prefill.time.0;
-    let roofline = roofline_tok_s(s, f, pl, mean_depth);
+    let roofline = roofline_tok_s(s, &decode);
     Prediction {
         footprint: *f,
         placement: *pl,

@@ -11,7 +11,6 @@
 
 use super::decode::Bound;
 use super::footprint::prefill_attn_flop;
-use super::params::param_groups;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
 use crate::units::{Flop, Seconds};
@@ -39,7 +38,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let dev = s.device;
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
-    let p = param_groups(s.model);
+    let p = &f.params;
     let frac = s.compute_frac();
     let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * frac);
     let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
