@@ -92,6 +92,28 @@ fn upsert<T>(v: &mut Vec<(String, T)>, file: &str, item: T, id: impl Fn(&T) -> &
     }
 }
 
+/// Top-level keys a database file may have.
+const KNOWN_KEYS: [&str; 10] = [
+    "devices",
+    "models",
+    "schemes",
+    "tensor_types",
+    "kv_types",
+    "backends",
+    "entries",
+    "links",
+    "offerings",
+    "local_cost",
+];
+
+/// Keys of a block-style YAML mapping's top level (lines that start with a key and a colon).
+fn top_level_keys(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_string()))
+        .collect()
+}
+
 fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T> {
     serde_norway::from_str(text).map_err(|e| Error::Parse {
         file: file.to_string(),
@@ -102,8 +124,21 @@ fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T> {
 
 impl Collect {
     fn add(&mut self, file: &str, text: &str) -> Result<()> {
-        let v: serde_norway::Value = parse(file, text)?;
-        let has = |k: &str| v.get(k).is_some();
+        // The kind of file from its top-level keys: a line scan in block style (each file is
+        // parsed once, into its typed form); a full parse only when the scan finds none.
+        let mut keys: Vec<String> = top_level_keys(text);
+        if !keys.iter().any(|k| KNOWN_KEYS.contains(&k.as_str())) {
+            let v: serde_norway::Value = parse(file, text)?;
+            keys = v
+                .as_mapping()
+                .map(|m| {
+                    m.keys()
+                        .filter_map(|k| k.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        let has = |k: &str| keys.iter().any(|x| x == k);
         if has("links") {
             let f: link::LinkFileRaw = parse(file, text)?;
             for l in f.links {
