@@ -197,7 +197,15 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     let device = db.device(a.device.as_deref().unwrap_or_default())?;
     let mut r = scenario::build(db, device, model, quant, &o)?;
     r.warnings.splice(0..0, file_warnings);
-    let (row, _) = row::row(&r);
+    let (mut row, _) = row::row(&r);
+    // Measured on the user's own file when one was given.
+    if let (Some(path), Some(cmd)) = (&a.file.gguf, row.verify_command.as_mut()) {
+        let named = format!(
+            "models/{}",
+            tokenfit::advise::verify::gguf_name(&r.scenario)
+        );
+        *cmd = cmd.replace(&named, &path.display().to_string());
+    }
     let mut out = Output::new(json!({
         "command": "predict", "device": row.device, "model": row.model, "quant": row.quant, "backend": row.backend,
         "kv_type": row.kv_type, "ctx": row.ctx, "depth": row.depth, "prompt": row.prompt, "gen": row.gen,
