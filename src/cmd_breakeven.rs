@@ -1,7 +1,8 @@
 //! `breakeven` (when a local machine pays off against an API) and `apis` (the API prices).
 
 use crate::cli::{BreakevenArgs, ShowArgs};
-use crate::commands::{devices, kv_view, options, to_values, tokens};
+use crate::cmd_lists::kv_view;
+use crate::commands::{devices, options, to_values, tokens};
 use anyhow::{bail, Result};
 use serde_json::json;
 use tokenfit::advise::breakeven::{human_tokens, parse_volume, ApiPrice, Volume};

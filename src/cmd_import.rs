@@ -137,7 +137,7 @@ pub fn import_cmd(db: &Db, a: ImportArgs) -> Result<Output> {
     });
     let mut out = Output::new(json!({ "command": "models import", "file": a.file }));
     out.raw_text = Some(header_comment(&i) + &to_yaml(&i.model)?);
-    out.view = crate::commands::kv_view(&v);
+    out.view = crate::cmd_lists::kv_view(&v);
     out.results = vec![v];
     Ok(out)
 }

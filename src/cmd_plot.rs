@@ -36,7 +36,7 @@ pub fn plot_cmd(db: &Db, a: PlotArgs, output: Option<&Path>) -> Result<ExitCode>
         }
         PlotKind::Calibration(mut v) => {
             v.plot = Some(target(output, v.plot.take())?);
-            crate::commands::validate_cmd(db, v)?.warnings
+            crate::cmd_calibrate::validate_cmd(db, v)?.warnings
         }
         PlotKind::Breakeven(mut b) => {
             b.plot = Some(target(output, b.plot.take())?);

@@ -3,9 +3,11 @@
 
 mod cli;
 mod cmd_breakeven;
+mod cmd_calibrate;
 mod cmd_capacity;
 mod cmd_check;
 mod cmd_import;
+mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
 mod commands;

@@ -1,0 +1,296 @@
+//! `calibrate` (including `--add`, the local calibration) and `validate`.
+
+use crate::commands::to_values;
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use tokenfit::db::Db;
+use tokenfit::report::{Cell, Output, View};
+
+fn load_traces<'a>(
+    db: &'a Db,
+    paths: &[std::path::PathBuf],
+    verbose: bool,
+    out: &mut Vec<String>,
+) -> Result<tokenfit::calib::run::Loaded<'a>> {
+    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    let loaded = tokenfit::calib::run::load(db, &refs)?;
+    if loaded.samples.is_empty() {
+        bail!("no usable rows in {} file(s): {} rows could not be mapped (run with --verbose to see why)", paths.len(), loaded.unmapped.len());
+    }
+    if verbose {
+        for u in &loaded.unmapped {
+            eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
+        }
+    } else if !loaded.unmapped.is_empty() {
+        out.push(format!(
+            "{} rows could not be mapped and were left out (--verbose lists them with the reason)",
+            loaded.unmapped.len()
+        ));
+    }
+    Ok(loaded)
+}
+
+pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
+    if let Some(file) = &a.add {
+        return calibrate_add(db, file, a.verbose);
+    }
+    let mut warnings = Vec::new();
+    let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    let fitted = tokenfit::calib::run::calibrate(db, &loaded);
+    let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
+    out.raw_text = Some(tokenfit::calib::run::to_yaml(&fitted));
+    out.summary =
+        Some(json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped }));
+    out.results = to_values(&fitted.entries);
+    out.view = View {
+        headers: [
+            "backend",
+            "family",
+            "device",
+            "rows",
+            "η bandwidth",
+            "fixed ms",
+            "κ decode",
+            "η compute",
+            "κ prefill",
+            "tg MAPE %",
+            "pp MAPE %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fitted
+            .entries
+            .iter()
+            .map(|e| {
+                let q = e.quality.unwrap_or(tokenfit::db::calibration::FitQuality {
+                    tg_r2: None,
+                    tg_mape_pct: None,
+                    pp_r2: None,
+                    pp_mape_pct: None,
+                });
+                vec![
+                    e.backend.as_str().into(),
+                    e.family.clone().unwrap_or_default().into(),
+                    e.device.clone().unwrap_or_default().into(),
+                    Cell::opt(e.rows.map(|r| r as f64), 0),
+                    Cell::Num(e.eff.bandwidth_frac, 3),
+                    Cell::Num(e.eff.fixed_s * 1e3, 3),
+                    Cell::Num(e.eff.decode_attn, 2),
+                    Cell::Num(e.eff.compute_frac, 3),
+                    Cell::Num(e.eff.prefill_attn, 2),
+                    Cell::opt(q.tg_mape_pct, 1),
+                    Cell::opt(q.pp_mape_pct, 1),
+                ]
+            })
+            .collect(),
+    };
+    warnings.push(format!(
+        "{} rows used, {} unmapped, {} entries fitted",
+        fitted.rows_used,
+        fitted.rows_unmapped,
+        fitted.entries.len()
+    ));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
+    use tokenfit::calib::trace::Test;
+    use tokenfit::calib::validate::{stats, validate, Holdout};
+    let shipped_traces = a.traces.iter().all(|p| {
+        p.to_string_lossy()
+            .replace('\\', "/")
+            .contains("calibration/traces/")
+    });
+    let default = if shipped_traces { "device" } else { "shipped" };
+    let holdout = match a
+        .holdout
+        .as_deref()
+        .unwrap_or(default)
+        .to_lowercase()
+        .as_str()
+    {
+        "device" => Holdout::Device,
+        "model" => Holdout::Model,
+        "none" => Holdout::None,
+        "shipped" => Holdout::Shipped,
+        other => bail!("unknown --holdout '{other}'; expected device, model, none or shipped"),
+    };
+    let mut warnings = Vec::new();
+    let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    let mut rows = validate(db, &loaded.samples, holdout)?;
+    let (multi_rows, multi_bad) = tokenfit::calib::multi::validate_multi(db, &loaded.multi);
+    let multi_refs: Vec<_> = multi_rows.iter().collect();
+    let multi_tg = stats(
+        &multi_refs
+            .iter()
+            .copied()
+            .filter(|r| r.test == Test::Tg)
+            .collect::<Vec<_>>(),
+    );
+    let multi_pp = stats(
+        &multi_refs
+            .iter()
+            .copied()
+            .filter(|r| r.test == Test::Pp)
+            .collect::<Vec<_>>(),
+    );
+    let n_multi = multi_rows.len();
+    let unmapped_total = loaded.unmapped.len() + multi_bad.len();
+    if let Some(p) = &a.plot {
+        crate::cmd_plot::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
+    }
+    // Single-stream rows make the tg/pp summary; batched decode rows (B > 1) their own.
+    let of = |t: Test| {
+        rows.iter()
+            .filter(|r| r.test == t && r.batch <= 1)
+            .collect::<Vec<_>>()
+    };
+    let batched: Vec<_> = rows.iter().filter(|r| r.batch > 1).collect();
+    let mut groups: std::collections::BTreeMap<
+        (String, String),
+        Vec<&tokenfit::calib::validate::ValidationRow>,
+    > = Default::default();
+    for r in &rows {
+        groups
+            .entry((r.device.clone(), r.backend.clone()))
+            .or_default()
+            .push(r);
+    }
+    let per_group: Vec<Value> = groups
+        .iter()
+        .map(|((d, b), rs)| {
+            let tg: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Tg && r.batch <= 1).collect();
+            let pp: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Pp).collect();
+            json!({ "device": d, "backend": b, "efficiency": rs[0].efficiency, "tg": stats(&tg), "pp": stats(&pp) })
+        })
+        .collect();
+    let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));
+    let mut out =
+        Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
+    out.summary = Some(
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_batched": stats(&batched), "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total }),
+    );
+    let pct = |v: Option<f64>| Cell::opt(v, 1);
+    out.title = Some(format!(
+        "validate ({:?} held out): decode MAPE {} % (median {}, p90 {}, n {}), prefill MAPE {} % (median {}, p90 {}, n {}); {} rows used, {} unmapped",
+        holdout,
+        pct(tg.mape_pct).show(), pct(tg.median_ape_pct).show(), pct(tg.p90_ape_pct).show(), tg.n,
+        pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
+        rows.len(), loaded.unmapped.len()
+    ).to_lowercase());
+    out.view = View {
+        headers: [
+            "device",
+            "backend",
+            "efficiency",
+            "tg rows",
+            "tg MAPE %",
+            "tg p90 %",
+            "pp rows",
+            "pp MAPE %",
+            "pp p90 %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: per_group
+            .iter()
+            .map(|g| {
+                vec![
+                    g["device"].as_str().unwrap_or("").into(),
+                    g["backend"].as_str().unwrap_or("").into(),
+                    g["efficiency"].as_str().unwrap_or("").into(),
+                    Cell::Num(g["tg"]["n"].as_f64().unwrap_or(0.0), 0),
+                    pct(g["tg"]["mape_pct"].as_f64()),
+                    pct(g["tg"]["p90_ape_pct"].as_f64()),
+                    Cell::Num(g["pp"]["n"].as_f64().unwrap_or(0.0), 0),
+                    pct(g["pp"]["mape_pct"].as_f64()),
+                    pct(g["pp"]["p90_ape_pct"].as_f64()),
+                ]
+            })
+            .collect(),
+    };
+    if n_multi > 0 {
+        out.notes.push(format!(
+            "multi-device rows (layer split, shipped calibration): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
+            pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
+        ));
+    }
+    out.results = per_group;
+    rows.extend(multi_rows);
+    out.extra
+        .push(("rows".into(), Value::Array(to_values(&rows))));
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Output> {
+    use tokenfit::calib::local::{add_trace, config_dir, fit_local, write_local};
+    let dir =
+        config_dir().context("no configuration directory: set TOKENFIT_CONFIG_DIR or HOME")?;
+    // Read the new file first: a file that does not parse or map is refused before it is kept.
+    let mut warnings = Vec::new();
+    load_traces(db, &[file.to_path_buf()], verbose, &mut warnings)?;
+    let all = add_trace(&dir, file)?;
+    let loaded = load_traces(db, &all, verbose, &mut warnings)?;
+    let entries = fit_local(db, &loaded.samples);
+    let fitted = tokenfit::db::calibration::FittedRaw {
+        schema_version: 1,
+        files: loaded.files.clone(),
+        rows_used: loaded.samples.len(),
+        rows_unmapped: loaded.unmapped.len(),
+        entries,
+    };
+    let path = write_local(&dir, &fitted)?;
+    let mut out = Output::new(
+        json!({ "command": "calibrate", "add": file, "local_calibration": path, "traces": loaded.files }),
+    );
+    out.title = Some(format!(
+        "local calibration written to {} ({} rows from {} file(s))",
+        path.display(),
+        fitted.rows_used,
+        all.len()
+    ));
+    out.summary = Some(
+        json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "path": path }),
+    );
+    out.view = View {
+        headers: [
+            "backend",
+            "device",
+            "rows",
+            "η bandwidth",
+            "fixed ms",
+            "η compute (block/k/float)",
+            "tg MAPE %",
+            "pp MAPE %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: fitted
+            .entries
+            .iter()
+            .map(|e| {
+                let q = e.quality;
+                vec![
+                    e.backend.as_str().into(),
+                    e.device.clone().unwrap_or_default().into(),
+                    Cell::opt(e.rows.map(|r| r as f64), 0),
+                    Cell::Num(e.eff.bandwidth_frac, 3),
+                    Cell::Num(e.eff.fixed_s * 1e3, 3),
+                    format!(
+                        "{:.3}/{:.3}/{:.3}",
+                        e.eff.compute_frac, e.eff.kquant_compute_frac, e.eff.float_compute_frac
+                    )
+                    .into(),
+                    Cell::opt(q.and_then(|q| q.tg_mape_pct), 1),
+                    Cell::opt(q.and_then(|q| q.pp_mape_pct), 1),
+                ]
+            })
+            .collect(),
+    };
+    out.results = to_values(&fitted.entries);
+    out.notes.push("your next predictions on these devices use it (efficiency: fitted); delete the file to go back".into());
+    out.warnings = warnings;
+    Ok(out)
+}
