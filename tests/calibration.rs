@@ -80,6 +80,7 @@ fn round_trip_recovers_known_parameters() {
         compute_frac: 0.42,
         kquant_compute_frac: 0.3,
         float_compute_frac: 0.55,
+        expert_compute_frac: 0.2,
         prefill_attn: 3.0,
         prefill_attn_fa: 1.5,
         decode_rel_err: 0.0,
@@ -145,6 +146,11 @@ fn round_trip_recovers_known_parameters() {
         close(fit.float_compute_frac, truth.float_compute_frac, 0.05),
         "η_c float {}",
         fit.float_compute_frac
+    );
+    assert!(
+        close(fit.expert_compute_frac, truth.expert_compute_frac, 0.05),
+        "η_c experts {}",
+        fit.expert_compute_frac
     );
     assert!(
         (fit.fixed_s - truth.fixed_s).abs() < 2e-4,

@@ -2,8 +2,9 @@
 //! measured time is linear in the unknown efficiencies.
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
-//! Prefill (whole prompt): `T = b_class·X_comp + κ_p·X_pattn + a·X_wmem + t_fixed·batches + K`,
-//! `b_class = 1/η_c` of the weights' kernel family (block quant, k-quant, float).
+//! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
+//! + t_fixed·batches + K`, `b_class = 1/η_c` of the weights' kernel family (block quant,
+//! k-quant, float), `b_exp = 1/η_c` of the routed-expert matmuls.
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
 use super::map::Mapped;
@@ -28,6 +29,7 @@ pub const UNIT: Efficiency = Efficiency {
     compute_frac: 1.0,
     kquant_compute_frac: 1.0,
     float_compute_frac: 1.0,
+    expert_compute_frac: 1.0,
     prefill_attn: 1.0,
     prefill_attn_fa: 1.0,
     decode_rel_err: 0.0,
@@ -47,8 +49,10 @@ pub struct Features {
     pub x_mem: f64,
     /// Attention FLOPs / FP16 peak, s.
     pub x_attn: f64,
-    /// Matmul FLOPs / FP16 peak, s (pp).
+    /// Dense matmul FLOPs / FP16 peak, s.
     pub x_comp: f64,
+    /// Routed-expert matmul FLOPs / FP16 peak, s.
+    pub x_comp_expert: f64,
     /// Routed-expert activations per token (tg).
     pub x_expert: f64,
     /// Micro-batches (pp).
@@ -73,6 +77,7 @@ impl Features {
             Test::Tg => {
                 self.x_mem / e.bandwidth_frac
                     + self.x_comp / class_frac(e, self.class)
+                    + self.x_comp_expert / e.expert_compute_frac
                     + e.fixed_s
                     + e.expert_s * self.x_expert
                     + kd * self.x_attn
@@ -80,6 +85,7 @@ impl Features {
             }
             Test::Pp => {
                 self.x_comp / class_frac(e, self.class)
+                    + self.x_comp_expert / e.expert_compute_frac
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
@@ -152,7 +158,8 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 tokens: 1.0,
                 x_mem: st.t_fast_memory.0,
                 x_attn: st.t_latency.0,
-                x_comp: st.t_fast_compute.0,
+                x_comp: (st.t_fast_compute - st.t_expert_compute).0,
+                x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
                 batches: 0.0,
                 class: s.kernel_class(),
@@ -169,7 +176,8 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 tokens: n,
                 x_mem: pt.t_memory.0,
                 x_attn: pt.t_attn.0,
-                x_comp: pt.t_compute.0,
+                x_comp: (pt.t_compute - pt.t_expert_compute).0,
+                x_comp_expert: pt.t_expert_compute.0,
                 x_expert: 0.0,
                 batches: (n / f64::from(s.ubatch.max(1))).ceil().max(1.0),
                 class: s.kernel_class(),

@@ -1,10 +1,10 @@
-//! The calibration fit: per backend, then per (backend, device family), then per
-//! (backend, device), each level a ridge least squares pulled toward the level above
-//! (the backend level toward the documented prior), so a device with few rows keeps what
+//! The calibration fit: over all backends, then per backend, then per (backend, device
+//! family), then per (backend, device), each level a ridge least squares pulled toward the
+//! level above (the all-backend level toward the backend's documented prior), so a device with few rows keeps what
 //! its family showed and a device with none borrows the family's fit.
 //!
-//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d)`, prefill unknowns `(1/η_c` per kernel
-//! family, `κ_p)`; see
+//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)`, prefill unknowns `(1/η_c` per
+//! kernel family and for routed experts, `κ_p, κ_p,fa)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
 use super::features::{class_frac, Features};
@@ -12,6 +12,7 @@ use super::map::Mapped;
 use super::solve::{solve, Problem};
 use super::trace::Test;
 use crate::db::calibration::{Efficiency, EfficiencyEntry, FitQuality};
+use crate::db::hardware::DeviceKind;
 use crate::db::quant::KernelClass;
 use crate::db::Db;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -31,12 +32,13 @@ const DECODE_SCALES: [f64; 5] = [0.5, 0.002, 2e-5, 10.0, 10.0];
 /// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`.
 const DECODE_BOUNDS: ([f64; 5], [f64; 5]) =
     ([1.0, 0.0, 0.0, 0.0, 0.0], [20.0, 0.1, 1e-3, 500.0, 500.0]);
-/// Prior scales of `1/η_c` for block quants, k-quants and floats, and of `κ_p`.
-const PREFILL_SCALES: [f64; 5] = [5.0, 5.0, 5.0, 10.0, 10.0];
-/// Bounds of the three `1/η_c` (η_c from 0.1% to 100%) and `κ_p`.
-const PREFILL_BOUNDS: ([f64; 5], [f64; 5]) = (
-    [1.0, 1.0, 1.0, 0.0, 0.0],
-    [1000.0, 1000.0, 1000.0, 500.0, 500.0],
+/// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, and of
+/// `κ_p`, `κ_p,fa`.
+const PREFILL_SCALES: [f64; 6] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0];
+/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%) and of `κ_p`, `κ_p,fa`.
+const PREFILL_BOUNDS: ([f64; 6], [f64; 6]) = (
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0],
 );
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
@@ -103,7 +105,9 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             .map(|f| {
                 (
                     vec![f.x_mem, 1.0, f.x_expert, attn(f, false), attn(f, true)],
-                    f.known + f.x_comp / class_frac(e, f.class),
+                    f.known
+                        + f.x_comp / class_frac(e, f.class)
+                        + f.x_comp_expert / e.expert_compute_frac,
                     f.y,
                 )
             })
@@ -128,7 +132,8 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.decode_attn_fa = t[4];
 }
 
-/// Fits the prefill unknowns (`1/η_c` per kernel family, `κ_p`, `κ_p,fa`) with `e`'s
+/// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
+/// `κ_p,fa`) with `e`'s
 /// bandwidth fraction and fixed time held.
 fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
@@ -140,6 +145,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                     col(f, KernelClass::Block),
                     col(f, KernelClass::KQuant),
                     col(f, KernelClass::Float),
+                    f.x_comp_expert,
                     attn(f, false),
                     attn(f, true),
                 ];
@@ -154,6 +160,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             1.0 / prior.compute_frac,
             1.0 / prior.kquant_compute_frac,
             1.0 / prior.float_compute_frac,
+            1.0 / prior.expert_compute_frac,
             prior.prefill_attn,
             prior.prefill_attn_fa,
         ],
@@ -166,8 +173,9 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.compute_frac = 1.0 / t[0];
     e.kquant_compute_frac = 1.0 / t[1];
     e.float_compute_frac = 1.0 / t[2];
-    e.prefill_attn = t[3];
-    e.prefill_attn_fa = t[4];
+    e.expert_compute_frac = 1.0 / t[3];
+    e.prefill_attn = t[4];
+    e.prefill_attn_fa = t[5];
 }
 
 /// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
@@ -205,6 +213,13 @@ fn quality(
 
 /// Fits every level for every backend present in `samples`, leaving out rows for which
 /// `skip` is true (leave-one-out validation). Entries are sorted for stable output.
+///
+/// Between the backend and the family sits the device kind. Unified SoCs share a power
+/// budget between CPU and GPU and reach a smaller share of their datasheet FP16 peak in
+/// prefill than discrete cards on the same backend; the ratio one backend's traces show
+/// (say DGX Spark against discrete NVIDIA cards) is the prior of every other backend's
+/// unified SoCs, so a unified SoC on a backend where none was measured starts from the
+/// backend's discrete fit times that ratio.
 pub fn fit_all(
     db: &Db,
     samples: &[Sample],
@@ -216,28 +231,114 @@ pub fn fit_all(
         .filter(|s| !skip(s) && s.mapped.row.batch.unwrap_or(1) <= 1)
         .collect();
     let backends: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
-    let mut out = Vec::new();
+    // Per backend: its fits over all rows, its discrete cards and its unified SoCs.
+    struct Levels<'s, 'a> {
+        rows: Vec<&'s Sample<'a>>,
+        all: (Efficiency, FitQuality),
+        discrete: Option<(Efficiency, FitQuality)>,
+        unified_rows: Vec<&'s Sample<'a>>,
+        /// Unified over discrete prefill efficiency, where both kinds have prefill rows.
+        ratio: Option<f64>,
+    }
+    let mut levels: Vec<(&str, Levels)> = Vec::new();
     for b in backends {
         let rows_b: Vec<&Sample> = kept
             .iter()
             .copied()
             .filter(|s| s.mapped.backend.id == b)
             .collect();
-        let prior = db.prior("", b);
-        let (eb, qb) = fit_level(&rows_b, &prior);
-        out.push(entry(b, None, None, eb, rows_b.len(), qb));
-        let families: BTreeSet<&str> = rows_b
+        // What one backend's rows cannot show (say, how attention slows decode at depth
+        // when every trace of that backend ran at depth 0) comes from all backends' rows.
+        let (global, _) = fit_level(&kept, &db.prior("", b));
+        let all = fit_level(&rows_b, &global);
+        let disc = of_kind(&rows_b, DeviceKind::DiscreteGpu);
+        let unified_rows = of_kind(&rows_b, DeviceKind::UnifiedSoc);
+        let discrete = (!disc.is_empty()).then(|| fit_level(&disc, &all.0));
+        let ratio = match &discrete {
+            Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified_rows) >= MIN_DOF => {
+                let u = fit_level(&unified_rows, &d.0).0;
+                Some(u.compute_frac / d.0.compute_frac)
+            }
+            _ => None,
+        };
+        levels.push((
+            b,
+            Levels {
+                rows: rows_b,
+                all,
+                discrete,
+                unified_rows,
+                ratio,
+            },
+        ));
+    }
+    let mut out = Vec::new();
+    for (b, l) in &levels {
+        out.push(entry(b, None, None, None, l.all.0, l.rows.len(), l.all.1));
+        let mut kind_fit: Vec<(DeviceKind, Efficiency)> = Vec::new();
+        if let Some((ed, qd)) = l.discrete {
+            // The ratio of the other backends (geometric mean), never this backend's own.
+            let others: Vec<f64> = levels
+                .iter()
+                .filter(|(o, _)| o != b)
+                .filter_map(|(_, o)| o.ratio)
+                .collect();
+            let prior_u = if others.is_empty() {
+                ed
+            } else {
+                let phi = (others.iter().map(|r| r.ln()).sum::<f64>() / others.len() as f64).exp();
+                scale_compute(ed, phi)
+            };
+            let (eu, qu) = if l.unified_rows.is_empty() {
+                (prior_u, FitQuality::default())
+            } else {
+                fit_level(&l.unified_rows, &prior_u)
+            };
+            // Decode shows no such split (bandwidth is bandwidth): the kinds keep the
+            // backend's decode parameters and differ in prefill only.
+            let eu = with_decode_of(eu, &l.all.0);
+            let ed = with_decode_of(ed, &l.all.0);
+            let n = of_kind(&l.rows, DeviceKind::DiscreteGpu).len();
+            out.push(entry(
+                b,
+                None,
+                None,
+                Some(DeviceKind::DiscreteGpu),
+                ed,
+                n,
+                qd,
+            ));
+            out.push(entry(
+                b,
+                None,
+                None,
+                Some(DeviceKind::UnifiedSoc),
+                eu,
+                l.unified_rows.len(),
+                qu,
+            ));
+            kind_fit.push((DeviceKind::DiscreteGpu, ed));
+            kind_fit.push((DeviceKind::UnifiedSoc, eu));
+        }
+        let families: BTreeSet<&str> = l
+            .rows
             .iter()
             .map(|s| s.mapped.device.raw.family.as_str())
             .collect();
         for fam in families {
-            let rows_f: Vec<&Sample> = rows_b
+            let rows_f: Vec<&Sample> = l
+                .rows
                 .iter()
                 .copied()
                 .filter(|s| s.mapped.device.raw.family == fam)
                 .collect();
-            let (ef, qf) = fit_level(&rows_f, &eb);
-            out.push(entry(b, None, Some(fam), ef, rows_f.len(), qf));
+            let kind = rows_f[0].mapped.device.raw.kind;
+            let parent = kind_fit
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(l.all.0, |(_, e)| *e);
+            let (ef, qf) = fit_level(&rows_f, &parent);
+            out.push(entry(b, None, Some(fam), None, ef, rows_f.len(), qf));
             let devices: BTreeSet<&str> = rows_f.iter().map(|s| s.mapped.device.id()).collect();
             for d in devices {
                 let rows_d: Vec<&Sample> = rows_f
@@ -246,30 +347,83 @@ pub fn fit_all(
                     .filter(|s| s.mapped.device.id() == d)
                     .collect();
                 let (ed, qd) = fit_level(&rows_d, &ef);
-                out.push(entry(b, Some(d), Some(fam), ed, rows_d.len(), qd));
+                out.push(entry(b, Some(d), Some(fam), None, ed, rows_d.len(), qd));
             }
         }
     }
     out
 }
 
+/// The rows of devices of kind `k`.
+fn of_kind<'s, 'a>(rows: &[&'s Sample<'a>], k: DeviceKind) -> Vec<&'s Sample<'a>> {
+    rows.iter()
+        .copied()
+        .filter(|s| s.mapped.device.raw.kind == k)
+        .collect()
+}
+
+/// Prefill rows among `rows`.
+fn prefill_rows(rows: &[&Sample]) -> usize {
+    rows.iter().filter(|s| s.feat.test == Test::Pp).count()
+}
+
+/// `e` with the decode parameters of `d`.
+fn with_decode_of(e: Efficiency, d: &Efficiency) -> Efficiency {
+    Efficiency {
+        bandwidth_frac: d.bandwidth_frac,
+        fixed_s: d.fixed_s,
+        expert_s: d.expert_s,
+        decode_attn: d.decode_attn,
+        decode_attn_fa: d.decode_attn_fa,
+        decode_rel_err: d.decode_rel_err,
+        ..e
+    }
+}
+
+/// `e` with every prefill compute fraction times `phi` (at most 1).
+fn scale_compute(mut e: Efficiency, phi: f64) -> Efficiency {
+    for f in [
+        &mut e.compute_frac,
+        &mut e.kquant_compute_frac,
+        &mut e.float_compute_frac,
+        &mut e.expert_compute_frac,
+    ] {
+        *f = (*f * phi).min(1.0);
+    }
+    e
+}
+
 fn entry(
     backend: &str,
     device: Option<&str>,
     family: Option<&str>,
+    kind: Option<DeviceKind>,
     eff: Efficiency,
     rows: usize,
     q: FitQuality,
 ) -> EfficiencyEntry {
-    let level = match (device, family) {
-        (Some(_), _) => "fitted on this device's traces, pulled toward its family's fit",
-        (None, Some(_)) => "fitted on the family's traces, pulled toward the backend's fit",
-        (None, None) => "fitted on all traces of the backend, pulled toward the documented prior",
+    let level = match (device, family, kind) {
+        (Some(_), _, _) => "fitted on this device's traces, pulled toward its family's fit",
+        (None, Some(_), _) => {
+            "fitted on the family's traces, pulled toward the fit of its kind (else the backend's)"
+        }
+        (None, None, Some(DeviceKind::UnifiedSoc)) => {
+            "fitted on the backend's unified-SoC traces (if any), pulled toward its discrete \
+             fit with the prefill fractions times the unified/discrete ratio of the other backends"
+        }
+        (None, None, Some(_)) => {
+            "fitted on the backend's traces of this device kind, pulled toward the backend's fit"
+        }
+        (None, None, None) => {
+            "fitted on all traces of the backend, pulled toward the fit of all backends' traces \
+             (itself pulled toward the documented prior)"
+        }
     };
     EfficiencyEntry {
         backend: backend.to_string(),
         device: device.map(String::from),
         family: family.map(String::from),
+        kind,
         eff: round_eff(eff),
         rows: Some(rows),
         quality: Some(round_quality(q)),
@@ -296,6 +450,7 @@ fn round_eff(e: Efficiency) -> Efficiency {
         compute_frac: round_to(e.compute_frac, 6),
         kquant_compute_frac: round_to(e.kquant_compute_frac, 6),
         float_compute_frac: round_to(e.float_compute_frac, 6),
+        expert_compute_frac: round_to(e.expert_compute_frac, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
         prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
         decode_rel_err: round_to(e.decode_rel_err, 4),

@@ -50,6 +50,7 @@ pub fn fit_local(db: &Db, samples: &[Sample]) -> Vec<EfficiencyEntry> {
                 backend,
                 device: Some(device),
                 family: Some(d.raw.family.clone()),
+                kind: None,
                 eff,
                 rows: Some(rows.len()),
                 quality: Some(q),

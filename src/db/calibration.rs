@@ -37,9 +37,11 @@ pub struct Efficiency {
     pub bandwidth_frac: f64,
     /// Fixed time per decoded token (kernel launches, sampling), seconds.
     pub fixed_s: f64,
-    /// Decode attention cost: seconds of attention work per FLOP at the FP16 peak (κ_d, ≥ 0).
+    /// Decode attention cost without flash attention, as a multiple of reading the KV cache
+    /// at peak bandwidth (κ_d, ≥ 0): separate KQ and KQV matmuls walk the cache again.
     pub decode_attn: f64,
-    /// The same with flash attention on (κ_d,fa).
+    /// Decode attention cost with flash attention, as a multiple of its FLOPs at the FP16
+    /// peak (κ_d,fa, ≥ 0).
     pub decode_attn_fa: f64,
     /// Decode time per routed-expert activation (one expert of one MoE layer for one token),
     /// seconds: the gather, routing and small-matrix cost that MoE bytes alone miss.
@@ -51,6 +53,9 @@ pub struct Efficiency {
     pub kquant_compute_frac: f64,
     /// The same for float weights (F16, BF16, F32; FP8/MLX/AWQ on their engines).
     pub float_compute_frac: f64,
+    /// The same for routed-expert matmuls (llama.cpp's `mul_mat_id`), whatever their type: a
+    /// 512-token micro-batch gives each of 128 experts only 16–32 tokens.
+    pub expert_compute_frac: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).
@@ -73,6 +78,9 @@ pub struct EfficiencyEntry {
     /// Device family (borrowed by devices of the family).
     #[serde(default)]
     pub family: Option<String>,
+    /// Device kind (borrowed by devices of that kind whose family has no fit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::db::hardware::DeviceKind>,
     /// The parameters.
     #[serde(flatten)]
     pub eff: Efficiency,
@@ -88,7 +96,7 @@ pub struct EfficiencyEntry {
 }
 
 /// Fit quality of one entry.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FitQuality {
     /// R² of decode time on the rows.

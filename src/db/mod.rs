@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use calibration::{
     BackendRaw, DefaultsRaw, Efficiency, EfficiencyEntry, FittedRaw, HostEfficiency,
 };
-use hardware::{Device, HardwareFileRaw};
+use hardware::{Device, DeviceKind, HardwareFileRaw};
 use model::{ModelFileRaw, ModelRaw};
 use pricing::{LocalCostRaw, OfferingRaw, PricingFileRaw};
 use quant::{KvTypeRaw, QuantFileRaw, QuantRaw, TensorTypeRaw};
@@ -346,7 +346,8 @@ impl Db {
     }
 
     /// The efficiency for a device on a backend: fitted on the device, else borrowed from
-    /// its family's fit, else the backend's prior (family-specific first).
+    /// its family's fit, else from its kind's, else the backend's, else the backend's prior
+    /// (family-specific first).
     pub fn efficiency(&self, d: &Device, backend: &str) -> (Efficiency, Provenance) {
         self.efficiency_in(&self.fitted.entries, d, backend)
     }
@@ -359,18 +360,22 @@ impl Db {
         backend: &str,
     ) -> (Efficiency, Provenance) {
         let on_backend = |e: &&EfficiencyEntry| e.backend == backend;
-        let fitted_for = |dev: Option<&str>, fam: Option<&str>| {
+        let fitted_for = |dev: Option<&str>, fam: Option<&str>, kind: Option<DeviceKind>| {
             fitted.iter().filter(on_backend).find(|e| {
-                e.device.as_deref() == dev && (dev.is_some() || e.family.as_deref() == fam)
+                e.device.as_deref() == dev
+                    && (dev.is_some() || (e.family.as_deref() == fam && e.kind == kind))
             })
         };
-        if let Some(e) = fitted_for(Some(d.id()), None) {
+        if let Some(e) = fitted_for(Some(d.id()), None, None) {
             return (e.eff, Provenance::Fitted);
         }
-        if let Some(e) = fitted_for(None, Some(&d.raw.family)) {
+        if let Some(e) = fitted_for(None, Some(&d.raw.family), None) {
             return (e.eff, Provenance::Family);
         }
-        if let Some(e) = fitted_for(None, None) {
+        if let Some(e) = fitted_for(None, None, Some(d.raw.kind)) {
+            return (e.eff, Provenance::Kind);
+        }
+        if let Some(e) = fitted_for(None, None, None) {
             return (e.eff, Provenance::Backend);
         }
         (self.prior(&d.raw.family, backend), Provenance::Prior)
@@ -438,6 +443,10 @@ pub enum Provenance {
     Fitted,
     /// Borrowed from the fit of the device's family on this backend.
     Family,
+    /// Borrowed from the fit of the devices of its kind (unified SoC, discrete GPU) on this
+    /// backend, or for a kind without traces on the backend, the backend's discrete fit
+    /// scaled by the ratio other backends show.
+    Kind,
     /// Borrowed from the fit of all devices on this backend.
     Backend,
     /// The documented prior of `calibration/defaults.yaml` (no traces).
@@ -450,6 +459,7 @@ impl Provenance {
         match self {
             Provenance::Fitted => "fitted",
             Provenance::Family => "family",
+            Provenance::Kind => "kind",
             Provenance::Backend => "backend",
             Provenance::Prior => "prior",
         }

@@ -322,6 +322,9 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     for (f, v) in [
         ("bandwidth_frac", x.bandwidth_frac),
         ("compute_frac", x.compute_frac),
+        ("kquant_compute_frac", x.kquant_compute_frac),
+        ("float_compute_frac", x.float_compute_frac),
+        ("expert_compute_frac", x.expert_compute_frac),
     ] {
         if !(v.is_finite() && v > 0.0 && v <= 1.0) {
             return Err(err(

@@ -1,16 +1,17 @@
 //! Decode: time of one step (one token per stream; batch 1 by default), a roofline per tier.
 //!
 //! `t = B_fast / (η·BW_fast) + F / (η_c·P) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
-//!      + t_fixed + t_expert · E_calls + κ_d · F_attn(c) / P`
+//!      + t_fixed + t_expert · E_calls + t_attn`, `t_attn = κ_d,fa · F_attn(c) / P` with flash
+//!      attention and `κ_d · KV(c) / BW_fast` without
 //! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
 //! depth `c`, the recurrent state), `F = 2 · active matmul parameters`, `P` the FP16 peak,
-//! `κ_d · F_attn` the attention kernels' cost beyond their KV reads and `t_expert · E_calls`
+//! `t_attn` the attention kernels' cost beyond their KV reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
 use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
-use crate::units::{Bytes, Flop, Seconds};
+use crate::units::{Bytes, Seconds};
 use serde::Serialize;
 
 /// What limited a step.
@@ -63,6 +64,8 @@ pub struct DecodeStep {
     pub t_fast_memory: Seconds,
     /// Fast-tier compute time.
     pub t_fast_compute: Seconds,
+    /// The routed experts' share of it.
+    pub t_expert_compute: Seconds,
     /// Host-tier time.
     pub t_host: Seconds,
     /// Link time.
@@ -104,8 +107,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
-    let flop = Flop(2.0 * f.params.active_matmul() * b * (1.0 - h));
-    let t_fast_compute = flop / (d.fp16_peak * s.compute_frac());
+    let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h));
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,
@@ -114,7 +116,14 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         Some(l) if bytes_link.0 > 0.0 => bytes_link / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
     };
-    let t_attn = Seconds(s.decode_attn() * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0);
+    // Flash attention's fused kernel costs in proportion to its FLOPs; the non-flash path
+    // (separate KQ and KQV matmuls, an f32 score matrix, a transposed V) in proportion to the
+    // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
+    let t_attn = if s.flash_attn {
+        Seconds(s.decode_attn() * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0)
+    } else {
+        kv_bytes(s.model, depth, s.kv_elem_bytes) * (s.decode_attn() * b) / d.fast.bandwidth
+    };
     let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
     // pass without hiding one behind the other: the two add (at batch 1 compute is small).
@@ -173,6 +182,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         t_disk,
         t_fast_memory,
         t_fast_compute,
+        t_expert_compute,
         t_host,
         t_link,
         t_latency,

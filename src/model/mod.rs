@@ -14,7 +14,9 @@ use crate::db::calibration::{Efficiency, HostEfficiency};
 use crate::db::hardware::{Device, DeviceKind};
 use crate::db::model::ModelRaw;
 use crate::db::quant::{KernelClass, QuantRaw};
+use crate::model::params::ParamGroups;
 use crate::units::Bytes;
+use crate::units::{Flop, Seconds};
 use serde::Serialize;
 
 /// Where weights go when they do not fit the fast tier.
@@ -171,13 +173,30 @@ impl Scenario<'_> {
     /// `1 − (1 − k/E)^B` (each token routes to k of E experts, independently). At B = 1 it is
     /// k/E; it approaches 1 as the batch grows.
     pub fn experts_touched_frac(&self) -> f64 {
+        self.experts_touched_frac_by(f64::from(self.batch.max(1)))
+    }
+
+    /// Share of all routed experts `tokens` tokens touch together (one decode step over
+    /// that many streams, or one prefill micro-batch of that many tokens).
+    pub fn experts_touched_frac_by(&self, tokens: f64) -> f64 {
         match &self.model.moe {
             Some(m) => {
                 let p = f64::from(m.experts_per_token) / f64::from(m.experts);
-                1.0 - (1.0 - p).powf(f64::from(self.batch.max(1)))
+                1.0 - (1.0 - p).powf(tokens.max(1.0))
             }
             None => 0.0,
         }
+    }
+
+    /// Matmul time of `tokens` tokens through the parameters `p` at the fast tier's FP16
+    /// peak: `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
+    /// family, routed experts at the expert fraction.
+    pub fn matmul_time(&self, p: &ParamGroups, tokens: f64) -> (Seconds, Seconds) {
+        let peak = self.device.fp16_peak;
+        let experts = Flop(2.0 * p.experts_active * tokens) / (peak * self.eff.expert_compute_frac);
+        let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens)
+            / (peak * self.compute_frac());
+        (dense + experts, experts)
     }
 
     /// The prefill (and batched-decode) fraction of the FP16 peak for this scenario's kernels.

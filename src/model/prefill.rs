@@ -3,8 +3,9 @@
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P + ⌈n/u⌉ · (W_fast / (η · BW_fast) + t_fixed)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
-//! with `A` the active matmul parameters (all experts' weights are read per micro-batch, as
-//! a 512-token batch touches nearly every expert), and host-resident weights copied over
+//! with `A` the active matmul parameters, `W` the weights a micro-batch reads (the dense
+//! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
+//! at 512 tokens, `k/E` at one), and host-resident weights copied over
 //! the link per micro-batch (llama.cpp runs large batches on the GPU). `η_c` depends on the
 //! kernel family of the weights (block quants, k-quants, floats): dequantizing a k-quant
 //! super-block costs more than a Q4_0 block.
@@ -13,7 +14,7 @@ use super::decode::Bound;
 use super::footprint::prefill_attn_flop;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario};
-use crate::units::{Flop, Seconds};
+use crate::units::Seconds;
 use serde::Serialize;
 
 /// A prefill, broken down.
@@ -23,6 +24,8 @@ pub struct PrefillTime {
     pub time: Seconds,
     /// Matmul compute.
     pub t_compute: Seconds,
+    /// The routed experts' share of it.
+    pub t_expert_compute: Seconds,
     /// Attention kernels.
     pub t_attn: Seconds,
     /// Weight reads from the fast tier.
@@ -39,14 +42,15 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = &f.params;
-    let frac = s.compute_frac();
-    let t_compute = Flop(2.0 * p.active_matmul() * n) / (dev.fp16_peak * frac);
+    let (t_compute, t_expert_compute) = s.matmul_time(p, n);
     let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
     let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);
-    let w = f.weights.output + f.weights.dense_layers + f.weights.experts;
+    // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
+    // tokens, k of E at one token.
+    let experts = f.weights.experts * s.experts_touched_frac_by(n / batches);
+    let w = f.weights.output + f.weights.dense_layers + experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
-    let w_host = (f.weights.dense_layers + f.weights.experts) * host_share
-        + f.weights.experts * pl.host_expert_frac;
+    let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
     // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time.
     let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac)
@@ -83,6 +87,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     PrefillTime {
         time,
         t_compute,
+        t_expert_compute,
         t_attn,
         t_memory,
         t_link,
