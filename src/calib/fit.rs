@@ -230,7 +230,25 @@ pub fn fit_all(
         .iter()
         .filter(|s| !skip(s) && s.mapped.row.batch.unwrap_or(1) <= 1)
         .collect();
-    let backends: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
+    let traced: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
+    let parent_of = |b: &str| {
+        db.backends
+            .iter()
+            .find(|x| x.id == b)
+            .and_then(|x| x.variant_of.as_deref())
+    };
+    // Parents before their variants, and variants without traces too (they borrow).
+    let mut backends: Vec<&str> = traced
+        .iter()
+        .copied()
+        .filter(|b| parent_of(b).is_none())
+        .collect();
+    backends.extend(
+        db.backends
+            .iter()
+            .filter(|x| x.variant_of.as_deref().is_some_and(|p| traced.contains(p)))
+            .map(|x| x.id.as_str()),
+    );
     // Per backend: its fits over all rows, its discrete cards and its unified SoCs.
     struct Levels<'s, 'a> {
         rows: Vec<&'s Sample<'a>>,
@@ -248,12 +266,20 @@ pub fn fit_all(
             .filter(|s| s.mapped.backend.id == b)
             .collect();
         // What one backend's rows cannot show (say, how attention slows decode at depth
-        // when every trace of that backend ran at depth 0) comes from all backends' rows.
-        let (global, _) = fit_level(&kept, &db.prior("", b));
-        let all = fit_level(&rows_b, &global);
+        // when every trace of that backend ran at depth 0) comes from all backends' rows; a
+        // variant starts from the backend it is a configuration of.
+        let parent = parent_of(b).and_then(|p| levels.iter().find(|(x, _)| *x == p));
+        let all = match parent {
+            Some((_, p)) if rows_b.is_empty() => (p.all.0, FitQuality::default()),
+            Some((_, p)) => fit_level(&rows_b, &p.all.0),
+            None => fit_level(&rows_b, &fit_level(&kept, &db.prior("", b)).0),
+        };
         let disc = of_kind(&rows_b, DeviceKind::DiscreteGpu);
         let unified_rows = of_kind(&rows_b, DeviceKind::UnifiedSoc);
-        let discrete = (!disc.is_empty()).then(|| fit_level(&disc, &all.0));
+        let discrete = match parent {
+            Some((_, p)) if rows_b.is_empty() => p.discrete,
+            _ => (!disc.is_empty()).then(|| fit_level(&disc, &all.0)),
+        };
         let ratio = match &discrete {
             Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified_rows) >= MIN_DOF => {
                 let u = fit_level(&unified_rows, &d.0).0;

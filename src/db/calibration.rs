@@ -19,6 +19,10 @@ pub struct BackendRaw {
     /// Vendors it is the default backend for.
     #[serde(default)]
     pub default_for: Vec<String>,
+    /// The backend it is a configuration of (same kernels but for what its source says):
+    /// its fit starts from that backend's, and borrows it whole when it has no traces.
+    #[serde(default)]
+    pub variant_of: Option<String>,
     /// Fixed runtime memory (compute buffers, context), GiB.
     pub overhead_gib: f64,
     /// Compute buffer per micro-batch token, bytes per (vocab + hidden) element.
