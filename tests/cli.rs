@@ -257,6 +257,29 @@ fn malformed_user_yaml_names_file_and_line() {
 }
 
 #[test]
+fn a_backend_variant_of_an_unknown_backend_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tokenfit-variant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/calibration/defaults.yaml"
+    ))
+    .unwrap();
+    let edited = shipped.replace("variant_of: llama.cpp-rocm", "variant_of: llama.cpp-nope");
+    assert_ne!(edited, shipped, "the shipped defaults name a variant");
+    std::fs::write(dir.join("defaults.yaml"), edited).unwrap();
+    tokenfit()
+        .args(["devices", "--db"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("variant_of").and(predicate::str::contains("llama.cpp-nope")),
+        );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn user_db_overrides_a_device_by_id() {
     let dir = std::env::temp_dir().join(format!("tokenfit-ovr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -254,7 +254,6 @@ pub fn fit_all(
         rows: Vec<&'s Sample<'a>>,
         all: (Efficiency, FitQuality),
         discrete: Option<(Efficiency, FitQuality)>,
-        unified_rows: Vec<&'s Sample<'a>>,
         /// Unified over discrete prefill efficiency, where both kinds have prefill rows.
         ratio: Option<f64>,
     }
@@ -275,14 +274,14 @@ pub fn fit_all(
             None => fit_level(&rows_b, &fit_level(&kept, &db.prior("", b)).0),
         };
         let disc = of_kind(&rows_b, DeviceKind::DiscreteGpu);
-        let unified_rows = of_kind(&rows_b, DeviceKind::UnifiedSoc);
+        let unified = of_kind(&rows_b, DeviceKind::UnifiedSoc);
         let discrete = match parent {
             Some((_, p)) if rows_b.is_empty() => p.discrete,
             _ => (!disc.is_empty()).then(|| fit_level(&disc, &all.0)),
         };
         let ratio = match &discrete {
-            Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified_rows) >= MIN_DOF => {
-                let u = fit_level(&unified_rows, &d.0).0;
+            Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified) >= MIN_DOF => {
+                let u = fit_level(&unified, &d.0).0;
                 Some(u.compute_frac / d.0.compute_frac)
             }
             _ => None,
@@ -293,7 +292,6 @@ pub fn fit_all(
                 rows: rows_b,
                 all,
                 discrete,
-                unified_rows,
                 ratio,
             },
         ));
@@ -315,10 +313,11 @@ pub fn fit_all(
                 let phi = (others.iter().map(|r| r.ln()).sum::<f64>() / others.len() as f64).exp();
                 scale_compute(ed, phi)
             };
-            let (eu, qu) = if l.unified_rows.is_empty() {
+            let unified = of_kind(&l.rows, DeviceKind::UnifiedSoc);
+            let (eu, qu) = if unified.is_empty() {
                 (prior_u, FitQuality::default())
             } else {
-                fit_level(&l.unified_rows, &prior_u)
+                fit_level(&unified, &prior_u)
             };
             // Decode shows no such split (bandwidth is bandwidth): the kinds keep the
             // backend's decode parameters and differ in prefill only.
@@ -340,7 +339,7 @@ pub fn fit_all(
                 None,
                 Some(DeviceKind::UnifiedSoc),
                 eu,
-                l.unified_rows.len(),
+                unified.len(),
                 qu,
             ));
             kind_fit.push((DeviceKind::DiscreteGpu, ed));

@@ -260,24 +260,7 @@ impl Db {
         for e in defaults.priors.iter().chain(&fitted.entries) {
             validate::efficiency("calibration", e)?;
         }
-        for b in &defaults.backends {
-            if let Some(p) = &b.variant_of {
-                if !defaults
-                    .backends
-                    .iter()
-                    .any(|x| &x.id == p && x.variant_of.is_none())
-                {
-                    return Err(Error::Parse {
-                        file: "calibration/defaults.yaml".into(),
-                        line: None,
-                        msg: format!(
-                            "backend '{}': variant_of '{p}' must name a backend that is not itself a variant",
-                            b.id
-                        ),
-                    });
-                }
-            }
-        }
+        validate::backends("calibration/defaults.yaml", &defaults.backends)?;
         Ok(Db {
             devices,
             models,

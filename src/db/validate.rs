@@ -1,7 +1,7 @@
 //! Validation of database entries: every number in range, every required block present,
 //! every reference resolvable. Errors name the file, the entry and the field.
 
-use super::calibration::EfficiencyEntry;
+use super::calibration::{BackendRaw, EfficiencyEntry};
 use super::hardware::{Device, DeviceKind, DeviceRaw, Tier, TierRaw};
 use super::model::{FfnKind, Mixer, ModelRaw};
 use super::quant::{QuantRaw, TensorTypeRaw, GROUPS};
@@ -347,6 +347,26 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     ] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(err(file, who, f, format!("must be ≥ 0, got {v}")));
+        }
+    }
+    Ok(())
+}
+
+/// Each `variant_of` names a backend that is not itself a variant.
+pub fn backends(file: &str, backends: &[BackendRaw]) -> Result<()> {
+    for b in backends {
+        if let Some(p) = &b.variant_of {
+            if !backends
+                .iter()
+                .any(|x| &x.id == p && x.variant_of.is_none())
+            {
+                return Err(err(
+                    file,
+                    &b.id,
+                    "variant_of",
+                    format!("'{p}' must name a backend that is not itself a variant"),
+                ));
+            }
         }
     }
     Ok(())

@@ -14,9 +14,8 @@ use crate::db::calibration::{Efficiency, HostEfficiency};
 use crate::db::hardware::{Device, DeviceKind};
 use crate::db::model::ModelRaw;
 use crate::db::quant::{KernelClass, QuantRaw};
-use crate::model::params::ParamGroups;
-use crate::units::Bytes;
-use crate::units::{Flop, Seconds};
+use crate::units::{Bytes, Flop, Seconds};
+use params::ParamGroups;
 use serde::Serialize;
 
 /// Where weights go when they do not fit the fast tier.

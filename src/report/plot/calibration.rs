@@ -3,7 +3,7 @@
 //! the phase (circle: decode, triangle: prefill). A note gives the share of rows inside the
 //! band for each phase.
 
-use super::style::{self, font, log_range, log_ticks, num};
+use super::style::{self, font, log_log_chart, log_range, log_ticks, num, LogAxis};
 use super::{render, Chart};
 use crate::calib::trace::Test;
 use crate::calib::validate::ValidationRow;
@@ -66,27 +66,19 @@ impl Chart for CalibrationChart<'_> {
             1.3,
         )
         .unwrap_or((0.1, 1e4));
-        let ticks = log_ticks(lo, hi);
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, font(style::TITLE))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(ticks.clone()),
-                (lo..hi).log_scale().with_key_points(ticks),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("measured (tok/s, log scale)")
-            .y_desc("predicted (tok/s, log scale)")
-            .axis_desc_style(font(style::AXIS_DESC))
-            .label_style(font(style::LABEL))
-            .x_label_formatter(&|v| num(*v))
-            .y_label_formatter(&|v| num(*v))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        let axis = |desc| LogAxis {
+            lo,
+            hi,
+            ticks: log_ticks(lo, hi),
+            desc,
+            label: &|v| num(*v),
+        };
+        let mut chart = log_log_chart(
+            root,
+            self.title,
+            axis("measured (tok/s, log scale)"),
+            axis("predicted (tok/s, log scale)"),
+        )?;
         chart
             .draw_series(std::iter::once(Polygon::new(
                 vec![

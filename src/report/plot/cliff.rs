@@ -3,7 +3,7 @@
 //! the first context whose bytes leave fast memory, annotated with the bound on each side
 //! (`memory:vram → memory:host-ram`). Filled markers fit in fast memory, hollow ones spill.
 
-use super::style::{self, font, log_range, log_ticks, num};
+use super::style::{self, font, log_log_chart, log_range, log_ticks, num, LogAxis};
 use super::{render, Chart};
 use crate::advise::cliff::{Cliff, CliffPoint};
 use crate::error::{Error, Result};
@@ -129,30 +129,24 @@ impl Chart for CliffChart<'_> {
             1.3,
         )
         .unwrap_or((0.1, 1000.0));
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, font(style::TITLE))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                (x_lo..x_hi)
-                    .log_scale()
-                    .with_key_points(ctx_ticks(x_lo, x_hi)),
-                (y_lo..y_hi)
-                    .log_scale()
-                    .with_key_points(log_ticks(y_lo, y_hi)),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("context filled (tokens, log scale)")
-            .y_desc("decode speed (tok/s, log scale)")
-            .axis_desc_style(font(style::AXIS_DESC))
-            .label_style(font(style::LABEL))
-            .x_label_formatter(&|v| ctx_label(*v))
-            .y_label_formatter(&|v| num(*v))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            self.title,
+            LogAxis {
+                lo: x_lo,
+                hi: x_hi,
+                ticks: ctx_ticks(x_lo, x_hi),
+                desc: "context filled (tokens, log scale)",
+                label: &|v| ctx_label(*v),
+            },
+            LogAxis {
+                lo: y_lo,
+                hi: y_hi,
+                ticks: log_ticks(y_lo, y_hi),
+                desc: "decode speed (tok/s, log scale)",
+                label: &|v| num(*v),
+            },
+        )?;
         for (i, c) in self.cliffs.iter().enumerate() {
             let col = style::color(i);
             draw_series(&mut chart, c, col, i, ((x_lo, x_hi), (y_lo, y_hi)))?;

@@ -10,7 +10,7 @@
 //! FLOP counts are the matmul work only (attention kernels excluded), the convention of
 //! [`crate::model::decode`] and [`crate::model::prefill`]. `P` is the dense FP16 peak.
 
-use super::style::{self, font, log_range, log_ticks, num};
+use super::style::{self, font, log_log_chart, log_range, log_ticks, num, LogAxis};
 use super::{render, Chart};
 use crate::error::{Error, Result};
 use crate::model::params::param_groups;
@@ -157,30 +157,24 @@ impl Chart for RooflineChart<'_> {
             2.0,
         )
         .unwrap_or((1e-3, 1e3));
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, font(style::TITLE))
-            .margin(20)
-            .x_label_area_size(60)
-            .y_label_area_size(90)
-            .build_cartesian_2d(
-                (x_lo..x_hi)
-                    .log_scale()
-                    .with_key_points(log_ticks(x_lo, x_hi)),
-                (y_lo..y_hi)
-                    .log_scale()
-                    .with_key_points(log_ticks(y_lo, y_hi)),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("arithmetic intensity (FLOP/byte, log scale)")
-            .y_desc("attainable compute (TFLOP/s, log scale)")
-            .axis_desc_style(font(style::AXIS_DESC))
-            .label_style(font(style::LABEL))
-            .x_label_formatter(&|v| num(*v))
-            .y_label_formatter(&|v| num(*v))
-            .light_line_style(WHITE.mix(0.0))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            self.title,
+            LogAxis {
+                lo: x_lo,
+                hi: x_hi,
+                ticks: log_ticks(x_lo, x_hi),
+                desc: "arithmetic intensity (FLOP/byte, log scale)",
+                label: &|v| num(*v),
+            },
+            LogAxis {
+                lo: y_lo,
+                hi: y_hi,
+                ticks: log_ticks(y_lo, y_hi),
+                desc: "attainable compute (TFLOP/s, log scale)",
+                label: &|v| num(*v),
+            },
+        )?;
         // A roof: the bandwidth slope from where it enters the chart to the ridge, then flat.
         let roof = |bw: f64| -> Vec<(f64, f64)> {
             let start = (y_lo * TERA / bw).max(x_lo);

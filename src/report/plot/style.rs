@@ -1,8 +1,60 @@
 //! What every chart shares: the palette (Okabe–Ito, readable by colour-blind eyes, then
 //! Tableau's extras), font sizes for 1200×800, log-axis ticks on a 1–2–5 grid, number labels.
 
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
+
+/// One log axis of a chart: its range, the ticks to label, its description and how a tick
+/// value reads.
+pub struct LogAxis<'a> {
+    /// Low end.
+    pub lo: f64,
+    /// High end.
+    pub hi: f64,
+    /// Labelled ticks.
+    pub ticks: Vec<f64>,
+    /// Axis description.
+    pub desc: &'a str,
+    /// Tick label of a value.
+    pub label: &'a dyn Fn(&f64) -> String,
+}
+
+/// A log–log plotting area.
+pub type LogLog = Cartesian2d<WithKeyPoints<LogCoord<f64>>, WithKeyPoints<LogCoord<f64>>>;
+
+/// A log–log chart in the house frame (title, margins, labelled ticks, axis descriptions, a
+/// faint grid), mesh drawn, ready for series.
+pub fn log_log_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: LogAxis,
+    y: LogAxis,
+) -> Result<ChartContext<'a, DB, LogLog>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(TITLE))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(
+            (x.lo..x.hi).log_scale().with_key_points(x.ticks),
+            (y.lo..y.hi).log_scale().with_key_points(y.ticks),
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc(x.desc)
+        .y_desc(y.desc)
+        .axis_desc_style(font(AXIS_DESC))
+        .label_style(font(LABEL))
+        .x_label_formatter(x.label)
+        .y_label_formatter(y.label)
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
+        .draw()?;
+    Ok(chart)
+}
 
 /// Series colours, in order.
 pub const PALETTE: [RGBColor; 10] = [
