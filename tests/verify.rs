@@ -2,7 +2,9 @@
 //! fed to `validate` gives the error of that very prediction; `calibrate --add` folds it
 //! into a local calibration; `check` audits claims.
 
+mod common;
 use assert_cmd::Command;
+use common::tokenfit_in as tokenfit;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -14,12 +16,20 @@ fn tmpdir(tag: &str) -> PathBuf {
     d
 }
 
-fn tokenfit(config: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("tokenfit").unwrap();
-    c.env_remove("TOKENFIT_DB")
-        .env("TOKENFIT_CONFIG_DIR", config);
-    c
-}
+/// The prediction the loop is closed on: Llama 3.1 8B Q4_K_M on an RTX 4090, pp512 / tg128.
+const PREDICT_8B: [&str; 11] = [
+    "predict",
+    "--device",
+    "rtx-4090",
+    "--model",
+    "llama-3.1-8b",
+    "--quant",
+    "q4_k_m",
+    "--prompt",
+    "512",
+    "--gen",
+    "128",
+];
 
 fn json(c: &mut Command) -> Value {
     let out = c.args(["--format", "json"]).output().unwrap();
@@ -30,19 +40,7 @@ fn json(c: &mut Command) -> Value {
 #[test]
 fn predictions_name_the_command_that_measures_them() {
     let cfg = tmpdir("verify-cmd");
-    let v = json(tokenfit(&cfg).args([
-        "predict",
-        "--device",
-        "rtx-4090",
-        "--model",
-        "llama-3.1-8b",
-        "--quant",
-        "q4_k_m",
-        "--prompt",
-        "512",
-        "--gen",
-        "128",
-    ]));
+    let v = json(tokenfit(&cfg).args(PREDICT_8B));
     let cmd = v["results"][0]["verify_command"].as_str().unwrap();
     for part in [
         "llama-bench -m models/",
@@ -145,19 +143,7 @@ fn fake_run(pred_tg: f64, pred_pp: f64, scale: f64) -> String {
 #[test]
 fn validate_measures_the_prediction_and_calibrate_add_folds_it_in() {
     let cfg = tmpdir("verify-loop");
-    let args = [
-        "predict",
-        "--device",
-        "rtx-4090",
-        "--model",
-        "llama-3.1-8b",
-        "--quant",
-        "q4_k_m",
-        "--prompt",
-        "512",
-        "--gen",
-        "128",
-    ];
+    let args = PREDICT_8B;
     let before = json(tokenfit(&cfg).args(args));
     let pred_tg = before["results"][0]["decode_tok_s"].as_f64().unwrap();
     let pred_pp = before["results"][0]["prefill_tok_s"].as_f64().unwrap();
