@@ -3,7 +3,7 @@
 //! [`tokenfit::report::plot`].
 
 use crate::cli::{BreakevenArgs, PlotArgs, PlotCliffArgs, PlotKind, PredictArgs};
-use crate::commands::{options, tokens};
+use crate::commands::{options, predict_options, tokens};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -137,16 +137,7 @@ fn cliff_plot_cmd(db: &Db, a: PlotCliffArgs, path: &Path) -> Result<Vec<String>>
 }
 
 fn roofline_plot_cmd(db: &Db, a: PredictArgs, path: &Path) -> Result<Vec<String>> {
-    let mut o = options(&a.common)?;
-    o.ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;
-    o.prompt = a
-        .prompt
-        .as_deref()
-        .map(|c| tokens("prompt", c))
-        .transpose()?;
-    o.gen = tokens("gen", &a.gen)?;
-    o.depth = tokens("depth", &a.depth)?;
-    o.gpu_layers = a.gpu_layers;
+    let o = predict_options(&a)?;
     if o.ctx == Some(0) {
         bail!("--ctx must be at least 1 token");
     }

@@ -155,7 +155,9 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     Ok(out)
 }
 
-fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
+/// The scenario options of `predict` (and `plot roofline`): the common flags, context,
+/// prompt, generation, depth and GPU layers.
+pub(crate) fn predict_options(a: &PredictArgs) -> Result<Options> {
     let mut o = options(&a.common)?;
     o.ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;
     o.prompt = a
@@ -166,6 +168,11 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     o.gen = tokens("gen", &a.gen)?;
     o.depth = tokens("depth", &a.depth)?;
     o.gpu_layers = a.gpu_layers;
+    Ok(o)
+}
+
+fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
+    let mut o = predict_options(&a)?;
     if a.batch == 0 || a.batch > tokenfit::advise::capacity::MAX_BATCH {
         bail!(
             "--batch must be between 1 and {}, got {}",
