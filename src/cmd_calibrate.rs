@@ -3,6 +3,7 @@
 use crate::commands::to_values;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+use tokenfit::db::calibration::EfficiencyEntry;
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 
@@ -30,6 +31,57 @@ fn load_traces<'a>(
     Ok(loaded)
 }
 
+/// Fitted entries as a table: what each applies to, its rows, its parameters and its fit
+/// quality.
+fn entries_view(entries: &[EfficiencyEntry]) -> View {
+    View {
+        headers: [
+            "backend",
+            "family",
+            "kind",
+            "device",
+            "rows",
+            "η bandwidth",
+            "fixed ms",
+            "κ decode",
+            "η compute (block/k/float/experts)",
+            "κ prefill",
+            "tg MAPE %",
+            "pp MAPE %",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: entries
+            .iter()
+            .map(|e| {
+                let q = e.quality.unwrap_or_default();
+                let x = &e.eff;
+                vec![
+                    e.backend.as_str().into(),
+                    e.family.clone().unwrap_or_default().into(),
+                    e.kind.map_or("", |k| k.label()).into(),
+                    e.device.clone().unwrap_or_default().into(),
+                    Cell::opt(e.rows.map(|r| r as f64), 0),
+                    Cell::Num(x.bandwidth_frac, 3),
+                    Cell::Num(x.fixed_s * 1e3, 3),
+                    Cell::Num(x.decode_attn, 2),
+                    format!(
+                        "{:.3}/{:.3}/{:.3}/{:.3}",
+                        x.compute_frac,
+                        x.kquant_compute_frac,
+                        x.float_compute_frac,
+                        x.expert_compute_frac
+                    )
+                    .into(),
+                    Cell::Num(x.prefill_attn, 2),
+                    Cell::opt(q.tg_mape_pct, 1),
+                    Cell::opt(q.pp_mape_pct, 1),
+                ]
+            })
+            .collect(),
+    }
+}
+
 pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
     if let Some(file) = &a.add {
         return calibrate_add(db, file, a.verbose);
@@ -42,48 +94,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
     out.summary =
         Some(json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped }));
     out.results = to_values(&fitted.entries);
-    out.view = View {
-        headers: [
-            "backend",
-            "family",
-            "device",
-            "rows",
-            "η bandwidth",
-            "fixed ms",
-            "κ decode",
-            "η compute",
-            "κ prefill",
-            "tg MAPE %",
-            "pp MAPE %",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: fitted
-            .entries
-            .iter()
-            .map(|e| {
-                let q = e.quality.unwrap_or(tokenfit::db::calibration::FitQuality {
-                    tg_r2: None,
-                    tg_mape_pct: None,
-                    pp_r2: None,
-                    pp_mape_pct: None,
-                });
-                vec![
-                    e.backend.as_str().into(),
-                    e.family.clone().unwrap_or_default().into(),
-                    e.device.clone().unwrap_or_default().into(),
-                    Cell::opt(e.rows.map(|r| r as f64), 0),
-                    Cell::Num(e.eff.bandwidth_frac, 3),
-                    Cell::Num(e.eff.fixed_s * 1e3, 3),
-                    Cell::Num(e.eff.decode_attn, 2),
-                    Cell::Num(e.eff.compute_frac, 3),
-                    Cell::Num(e.eff.prefill_attn, 2),
-                    Cell::opt(q.tg_mape_pct, 1),
-                    Cell::opt(q.pp_mape_pct, 1),
-                ]
-            })
-            .collect(),
-    };
+    out.view = entries_view(&fitted.entries);
     warnings.push(format!(
         "{} rows used, {} unmapped, {} entries fitted",
         fitted.rows_used,
@@ -254,41 +265,7 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
     out.summary = Some(
         json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "path": path }),
     );
-    out.view = View {
-        headers: [
-            "backend",
-            "device",
-            "rows",
-            "η bandwidth",
-            "fixed ms",
-            "η compute (block/k/float)",
-            "tg MAPE %",
-            "pp MAPE %",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: fitted
-            .entries
-            .iter()
-            .map(|e| {
-                let q = e.quality;
-                vec![
-                    e.backend.as_str().into(),
-                    e.device.clone().unwrap_or_default().into(),
-                    Cell::opt(e.rows.map(|r| r as f64), 0),
-                    Cell::Num(e.eff.bandwidth_frac, 3),
-                    Cell::Num(e.eff.fixed_s * 1e3, 3),
-                    format!(
-                        "{:.3}/{:.3}/{:.3}",
-                        e.eff.compute_frac, e.eff.kquant_compute_frac, e.eff.float_compute_frac
-                    )
-                    .into(),
-                    Cell::opt(q.and_then(|q| q.tg_mape_pct), 1),
-                    Cell::opt(q.and_then(|q| q.pp_mape_pct), 1),
-                ]
-            })
-            .collect(),
-    };
+    out.view = entries_view(&fitted.entries);
     out.results = to_values(&fitted.entries);
     out.notes.push("your next predictions on these devices use it (efficiency: fitted); delete the file to go back".into());
     out.warnings = warnings;

@@ -56,19 +56,19 @@ fn attn(f: &Features, fa: bool) -> f64 {
     }
 }
 
+/// The regressors of the rows of one test.
+fn of_test<'s>(rows: &[&'s Sample], t: Test) -> Vec<&'s Features> {
+    rows.iter()
+        .map(|s| &s.feat)
+        .filter(|f| f.test == t)
+        .collect()
+}
+
 /// Fits one level: `rows` pulled toward `prior`.
 pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQuality) {
     let mut e = *prior;
-    let tg: Vec<&Features> = rows
-        .iter()
-        .map(|s| &s.feat)
-        .filter(|f| f.test == Test::Tg)
-        .collect();
-    let pp: Vec<&Features> = rows
-        .iter()
-        .map(|s| &s.feat)
-        .filter(|f| f.test == Test::Pp)
-        .collect();
+    let tg = of_test(rows, Test::Tg);
+    let pp = of_test(rows, Test::Pp);
     // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
     // η_bw: two alternating passes settle both.
     for _ in 0..2 {
@@ -320,10 +320,21 @@ pub fn fit_all(
                 fit_level(&unified, &prior_u)
             };
             // Decode shows no such split (bandwidth is bandwidth): the kinds keep the
-            // backend's decode parameters and differ in prefill only.
-            let eu = with_decode_of(eu, &l.all.0);
-            let ed = with_decode_of(ed, &l.all.0);
-            let n = of_kind(&l.rows, DeviceKind::DiscreteGpu).len();
+            // backend's decode parameters, and their decode quality is that of those.
+            let backend_decode = |e: Efficiency, q: FitQuality, rows: &[&Sample]| {
+                let e = with_decode_of(e, &l.all.0);
+                let (tg_r2, tg_mape_pct, _) = quality(&of_test(rows, Test::Tg), &e, 5);
+                let q = FitQuality {
+                    tg_r2,
+                    tg_mape_pct,
+                    ..q
+                };
+                (e, q)
+            };
+            let discrete = of_kind(&l.rows, DeviceKind::DiscreteGpu);
+            let (ed, qd) = backend_decode(ed, qd, &discrete);
+            let (eu, qu) = backend_decode(eu, qu, &unified);
+            let n = discrete.len();
             out.push(entry(
                 b,
                 None,

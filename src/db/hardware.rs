@@ -19,6 +19,17 @@ pub enum DeviceKind {
     Cpu,
 }
 
+impl DeviceKind {
+    /// The name the databases use (`discrete_gpu`, `unified_soc`, `cpu`).
+    pub fn label(self) -> &'static str {
+        match self {
+            DeviceKind::DiscreteGpu => "discrete_gpu",
+            DeviceKind::UnifiedSoc => "unified_soc",
+            DeviceKind::Cpu => "cpu",
+        }
+    }
+}
+
 /// How the fast tier reaches the host tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
