@@ -104,8 +104,8 @@ impl<R: Read> Reader<R> {
         Ok(())
     }
 
-    /// A length-prefixed string; `limit` caps its length below the bytes left.
-    fn bytes_of_string(&mut self, what: &str, limit: u64) -> Result<Vec<u8>> {
+    /// The length of a length-prefixed string, checked against the bytes left and `limit`.
+    fn string_len(&mut self, what: &str, limit: u64) -> Result<u64> {
         let at = self.pos;
         let n = self.u64(what)?;
         if n > self.remaining() {
@@ -124,6 +124,12 @@ impl<R: Read> Reader<R> {
                 format!("{what}: length {n} exceeds the limit of {limit}"),
             ));
         }
+        Ok(n)
+    }
+
+    /// A length-prefixed string; `limit` caps its length below the bytes left.
+    fn bytes_of_string(&mut self, what: &str, limit: u64) -> Result<Vec<u8>> {
+        let n = self.string_len(what, limit)?;
         let mut v = vec![0u8; n as usize];
         self.fill(&mut v, what)?;
         Ok(v)
@@ -141,18 +147,7 @@ impl<R: Read> Reader<R> {
     }
 
     fn skip_string(&mut self, what: &str) -> Result<()> {
-        let at = self.pos;
-        let n = self.u64(what)?;
-        if n > self.remaining() {
-            return Err(self.err(
-                at,
-                format!(
-                    "{what}: string length {n} exceeds the {} bytes left in the file ({} bytes)",
-                    self.remaining(),
-                    self.len
-                ),
-            ));
-        }
+        let n = self.string_len(what, u64::MAX)?;
         self.skip(n, what)
     }
 
