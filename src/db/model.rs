@@ -150,8 +150,8 @@ pub struct LayerGroupRaw {
     pub ffn: FfnKind,
 }
 
-/// Published parameter counts.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// Published parameter counts (default: none, as for a model read from its own files).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishedRaw {
     /// Total parameters, billions.

@@ -6,8 +6,8 @@
 //! holds the defaults of the local side of a break-even: the electricity price per kWh (with
 //! its source) and the years a purchase is amortized over.
 
-use super::validate::positive;
-use crate::error::{Error, Result};
+use super::validate::{err, positive};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// Raw mirror of one API offering.
@@ -69,15 +69,6 @@ pub struct PricingFileRaw {
     /// The offerings.
     #[serde(default)]
     pub offerings: Vec<OfferingRaw>,
-}
-
-fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) -> Error {
-    Error::Db {
-        file: file.into(),
-        entry: entry.into(),
-        field: field.into(),
-        msg: msg.into(),
-    }
 }
 
 /// Checks a date written YYYY, YYYY-MM or YYYY-MM-DD.

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::units::{Bytes, BytesPerSecond, FlopPerSecond};
 use std::collections::HashMap;
 
-fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) -> Error {
+/// A database error naming the file, the entry and the field.
+pub(super) fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) -> Error {
     Error::Db {
         file: file.into(),
         entry: entry.into(),

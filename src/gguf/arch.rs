@@ -220,13 +220,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         moe,
         layers: crate::import::layer_groups(&c.kinds),
         native_quant,
-        published: PublishedRaw {
-            total_params_b: 0.0,
-            active_params_b: 0.0,
-            active_basis: None,
-            active_nominal: false,
-            source: String::new(),
-        },
+        published: PublishedRaw::default(),
         sources: Vec::new(),
         notes: (!notes.is_empty()).then_some(Text::Many(notes)),
     };

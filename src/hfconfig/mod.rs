@@ -233,13 +233,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         moe: a.moe,
         layers: layer_groups(&a.kinds),
         native_quant: a.native_quant,
-        published: PublishedRaw {
-            total_params_b: 0.0,
-            active_params_b: 0.0,
-            active_basis: None,
-            active_nominal: false,
-            source: String::new(),
-        },
+        published: PublishedRaw::default(),
         sources: Vec::new(),
         notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
     };
