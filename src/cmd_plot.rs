@@ -92,10 +92,14 @@ pub fn cliffs(cliffs: &[Cliff], model: &ModelRaw, quant: &QuantRaw, path: &Path)
     written(plot::cliff_chart(cliffs, &title, path), path)
 }
 
-/// `--plot` of `validate` (and `plot calibration`).
+/// `--plot` of `validate` (and `plot calibration`). The title's MAPEs are the summary's:
+/// single-stream rows (batched decode rows are drawn but summarized apart).
 pub fn calibration(rows: &[ValidationRow], holdout: &str, path: &Path) -> Result<()> {
     let mape = |t: Test| {
-        let of: Vec<&ValidationRow> = rows.iter().filter(|r| r.test == t).collect();
+        let of: Vec<&ValidationRow> = rows
+            .iter()
+            .filter(|r| r.test == t && r.batch <= 1)
+            .collect();
         stats(&of)
             .mape_pct
             .map_or("—".to_string(), |m| format!("{m:.1}%"))
