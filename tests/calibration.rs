@@ -194,3 +194,22 @@ fn leave_one_device_out_never_uses_the_device_itself() {
     let in_sample = validate(&db, &loaded.samples, Holdout::None).unwrap();
     assert!(in_sample.iter().all(|r| r.efficiency == "fitted"));
 }
+
+#[test]
+fn an_unsloth_dynamic_file_name_beats_its_base_type_label() {
+    let db = Db::builtin().unwrap();
+    let labelled = |model: &str| TraceRow {
+        device: "Radeon 8060S Graphics".into(),
+        backend: "Vulkan".into(),
+        model: model.into(),
+        model_id: Some("qwen3-30b-a3b".into()),
+        quant: "Q4_K - Medium".into(),
+        n_gen: 128,
+        ..TraceRow::new("ud", 1, Test::Tg, 50.0)
+    };
+    // llama-bench prints the file's nominal type; the name states the mix.
+    let ud = map_row(&db, &labelled("Qwen3-30B-A3B-UD-Q4_K_XL")).unwrap();
+    assert_eq!(ud.quant.id, "ud-q4_k_xl");
+    let plain = map_row(&db, &labelled("Qwen3-30B-A3B-Q4_K_M")).unwrap();
+    assert_eq!(plain.quant.id, "q4_k_m");
+}

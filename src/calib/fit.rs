@@ -1,7 +1,9 @@
-//! The calibration fit: over all backends, then per backend, then per (backend, device
-//! family), then per (backend, device), each level a ridge least squares pulled toward the
-//! level above (the all-backend level toward the backend's documented prior), so a device with few rows keeps what
-//! its family showed and a device with none borrows the family's fit.
+//! The calibration fit: per backend, then per (backend, device kind), per (backend, device
+//! family) and per (backend, device), each level a ridge least squares pulled toward the
+//! level above, so a device with few rows keeps what its family showed and a device with none
+//! borrows the family's fit. Above the backends sits their pooled fit: each parameter the
+//! mean of the backends' own fits (each pulled toward its documented prior), weighted by the
+//! rows that show that parameter.
 //!
 //! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)`, prefill unknowns `(1/η_c` per
 //! kernel family and for routed experts, `κ_p, κ_p,fa)`; see
@@ -257,6 +259,20 @@ pub fn fit_all(
         /// Unified over discrete prefill efficiency, where both kinds have prefill rows.
         ratio: Option<f64>,
     }
+    // The all-backend level: each parameter the mean of the backends' own fits, weighted by
+    // the rows that show it (a backend whose traces never ran MoE says nothing of t_expert).
+    let own: Vec<(Efficiency, [f64; N_PARAMS])> = traced
+        .iter()
+        .filter(|b| parent_of(b).is_none())
+        .map(|b| {
+            let rows_b: Vec<&Sample> = kept
+                .iter()
+                .copied()
+                .filter(|s| s.mapped.backend.id == *b)
+                .collect();
+            (fit_level(&rows_b, &db.prior("", b)).0, shown(&rows_b))
+        })
+        .collect();
     let mut levels: Vec<(&str, Levels)> = Vec::new();
     for b in backends {
         let rows_b: Vec<&Sample> = kept
@@ -265,13 +281,13 @@ pub fn fit_all(
             .filter(|s| s.mapped.backend.id == b)
             .collect();
         // What one backend's rows cannot show (say, how attention slows decode at depth
-        // when every trace of that backend ran at depth 0) comes from all backends' rows; a
-        // variant starts from the backend it is a configuration of.
+        // when every trace of that backend ran at depth 0) comes from the backends whose rows
+        // do; a variant starts from the backend it is a configuration of.
         let parent = parent_of(b).and_then(|p| levels.iter().find(|(x, _)| *x == p));
         let all = match parent {
             Some((_, p)) if rows_b.is_empty() => (p.all.0, FitQuality::default()),
             Some((_, p)) => fit_level(&rows_b, &p.all.0),
-            None => fit_level(&rows_b, &fit_level(&kept, &db.prior("", b)).0),
+            None => fit_level(&rows_b, &pooled(&own, db.prior("", b))),
         };
         let disc = of_kind(&rows_b, DeviceKind::DiscreteGpu);
         let unified = of_kind(&rows_b, DeviceKind::UnifiedSoc);
@@ -390,6 +406,73 @@ pub fn fit_all(
     out
 }
 
+/// Parameters the all-backend level pools (the intervals are not among them).
+const N_PARAMS: usize = 11;
+
+/// The pooled parameters of `e`, in a fixed order.
+fn params(e: &mut Efficiency) -> [&mut f64; N_PARAMS] {
+    [
+        &mut e.bandwidth_frac,
+        &mut e.fixed_s,
+        &mut e.expert_s,
+        &mut e.decode_attn,
+        &mut e.decode_attn_fa,
+        &mut e.compute_frac,
+        &mut e.kquant_compute_frac,
+        &mut e.float_compute_frac,
+        &mut e.expert_compute_frac,
+        &mut e.prefill_attn,
+        &mut e.prefill_attn_fa,
+    ]
+}
+
+/// How many of `rows` show each parameter of [`params`].
+fn shown(rows: &[&Sample]) -> [f64; N_PARAMS] {
+    let mut n = [0.0; N_PARAMS];
+    for s in rows {
+        let f = &s.feat;
+        let mut add = |i: usize, yes: bool| n[i] += f64::from(u8::from(yes));
+        match f.test {
+            Test::Tg => {
+                add(0, true);
+                add(1, true);
+                add(2, f.x_expert > 0.0);
+                add(3, !f.flash_attn && f.x_attn > 0.0);
+                add(4, f.flash_attn && f.x_attn > 0.0);
+            }
+            Test::Pp => {
+                add(5, f.class == KernelClass::Block && f.x_comp > 0.0);
+                add(6, f.class == KernelClass::KQuant && f.x_comp > 0.0);
+                add(7, f.class == KernelClass::Float && f.x_comp > 0.0);
+                add(8, f.x_comp_expert > 0.0);
+                add(9, !f.flash_attn);
+                add(10, f.flash_attn);
+            }
+        }
+    }
+    n
+}
+
+/// `base` with each parameter replaced by the mean of the backends' fits that show it,
+/// weighted by how many rows do.
+fn pooled(own: &[(Efficiency, [f64; N_PARAMS])], mut base: Efficiency) -> Efficiency {
+    let mut sum = [0.0; N_PARAMS];
+    let mut weight = [0.0; N_PARAMS];
+    for (e, n) in own {
+        let mut e = *e;
+        for (i, v) in params(&mut e).into_iter().enumerate() {
+            sum[i] += *v * n[i];
+            weight[i] += n[i];
+        }
+    }
+    for (i, v) in params(&mut base).into_iter().enumerate() {
+        if weight[i] > 0.0 {
+            *v = sum[i] / weight[i];
+        }
+    }
+    base
+}
+
 /// The rows of devices of kind `k`.
 fn of_kind<'s, 'a>(rows: &[&'s Sample<'a>], k: DeviceKind) -> Vec<&'s Sample<'a>> {
     rows.iter()
@@ -451,8 +534,8 @@ fn entry(
             "fitted on the backend's traces of this device kind, pulled toward the backend's fit"
         }
         (None, None, None) => {
-            "fitted on all traces of the backend, pulled toward the fit of all backends' traces \
-             (itself pulled toward the documented prior)"
+            "fitted on all traces of the backend, pulled toward the backends' pooled fit (each \
+             parameter the mean of the backends that show it, else the documented prior)"
         }
     };
     EfficiencyEntry {
@@ -501,5 +584,39 @@ fn round_quality(q: FitQuality) -> FitQuality {
         tg_mape_pct: r(q.tg_mape_pct),
         pp_r2: r(q.pp_r2),
         pp_mape_pct: r(q.pp_mape_pct),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calib::features::UNIT;
+
+    #[test]
+    fn pooled_weights_each_parameter_by_the_rows_that_show_it() {
+        let a = Efficiency {
+            bandwidth_frac: 0.9,
+            expert_s: 1e-5,
+            ..UNIT
+        };
+        let b = Efficiency {
+            bandwidth_frac: 0.6,
+            expert_s: 4e-5,
+            ..UNIT
+        };
+        let mut na = [0.0; N_PARAMS];
+        let mut nb = [0.0; N_PARAMS];
+        (na[0], nb[0]) = (300.0, 100.0);
+        // only b's traces ran MoE models
+        nb[2] = 10.0;
+        let base = Efficiency {
+            decode_attn: 7.0,
+            ..UNIT
+        };
+        let p = pooled(&[(a, na), (b, nb)], base);
+        assert!((p.bandwidth_frac - 0.825).abs() < 1e-12);
+        assert!((p.expert_s - 4e-5).abs() < 1e-18);
+        // nobody showed it: the base stands
+        assert_eq!(p.decode_attn, 7.0);
     }
 }

@@ -152,9 +152,20 @@ fn model_from_filename<'a>(db: &'a Db, file: &str) -> Option<&'a ModelRaw> {
 /// The quant from the row's quant label, else from a quant suffix of the model label or
 /// file name (`…-Q4_K_M`, `.Q8_0`, `-UD-Q4_K_XL`).
 fn quant_from_labels<'a>(db: &'a Db, row: &TraceRow) -> Result<&'a QuantRaw, String> {
+    let named = quant_from_names(db, row);
+    // llama-bench labels an Unsloth Dynamic file (`…-UD-Q4_K_XL`) with its base type only
+    // ("Q4_K - Medium"); the name states the mix, whose tensor groups differ in size.
+    if let Some(q) = named.filter(|q| q.id.starts_with("ud-")) {
+        return Ok(q);
+    }
     if !row.quant.trim().is_empty() {
         return db.quant(&row.quant).map_err(|e| e.to_string());
     }
+    named.ok_or_else(|| "quant not stated".into())
+}
+
+/// The quant a suffix of the model label or file name names, the longest match.
+fn quant_from_names<'a>(db: &'a Db, row: &TraceRow) -> Option<&'a QuantRaw> {
     let names = [Some(row.model.as_str()), row.model_filename.as_deref()];
     for n in names.into_iter().flatten() {
         let norm = normalize(n);
@@ -168,10 +179,10 @@ fn quant_from_labels<'a>(db: &'a Db, row: &TraceRow) -> Result<&'a QuantRaw, Str
             }
         }
         if let Some((q, _)) = best {
-            return Ok(q);
+            return Some(q);
         }
     }
-    Err("quant not stated".into())
+    None
 }
 
 /// Maps every row; returns the mapped rows and the unmapped ones with reasons.
