@@ -168,3 +168,30 @@ fn spilling_layers_slow_decode_by_host_bandwidth() {
     // the cliff: an order of magnitude or so slower than the card that holds it all
     assert!(spills.decode_tok_s.unwrap().value * 4.0 < fits.decode_tok_s.unwrap().value);
 }
+
+#[test]
+fn a_tied_output_head_is_read_and_multiplied_every_token() {
+    let db = db();
+    let p = predict(
+        &resolve(&db, "rtx-4090", "gemma-3-27b", "q4_k_m", &at_ctx(4096))
+            .unwrap()
+            .scenario,
+    );
+    let w = &p.footprint.weights;
+    // Gemma 3 ties its 262,208 × 5,376 table: nothing stored as output, yet the head's matmul
+    // reads the whole table each token (llama.cpp loads it again as the output tensor).
+    assert_eq!(w.output.0, 0.0);
+    assert_eq!(w.head, w.embedding);
+    assert_relative_eq!(
+        w.read_per_token().0,
+        (w.head + w.dense_layers + w.experts_active).0
+    );
+    let g = &p.footprint.params;
+    assert_relative_eq!(g.head, 262_208.0 * 5_376.0);
+    assert_relative_eq!(
+        g.active_matmul(),
+        g.head + g.non_embedding_dense() + g.experts_active
+    );
+    // In memory the table stands twice: the input table and the output copy.
+    assert_relative_eq!(w.loaded().0, (w.total() + w.embedding).0);
+}

@@ -28,7 +28,8 @@ pub struct ScenarioRow {
     pub prompt: u64,
     /// Generated tokens.
     pub gen: u64,
-    /// Weights, bytes.
+    /// Weights in memory, bytes (a tied embedding table twice: llama.cpp loads it as the input
+    /// table and again as the output layer's tensor).
     pub weights_bytes: f64,
     /// KV cache at ctx, bytes.
     pub kv_bytes: f64,
@@ -140,7 +141,7 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         depth: s.depth,
         prompt: s.prompt,
         gen: s.gen,
-        weights_bytes: f.weights.total().0.round(),
+        weights_bytes: f.weights.loaded().0.round(),
         kv_bytes: f.kv.0.round(),
         state_bytes: f.state.0.round(),
         overhead_bytes: f.overhead.0.round(),

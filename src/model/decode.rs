@@ -94,7 +94,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let experts_host = experts_read * e;
     let bytes_host = (layer_read + kv) * h + experts_host;
     let bytes_link = layer_read * sf;
-    let bytes_fast = f.weights.output + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
+    let bytes_fast = f.weights.head + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
 
     // Memory-mapped weights beyond host memory are re-read from disk every token.
     let disk_share = if pl.disk_bytes.0 > 0.0 {

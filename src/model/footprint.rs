@@ -20,8 +20,11 @@ const STATE_ELEM_BYTES: f64 = 4.0;
 pub struct WeightBytes {
     /// Embedding table.
     pub embedding: Bytes,
-    /// Output head.
+    /// Output head as stored (0 when tied).
     pub output: Bytes,
+    /// The weights the output head's matmul reads: the output head, or the embedding table
+    /// when tied (llama.cpp loads that a second time, as the output layer's tensor).
+    pub head: Bytes,
     /// Mixers and dense FFNs (everything per layer except routed experts).
     pub dense_layers: Bytes,
     /// All routed experts.
@@ -35,11 +38,16 @@ impl WeightBytes {
     pub fn total(&self) -> Bytes {
         self.embedding + self.output + self.dense_layers + self.experts
     }
+    /// Everything in memory once loaded: the stored weights, with a tied table twice.
+    pub fn loaded(&self) -> Bytes {
+        self.embedding + self.head + self.dense_layers + self.experts
+    }
     /// Every group multiplied by `k` (to match a measured file size).
     pub fn scaled(&self, k: f64) -> WeightBytes {
         WeightBytes {
             embedding: self.embedding * k,
             output: self.output * k,
+            head: self.head * k,
             dense_layers: self.dense_layers * k,
             experts: self.experts * k,
             experts_active: self.experts_active * k,
@@ -47,7 +55,7 @@ impl WeightBytes {
     }
     /// Bytes read to decode one token at batch 1 (embedding table excluded: one row is read).
     pub fn read_per_token(&self) -> Bytes {
-        self.output + self.dense_layers + self.experts_active
+        self.head + self.dense_layers + self.experts_active
     }
 }
 
@@ -62,17 +70,14 @@ fn expert_bpw(q: &QuantRaw, native_bpw: Option<f64>) -> f64 {
 pub fn weight_bytes(p: &ParamGroups, q: &QuantRaw, native_expert_bpw: Option<f64>) -> WeightBytes {
     let b = |params: f64, group: &str| Bytes(params * q.group_bpw(group) / 8.0);
     let eb = expert_bpw(q, native_expert_bpw);
+    // A tied table is stored once, at the output head's type (llama.cpp quantizes it as output).
+    let tied = p.output == 0.0;
+    let embedding = b(p.embedding, if tied { "output" } else { "embedding" });
+    let output = b(p.output, "output");
     WeightBytes {
-        // A tied table is stored once, at the output head's type (llama.cpp quantizes it as output).
-        embedding: b(
-            p.embedding,
-            if p.output == 0.0 {
-                "output"
-            } else {
-                "embedding"
-            },
-        ),
-        output: b(p.output, "output"),
+        embedding,
+        output,
+        head: if tied { embedding } else { output },
         dense_layers: b(p.attention, "attention")
             + b(p.linear, "linear")
             + b(p.mamba, "mamba")

@@ -78,6 +78,7 @@ fn share_footprint(f: &Footprint, share: f64, output_share: f64) -> Footprint {
     w.experts = w.experts * share;
     w.experts_active = w.experts_active * share;
     w.output = w.output * output_share;
+    w.head = w.head * output_share;
     g.kv = g.kv * share;
     g.state = g.state * share;
     g.params = f.params.scaled(share, output_share);

@@ -1,7 +1,8 @@
 //! Parameter counts by tensor group, computed from the architecture.
 //!
 //! Rules (norms and biases ignored, < 0.1%):
-//! - embedding `vocab × hidden`; output head the same unless tied;
+//! - embedding `vocab × hidden`; output head the same unless tied (a tied head stores nothing
+//!   but still multiplies by the table: `head` counts it for the matmul work);
 //! - softmax attention `hidden × head_dim × (heads × (1 + q_gate) + 2 × kv_heads) + heads × head_dim × hidden`;
 //! - MLA: q `hidden × q_lora + q_lora × heads × (nope + rope)` (or `hidden × heads × (nope + rope)`),
 //!   kv `hidden × (kv_lora + rope) + kv_lora × heads × (nope + v)`, o `heads × v × hidden`;
@@ -17,8 +18,10 @@ use crate::db::model::{FfnKind, Mixer, ModelRaw};
 pub struct ParamGroups {
     /// Token embedding table.
     pub embedding: f64,
-    /// Output head (0 when tied).
+    /// Output head as stored (0 when tied).
     pub output: f64,
+    /// The output head's matmul, `vocab × hidden`, tied or not.
+    pub head: f64,
     /// Softmax and MLA attention projections.
     pub attention: f64,
     /// Gated DeltaNet mixers.
@@ -58,6 +61,7 @@ impl ParamGroups {
         ParamGroups {
             embedding: self.embedding,
             output: self.output * output_share,
+            head: self.head * output_share,
             attention: self.attention * share,
             linear: self.linear * share,
             mamba: self.mamba * share,
@@ -71,9 +75,10 @@ impl ParamGroups {
     pub fn non_embedding_dense(&self) -> f64 {
         self.attention + self.linear + self.mamba + self.ffn + self.shared_experts
     }
-    /// Active parameters that do matmul work per token (embedding lookup excluded).
+    /// Active parameters that do matmul work per token (embedding lookup excluded, the output
+    /// head included even when it is the tied embedding table).
     pub fn active_matmul(&self) -> f64 {
-        self.output + self.non_embedding_dense() + self.experts_active
+        self.head + self.non_embedding_dense() + self.experts_active
     }
 }
 
@@ -87,6 +92,7 @@ pub fn param_groups(m: &ModelRaw) -> ParamGroups {
         } else {
             m.vocab_size as f64 * h
         },
+        head: m.vocab_size as f64 * h,
         ..Default::default()
     };
     for layer in &m.layers {

@@ -35,7 +35,7 @@ pub struct Footprint {
 impl Footprint {
     /// Weights plus KV plus state plus overhead.
     pub fn total(&self) -> Bytes {
-        self.weights.total() + self.kv + self.state + self.overhead
+        self.weights.loaded() + self.kv + self.state + self.overhead
     }
 }
 
@@ -99,7 +99,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         f.weights.embedding
     };
     let emb_host = f.weights.embedding - emb_fast;
-    let fixed = f.overhead + f.weights.output + emb_fast;
+    let fixed = f.overhead + f.weights.head + emb_fast;
     let layers = f.weights.dense_layers + f.weights.experts + f.kv + f.state;
     let mut pl = Placement {
         offload: s.offload,

@@ -48,7 +48,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
     // tokens, k of E at one token.
     let experts = f.weights.experts * s.experts_touched_frac_by(n / batches);
-    let w = f.weights.output + f.weights.dense_layers + experts;
+    let w = f.weights.head + f.weights.dense_layers + experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;

@@ -62,7 +62,7 @@ impl Roofline {
         let n = s.prompt.max(1) as f64;
         let u = f64::from(s.ubatch.max(1)).min(n);
         let w = p.footprint.weights;
-        let weights = w.output.0 + w.dense_layers.0 + w.experts.0;
+        let weights = w.head.0 + w.dense_layers.0 + w.experts.0;
         let mut points = Vec::new();
         if let Some(t) = p.decode_tok_s {
             points.push(RooflinePoint {
