@@ -1,9 +1,9 @@
 //! The calibration fit: per backend, then per (backend, device kind), per (backend, device
 //! family) and per (backend, device), each level a ridge least squares pulled toward the
 //! level above, so a device with few rows keeps what its family showed and a device with none
-//! borrows the family's fit. Above the backends sits their pooled fit: each parameter the
-//! mean of the backends' own fits (each pulled toward its documented prior), weighted by the
-//! rows that show that parameter.
+//! borrows the family's fit. Above the backends sits their pooled decode fit: each decode
+//! parameter the mean of the backends' own fits (each pulled toward its documented prior),
+//! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
 //! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)`, prefill unknowns `(1/η_c` per
 //! kernel family and for routed experts, `κ_p, κ_p,fa)`; see
@@ -406,8 +406,13 @@ pub fn fit_all(
     out
 }
 
-/// Parameters the all-backend level pools (the intervals are not among them).
-const N_PARAMS: usize = 11;
+/// Parameters the all-backend level pools: decode's (the intervals are not among them).
+/// Decode streams memory and pays launch and routing costs, alike across backends (achieved
+/// bandwidth 81–93% of peak on the four llama.cpp GPU backends); prefill runs each backend's
+/// own matmul and attention kernels, which are not (flash-attention prefill costs about 4×
+/// its FLOPs on CUDA and 2× on Metal but 50× on ROCm), so prefill starts from the backend's
+/// documented prior.
+const N_PARAMS: usize = 5;
 
 /// The pooled parameters of `e`, in a fixed order.
 fn params(e: &mut Efficiency) -> [&mut f64; N_PARAMS] {
@@ -417,37 +422,24 @@ fn params(e: &mut Efficiency) -> [&mut f64; N_PARAMS] {
         &mut e.expert_s,
         &mut e.decode_attn,
         &mut e.decode_attn_fa,
-        &mut e.compute_frac,
-        &mut e.kquant_compute_frac,
-        &mut e.float_compute_frac,
-        &mut e.expert_compute_frac,
-        &mut e.prefill_attn,
-        &mut e.prefill_attn_fa,
     ]
 }
 
 /// How many of `rows` show each parameter of [`params`].
 fn shown(rows: &[&Sample]) -> [f64; N_PARAMS] {
     let mut n = [0.0; N_PARAMS];
-    for s in rows {
-        let f = &s.feat;
-        let mut add = |i: usize, yes: bool| n[i] += f64::from(u8::from(yes));
-        match f.test {
-            Test::Tg => {
-                add(0, true);
-                add(1, true);
-                add(2, f.x_expert > 0.0);
-                add(3, !f.flash_attn && f.x_attn > 0.0);
-                add(4, f.flash_attn && f.x_attn > 0.0);
-            }
-            Test::Pp => {
-                add(5, f.class == KernelClass::Block && f.x_comp > 0.0);
-                add(6, f.class == KernelClass::KQuant && f.x_comp > 0.0);
-                add(7, f.class == KernelClass::Float && f.x_comp > 0.0);
-                add(8, f.x_comp_expert > 0.0);
-                add(9, !f.flash_attn);
-                add(10, f.flash_attn);
-            }
+    for f in rows.iter().map(|s| &s.feat).filter(|f| f.test == Test::Tg) {
+        for (i, yes) in [
+            true,
+            true,
+            f.x_expert > 0.0,
+            !f.flash_attn && f.x_attn > 0.0,
+            f.flash_attn && f.x_attn > 0.0,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            n[i] += f64::from(u8::from(yes));
         }
     }
     n
@@ -534,8 +526,9 @@ fn entry(
             "fitted on the backend's traces of this device kind, pulled toward the backend's fit"
         }
         (None, None, None) => {
-            "fitted on all traces of the backend, pulled toward the backends' pooled fit (each \
-             parameter the mean of the backends that show it, else the documented prior)"
+            "fitted on all traces of the backend, pulled toward the backends' pooled decode fit \
+             (each decode parameter the mean of the backends that show it) and the documented \
+             prior"
         }
     };
     EfficiencyEntry {
