@@ -3,7 +3,7 @@
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + t_fixed·batches + K`, `b_class = 1/η_c` of the weights' kernel family (block quant,
+//! + (t_fixed + t_expert·E_calls)·batches + K`, `b_class = 1/η_c` of the weights' kernel family (block quant,
 //! k-quant, float), `b_exp = 1/η_c` of the routed-expert matmuls.
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
@@ -53,7 +53,7 @@ pub struct Features {
     pub x_comp: f64,
     /// Routed-expert matmul FLOPs / FP16 peak, s.
     pub x_comp_expert: f64,
-    /// Routed-expert activations per token (tg).
+    /// Routed-expert activations: per token (tg), over all micro-batches (pp).
     pub x_expert: f64,
     /// Micro-batches (pp).
     pub batches: f64,
@@ -89,6 +89,7 @@ impl Features {
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
+                    + e.expert_s * self.x_expert
                     + self.known
             }
         }
@@ -170,6 +171,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
         Test::Pp => {
             let n = r.n_prompt.max(1) as f64;
             let pt = prefill_time(&s, &f, &pl, n, r.n_depth as f64);
+            let batches = s.micro_batches(n);
             Features {
                 test: Test::Pp,
                 y: n / r.tok_s,
@@ -178,8 +180,8 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_attn: pt.t_attn.0,
                 x_comp: (pt.t_compute - pt.t_expert_compute).0,
                 x_comp_expert: pt.t_expert_compute.0,
-                x_expert: 0.0,
-                batches: (n / f64::from(s.ubatch.max(1))).ceil().max(1.0),
+                x_expert: s.expert_calls() * batches,
+                batches,
                 class: s.kernel_class(),
                 flash_attn: s.flash_attn,
                 known: pt.t_link.0,

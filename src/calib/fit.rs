@@ -153,7 +153,10 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                 ];
                 (
                     x,
-                    f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
+                    f.known
+                        + f.x_mem / e.bandwidth_frac
+                        + e.fixed_s * f.batches
+                        + e.expert_s * f.x_expert,
                     f.y,
                 )
             })

@@ -168,6 +168,11 @@ impl Scenario<'_> {
         f64::from(self.model.count_ffn(crate::db::model::FfnKind::Moe)) * f64::from(k)
     }
 
+    /// Micro-batches a prompt of `n` tokens runs in (`⌈n/u⌉`, at least one).
+    pub fn micro_batches(&self, n: f64) -> f64 {
+        (n / f64::from(self.ubatch.max(1))).ceil().max(1.0)
+    }
+
     /// Share of all routed experts one decode step over `batch` streams touches:
     /// `1 − (1 − k/E)^B` (each token routes to k of E experts, independently). At B = 1 it is
     /// k/E; it approaches 1 as the batch grows.

@@ -135,7 +135,7 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
             let sum = |v: &[Seconds]| v.iter().map(|x| x.0).sum::<f64>();
             // Prefill is pipelined over micro-batches (llama.cpp keeps several in flight): the
             // slowest stage sets the pace, the others only fill and drain the pipeline.
-            let ub = (prompt / f64::from(scs[0].ubatch.max(1))).ceil().max(1.0);
+            let ub = scs[0].micro_batches(prompt);
             let slowest = pre.iter().map(|x| x.0).fold(0.0, f64::max);
             let piped = slowest + (sum(&pre) - slowest) / ub;
             (sum(&dec) + hop(h2), hop(h2), piped + hop(h2 * prompt))

@@ -1,11 +1,13 @@
 //! Prefill (prompt processing) and time to first token.
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
-//! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P + ⌈n/u⌉ · (W_fast / (η · BW_fast) + t_fixed)
+//! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
+//!      + ⌈n/u⌉ · (W_fast / (η · BW_fast) + t_fixed + t_expert · E_calls)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `A` the active matmul parameters, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
-//! at 512 tokens, `k/E` at one), and host-resident weights copied over
+//! at 512 tokens, `k/E` at one), `t_fixed + t_expert · E_calls` a decode step's fixed and
+//! routed-expert cost (a one-token prompt is one decode step), and host-resident weights copied over
 //! the link per micro-batch (llama.cpp runs large batches on the GPU). `η_c` depends on the
 //! kernel family of the weights (block quants, k-quants, floats): dequantizing a k-quant
 //! super-block costs more than a Q4_0 block.
@@ -44,7 +46,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let p = &f.params;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n);
     let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
-    let batches = (n / f64::from(s.ubatch.max(1))).ceil().max(1.0);
+    let batches = s.micro_batches(n);
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
     // tokens, k of E at one token.
     let experts = f.weights.experts * s.experts_touched_frac_by(n / batches);
@@ -52,9 +54,10 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
-    // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time.
+    // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time and
+    // routed-expert cost of a decode step (one prompt token is one decode step).
     let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac)
-        + Seconds(eff.fixed_s * batches);
+        + Seconds((eff.fixed_s + eff.expert_s * s.expert_calls()) * batches);
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
