@@ -236,6 +236,12 @@ pub fn fit_all(
         .filter(|s| !skip(s) && s.mapped.row.batch.unwrap_or(1) <= 1)
         .collect();
     let traced: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
+    let rows_of = |b: &str| -> Vec<&Sample> {
+        kept.iter()
+            .copied()
+            .filter(|s| s.mapped.backend.id == b)
+            .collect()
+    };
     let parent_of = |b: &str| {
         db.backends
             .iter()
@@ -268,21 +274,13 @@ pub fn fit_all(
         .iter()
         .filter(|b| parent_of(b).is_none())
         .map(|b| {
-            let rows_b: Vec<&Sample> = kept
-                .iter()
-                .copied()
-                .filter(|s| s.mapped.backend.id == *b)
-                .collect();
+            let rows_b = rows_of(b);
             (fit_level(&rows_b, &db.prior("", b)).0, shown(&rows_b))
         })
         .collect();
     let mut levels: Vec<(&str, Levels)> = Vec::new();
     for b in backends {
-        let rows_b: Vec<&Sample> = kept
-            .iter()
-            .copied()
-            .filter(|s| s.mapped.backend.id == b)
-            .collect();
+        let rows_b = rows_of(b);
         // What one backend's rows cannot show (say, how attention slows decode at depth
         // when every trace of that backend ran at depth 0) comes from the backends whose rows
         // do; a variant starts from the backend it is a configuration of.
