@@ -3,8 +3,8 @@
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + (t_fixed + t_expert·E_calls)·batches + K`, `b_class = 1/η_c` of the weights' kernel family (block quant,
-//! k-quant, float), `b_exp = 1/η_c` of the routed-expert matmuls.
+//! + (t_fixed + t_expert·E_calls)·batches + K`, `b_class = 1/η_c` of the weights' kernel
+//! family (block quant, k-quant, float), `b_exp = 1/η_c` of the routed-expert matmuls.
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
 use super::map::Mapped;

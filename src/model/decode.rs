@@ -120,9 +120,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // (separate KQ and KQV matmuls, an f32 score matrix, a transposed V) in proportion to the
     // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
     let t_attn = if s.flash_attn {
-        Seconds(s.decode_attn() * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0)
+        Seconds(eff.decode_attn_fa * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0)
     } else {
-        kv_bytes(s.model, depth, s.kv_elem_bytes) * (s.decode_attn() * b) / d.fast.bandwidth
+        kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * b) / d.fast.bandwidth
     };
     let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same

@@ -141,15 +141,6 @@ impl Scenario<'_> {
         }
     }
 
-    /// The decode attention factor for this scenario's flash-attention setting.
-    pub fn decode_attn(&self) -> f64 {
-        if self.flash_attn {
-            self.eff.decode_attn_fa
-        } else {
-            self.eff.decode_attn
-        }
-    }
-
     /// The prefill attention factor for this scenario's flash-attention setting.
     pub fn prefill_attn(&self) -> f64 {
         if self.flash_attn {
