@@ -380,6 +380,7 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     out.summary = Some(json!({
         "cliff_ctx": c.cliff_ctx, "max_fast_ctx": c.max_fast_ctx,
         "decode_tok_s_before": c.decode_tok_s_before, "decode_tok_s_after": c.decode_tok_s_after,
+        "efficiency": c.efficiency,
     }));
     out.results = to_values(&c.series);
     out.warnings = warnings;

@@ -131,6 +131,14 @@ fn sweep_cliff_and_lists_work() {
         c["summary"]["decode_tok_s_after"].as_f64().unwrap()
             < c["summary"]["decode_tok_s_before"].as_f64().unwrap()
     );
+    // every point carries its interval, and the cliff says where the efficiency came from
+    assert_eq!(c["summary"]["efficiency"], "fitted");
+    for p in c["results"].as_array().unwrap() {
+        if let Some(v) = p["decode_tok_s"].as_f64() {
+            assert!(p["decode_tok_s_lo"].as_f64().unwrap() <= v);
+            assert!(v <= p["decode_tok_s_hi"].as_f64().unwrap());
+        }
+    }
     for cmd in ["devices", "models", "quants"] {
         tokenfit().arg(cmd).assert().success();
     }

@@ -48,6 +48,9 @@ pub struct Cliff {
     pub quant: String,
     /// Backend id.
     pub backend: String,
+    /// Where the efficiency (and so the interval) comes from: fitted, family, kind, backend or
+    /// prior.
+    pub efficiency: &'static str,
     /// The first context whose bytes leave fast memory (None: never, up to the maximum).
     pub cliff_ctx: Option<u64>,
     /// Largest context that stays in fast memory (None: not even an empty one).
@@ -145,6 +148,7 @@ pub fn cliff(
             model: model.id.clone(),
             quant: quant.id.clone(),
             backend: base.backend.id.clone(),
+            efficiency: base.provenance.label(),
             cliff_ctx,
             max_fast_ctx: max_fast,
             decode_tok_s_before: speed_at(cliff_ctx.and_then(|c| c.checked_sub(1))),

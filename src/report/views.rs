@@ -253,4 +253,8 @@ pub fn cliff_output(c: &Cliff, out: &mut Output) {
             })
             .collect(),
     };
+    out.notes.push(format!(
+        "efficiency: {} (where the speeds and their intervals come from: fitted on this device, borrowed from its family, kind or backend, or the prior)",
+        c.efficiency
+    ));
 }
