@@ -107,7 +107,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
 
 pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     use tokenfit::calib::trace::Test;
-    use tokenfit::calib::validate::{stats, validate, Holdout};
+    use tokenfit::calib::validate::{stats, validate, Holdout, ValidationRow};
     let shipped_traces = a.traces.iter().all(|p| {
         p.to_string_lossy()
             .replace('\\', "/")
@@ -177,10 +177,42 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
         })
         .collect();
     let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));
+    // The same single-stream rows by file, and the MAPE averaged per device instead of per row
+    // (one device with thousands of rows weighs as much as one with two).
+    let mut by_file: std::collections::BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
+    let mut by_device: std::collections::BTreeMap<(&str, bool), Vec<&ValidationRow>> =
+        Default::default();
+    for r in of(Test::Tg).into_iter().chain(of(Test::Pp)) {
+        by_file.entry(r.file.as_str()).or_default().push(r);
+        by_device
+            .entry((r.device.as_str(), r.test == Test::Tg))
+            .or_default()
+            .push(r);
+    }
+    let per_file: Vec<Value> = by_file
+        .iter()
+        .map(|(f, rs)| {
+            let of_test = |t: Test| {
+                rs.iter()
+                    .copied()
+                    .filter(|r| r.test == t)
+                    .collect::<Vec<_>>()
+            };
+            json!({ "file": f, "tg": stats(&of_test(Test::Tg)), "pp": stats(&of_test(Test::Pp)) })
+        })
+        .collect();
+    let device_mean = |t: Test| {
+        let m: Vec<f64> = by_device
+            .iter()
+            .filter(|((_, tg), _)| *tg == (t == Test::Tg))
+            .filter_map(|(_, rs)| stats(rs).mape_pct)
+            .collect();
+        json!({ "devices": m.len(), "mape_pct": (!m.is_empty()).then(|| m.iter().sum::<f64>() / m.len() as f64) })
+    };
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
     out.summary = Some(
-        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_batched": stats(&batched), "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total }),
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_device_mean": device_mean(Test::Tg), "pp_device_mean": device_mean(Test::Pp), "per_file": per_file, "tg_batched": stats(&batched), "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total }),
     );
     let pct = |v: Option<f64>| Cell::opt(v, 1);
     out.title = Some(format!(

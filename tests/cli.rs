@@ -314,3 +314,29 @@ fn user_db_overrides_a_device_by_id() {
         .stdout(predicate::str::contains("my overclock"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn validate_json_has_the_summary_keys() {
+    let v = json(&[
+        "validate",
+        "calibration/traces/llamacpp_scoreboards_cuda_rocm_vulkan.csv",
+        "--holdout",
+        "none",
+    ]);
+    let s = &v["summary"];
+    for t in ["tg", "pp"] {
+        for k in ["mape_pct", "median_ape_pct", "p90_ape_pct"] {
+            assert!(s[t][k].as_f64().is_some(), "summary.{t}.{k}");
+        }
+        assert!(s[format!("{t}_device_mean")]["mape_pct"].as_f64().is_some());
+    }
+    let used = s["rows_used"].as_u64().unwrap();
+    assert!(used > 100 && s["rows_unmapped"].as_u64().is_some());
+    assert_eq!(v["rows"].as_array().unwrap().len() as u64, used);
+    let files = s["per_file"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        files[0]["tg"]["n"].as_u64().unwrap() + files[0]["pp"]["n"].as_u64().unwrap(),
+        s["tg"]["n"].as_u64().unwrap() + s["pp"]["n"].as_u64().unwrap()
+    );
+}
