@@ -340,3 +340,30 @@ fn validate_json_has_the_summary_keys() {
         s["tg"]["n"].as_u64().unwrap() + s["pp"]["n"].as_u64().unwrap()
     );
 }
+
+#[test]
+fn a_dequant_rule_for_an_unknown_device_family_is_refused() {
+    let dir = std::env::temp_dir().join(format!("tokenfit-dequant-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/calibration/defaults.yaml"
+    ))
+    .unwrap();
+    let edited = shipped.replace("families: [amd-rdna3, amd-apu]", "families: [amd-rdna9]");
+    assert_ne!(
+        edited, shipped,
+        "the shipped defaults carry a dequant_gemm rule"
+    );
+    std::fs::write(dir.join("defaults.yaml"), edited).unwrap();
+    tokenfit()
+        .args(["devices", "--db"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("dequant_gemm.families")
+                .and(predicate::str::contains("amd-rdna9")),
+        );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -195,3 +195,80 @@ fn a_tied_output_head_is_read_and_multiplied_every_token() {
     // In memory the table stands twice: the input table and the output copy.
     assert_relative_eq!(w.loaded().0, (w.total() + w.embedding).0);
 }
+
+#[test]
+fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
+    use tokenfit::model::placement::{footprint, place};
+    use tokenfit::model::prefill::prefill_time;
+    let db = db();
+    let rocm = |dev: &str, quant: &str| {
+        resolve(
+            &db,
+            dev,
+            "llama-2-7b",
+            quant,
+            &Options {
+                backend: Some("llama.cpp-rocm".into()),
+                ..at_ctx(4096)
+            },
+        )
+        .unwrap()
+        .scenario
+    };
+    // llama.cpp's ggml_cuda_should_use_mmq on RDNA3: MMQ below 64 tokens, hipBLAS from 64.
+    let s = rocm("rx-7900-xtx", "q4_0");
+    assert!(!s.dequant_gemm(32.0));
+    assert!(s.dequant_gemm(64.0));
+    // RDNA 4, CDNA and float weights keep their own kernels; so does CUDA.
+    assert!(!rocm("rx-9070-xt", "q4_0").dequant_gemm(512.0));
+    assert!(!rocm("mi300x", "q4_0").dequant_gemm(512.0));
+    assert!(!rocm("rx-7900-xtx", "f16").dequant_gemm(512.0));
+    let cuda = resolve(&db, "rtx-4090", "llama-2-7b", "q4_0", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    assert!(!cuda.dequant_gemm(512.0));
+    // A 64-token micro-batch reads the quantized weights once and writes and reads an FP16
+    // copy of the dense layers (4 bytes per parameter), and runs on the float GEMM.
+    let f = footprint(&s, 4096.0);
+    let pl = place(&s, &f);
+    let p32 = prefill_time(&s, &f, &pl, 32.0, 0.0);
+    let p64 = prefill_time(&s, &f, &pl, 64.0, 0.0);
+    let bw = s.device.fast.bandwidth.0 * s.eff.bandwidth_frac;
+    let copy = 4.0 * f.params.non_embedding_dense() / bw;
+    assert_relative_eq!((p64.t_memory - p32.t_memory).0, copy, max_relative = 1e-9);
+    let dense = f.params.active_matmul() - f.params.experts_active;
+    let peak = s.device.fp16_peak.0;
+    assert_relative_eq!(
+        p64.t_compute.0,
+        2.0 * dense * 64.0 / (peak * s.eff.float_compute_frac),
+        max_relative = 1e-9
+    );
+    assert_relative_eq!(
+        p32.t_compute.0,
+        2.0 * dense * 32.0 / (peak * s.eff.compute_frac),
+        max_relative = 1e-9
+    );
+}
+
+#[test]
+fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
+    let db = db();
+    let s = resolve(&db, "rtx-4090", "qwen3-30b-a3b", "q4_k_m", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    // Qwen3-30B-A3B: 48 MoE layers, 8 of 128 experts per token.
+    assert_relative_eq!(s.expert_calls(), 48.0 * 8.0);
+    assert_relative_eq!(
+        s.expert_calls_by(1.0),
+        s.expert_calls(),
+        max_relative = 1e-12
+    );
+    // Two tokens touch 128 · (1 − (15/16)²) = 15.5 experts per layer.
+    assert_relative_eq!(
+        s.expert_calls_by(2.0),
+        48.0 * 128.0 * (1.0 - (15.0_f64 / 16.0).powi(2)),
+        max_relative = 1e-12
+    );
+    // 512 tokens touch all but a trace of them.
+    assert!(s.expert_calls_by(512.0) > 0.999 * 48.0 * 128.0);
+}

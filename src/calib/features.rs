@@ -3,8 +3,10 @@
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + (t_fixed + t_expert·E_calls)·batches + K`, `b_class = 1/η_c` of the weights' kernel
-//! family (block quant, k-quant, float), `b_exp = 1/η_c` of the routed-expert matmuls.
+//! + t_fixed·batches + t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
+//! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
+//! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
+//! distinct expert matmuls of a micro-batch.
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
 use super::map::Mapped;
@@ -53,7 +55,7 @@ pub struct Features {
     pub x_comp: f64,
     /// Routed-expert matmul FLOPs / FP16 peak, s.
     pub x_comp_expert: f64,
-    /// Routed-expert activations: per token (tg), over all micro-batches (pp).
+    /// Routed-expert matmuls: per token (tg), distinct ones summed over micro-batches (pp).
     pub x_expert: f64,
     /// Micro-batches (pp).
     pub batches: f64,
@@ -163,7 +165,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
                 batches: 0.0,
-                class: s.kernel_class(),
+                class: s.compute_class(f64::from(s.batch.max(1))),
                 flash_attn: s.flash_attn,
                 known: st.t_host.0 + st.t_link.0,
             }
@@ -180,9 +182,9 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_attn: pt.t_attn.0,
                 x_comp: (pt.t_compute - pt.t_expert_compute).0,
                 x_comp_expert: pt.t_expert_compute.0,
-                x_expert: s.expert_calls() * batches,
+                x_expert: s.expert_calls_by(n / batches) * batches,
                 batches,
-                class: s.kernel_class(),
+                class: s.compute_class(n / batches),
                 flash_attn: s.flash_attn,
                 known: pt.t_link.0,
             }

@@ -29,7 +29,25 @@ pub struct BackendRaw {
     pub buffer_bytes_per_elem: f64,
     /// Default micro-batch (llama.cpp -ub), tokens.
     pub ubatch: u32,
+    /// Kernel selection that sends large quantized matmuls to dequantize + BLAS GEMM.
+    #[serde(default)]
+    pub dequant_gemm: Option<DequantGemm>,
     /// Where the numbers come from.
+    pub source: String,
+}
+
+/// A backend's rule for quantized matmuls of many tokens on some GPU families: the weights
+/// are dequantized to an FP16 copy (written, then read by the GEMM: 4 bytes per parameter on
+/// top of the quantized read) and multiplied by the vendor BLAS, not by the fused
+/// quantized-matmul kernel.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DequantGemm {
+    /// Fewest tokens (columns) of a matmul that take the BLAS path.
+    pub min_tokens: u32,
+    /// Device families (hardware-db `family`) the rule applies to.
+    pub families: Vec<String>,
+    /// Where the rule comes from.
     pub source: String,
 }
 

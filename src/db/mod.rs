@@ -260,7 +260,8 @@ impl Db {
         for e in defaults.priors.iter().chain(&fitted.entries) {
             validate::efficiency("calibration", e)?;
         }
-        validate::backends("calibration/defaults.yaml", &defaults.backends)?;
+        let families: Vec<&str> = devices.iter().map(|d| d.raw.family.as_str()).collect();
+        validate::backends("calibration/defaults.yaml", &defaults.backends, &families)?;
         Ok(Db {
             devices,
             models,

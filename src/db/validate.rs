@@ -353,9 +353,39 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     Ok(())
 }
 
-/// Each `variant_of` names a backend that is not itself a variant.
-pub fn backends(file: &str, backends: &[BackendRaw]) -> Result<()> {
+/// Each `variant_of` names a backend that is not itself a variant; a `dequant_gemm` rule
+/// starts at two tokens or more and names device families that exist.
+pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Result<()> {
     for b in backends {
+        if let Some(g) = &b.dequant_gemm {
+            if g.min_tokens < 2 {
+                return Err(err(
+                    file,
+                    &b.id,
+                    "dequant_gemm.min_tokens",
+                    format!(
+                        "must be ≥ 2 (one token is a matrix-vector product), got {}",
+                        g.min_tokens
+                    ),
+                ));
+            }
+            if g.families.is_empty() {
+                return Err(err(
+                    file,
+                    &b.id,
+                    "dequant_gemm.families",
+                    "must name at least one device family",
+                ));
+            }
+            if let Some(f) = g.families.iter().find(|f| !families.contains(&f.as_str())) {
+                return Err(err(
+                    file,
+                    &b.id,
+                    "dequant_gemm.families",
+                    format!("'{f}' is not the family of any device"),
+                ));
+            }
+        }
         if let Some(p) = &b.variant_of {
             if !backends
                 .iter()

@@ -198,6 +198,11 @@ pub fn build<'a>(
         flash_attn: o.flash_attn,
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
+        dequant_min_tokens: backend
+            .dequant_gemm
+            .as_ref()
+            .filter(|g| g.families.contains(&device.raw.family))
+            .map(|g| g.min_tokens),
     };
     Ok(Resolved {
         scenario,

@@ -106,8 +106,10 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let bytes_host = bytes_host - bytes_disk;
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
-    let t_fast_memory = bytes_fast / (d.fast.bandwidth * eff.bandwidth_frac);
-    let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h));
+    // Where the backend dequantizes for a batch this large, the FP16 copy is written and read too.
+    let t_fast_memory =
+        (bytes_fast + s.dequant_bytes(&f.params, b)) / (d.fast.bandwidth * eff.bandwidth_frac);
+    let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h), b);
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,

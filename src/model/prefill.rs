@@ -2,15 +2,20 @@
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
-//!      + ⌈n/u⌉ · (W_fast / (η · BW_fast) + t_fixed + t_expert · E_calls)
+//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_expert · E_u)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `A` the active matmul parameters, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
-//! at 512 tokens, `k/E` at one), `t_fixed + t_expert · E_calls` a decode step's fixed and
-//! routed-expert cost (a one-token prompt is one decode step), and host-resident weights copied over
-//! the link per micro-batch (llama.cpp runs large batches on the GPU). `η_c` depends on the
-//! kernel family of the weights (block quants, k-quants, floats): dequantizing a k-quant
-//! super-block costs more than a Q4_0 block.
+//! at 512 tokens, `k/E` at one), `t_fixed` a decode step's fixed cost (a one-token prompt is
+//! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
+//! (MoE layers × E × that share: `k` per layer at one token), each with the per-expert cost
+//! decode measures, and host-resident weights copied over the link per micro-batch
+//! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
+//! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
+//! than a Q4_0 block. Where the backend sends large quantized matmuls to dequantize + BLAS
+//! (llama.cpp HIP on RDNA3 from 64 tokens), they run at the float fraction and each
+//! micro-batch also writes and reads the FP16 copy of the dense layers, `W_copy` = 4 B per
+//! parameter.
 
 use super::decode::Bound;
 use super::footprint::prefill_attn_flop;
@@ -44,20 +49,24 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = &f.params;
-    let (t_compute, t_expert_compute) = s.matmul_time(p, n);
     let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
     let batches = s.micro_batches(n);
+    let u = n / batches;
+    let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
     // tokens, k of E at one token.
-    let experts = f.weights.experts * s.experts_touched_frac_by(n / batches);
+    let experts = f.weights.experts * s.experts_touched_frac_by(u);
     let w = f.weights.head + f.weights.dense_layers + experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
     // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time and
     // routed-expert cost of a decode step (one prompt token is one decode step).
-    let t_memory = (w_fast * batches) / (dev.fast.bandwidth * eff.bandwidth_frac)
-        + Seconds((eff.fixed_s + eff.expert_s * s.expert_calls()) * batches);
+    // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
+    // copy of the dense weights too.
+    let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
+        / (dev.fast.bandwidth * eff.bandwidth_frac)
+        + Seconds((eff.fixed_s + eff.expert_s * s.expert_calls_by(u)) * batches);
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
