@@ -5,10 +5,14 @@
 //!
 //! Shares follow usable fast memory (llama.cpp's default tensor split). With `t_i` the
 //! decode step of device i on its share:
-//! - layer:  `t = Σ t_i + (N − 1)·(h·2 B / BW_link + lat)` — devices work in turn (prefill
-//!   is pipelined over micro-batches: `max p_i + (Σ p_i − max p_i) / n_ubatch`);
+//! - layer:  `t = Σ t_i + (N − 1)·(h·2 B / BW_link + lat)` — devices work in turn, each
+//!   paying the per-token fixed, routed-expert and attention costs of its own layers only
+//!   (its share of them); prefill is pipelined over the micro-batches of each logical batch
+//!   (llama.cpp n_batch 2048: `m` = 4 micro-batches of 512), `max p_i + (Σ p_i − max p_i) / m`,
+//!   with each device's attention its share of the model's;
 //! - tensor: `t = max t_i + L · 2 · (2(N − 1)/N · h·2 B / BW_link + 2(N − 1) · lat)` — ring
-//!   all-reduce after attention and after the FFN of each of the L layers.
+//!   all-reduce after attention and after the FFN of each of the L layers; each device pays
+//!   every layer's fixed costs but only its share of the attention heads.
 
 use super::decode::decode_step;
 use super::placement::{footprint, place, Footprint};
@@ -118,15 +122,30 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
         let depth = (s.depth + s.prompt) as f64 + s.gen as f64 / 2.0;
         let st = decode_step(s, &f, &pl, depth);
         let pt = prefill_time(s, &f, &pl, s.prompt.max(1) as f64, s.depth as f64);
+        // A device of a layer split runs only its layers' kernels: the per-token fixed time,
+        // routed-expert and attention costs (calibrated over the whole model) scale with its
+        // share. A tensor split runs every layer's kernels on every device, but only its
+        // share of the attention heads.
+        let t_attn_dec = st.t_latency - Seconds(s.eff.fixed_s + s.eff.expert_s * s.expert_calls());
+        let (dec_t, pre_t) = match split {
+            Split::Layer => (
+                st.time - st.t_latency * (1.0 - share),
+                pt.time - pt.t_attn * (1.0 - share),
+            ),
+            Split::Tensor => (
+                st.time - t_attn_dec * (1.0 - share),
+                pt.time - pt.t_attn * (1.0 - share),
+            ),
+        };
         parts.push(Part {
             device: s.device.id().to_string(),
             share,
             fast_bytes: pl.fast_bytes.0.round(),
             usable_bytes: pl.usable_fast.0.round(),
-            decode_step_s: st.time.0,
+            decode_step_s: dec_t.0,
         });
-        dec.push(st.time);
-        pre.push(pt.time);
+        dec.push(dec_t);
+        pre.push(pre_t);
     }
     let prompt = scs[0].prompt.max(1) as f64;
     let (t_dec, comm, t_pre) = match split {
@@ -137,7 +156,13 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
             // slowest stage sets the pace, the others only fill and drain the pipeline.
             let ub = scs[0].micro_batches(prompt);
             let slowest = pre.iter().map(|x| x.0).fold(0.0, f64::max);
-            let piped = slowest + (sum(&pre) - slowest) / ub;
+            // Pipelined within each logical batch (n_batch 2048 = 4 micro-batches of 512),
+            // filled and drained once per batch.
+            let per = (2048.0 / f64::from(scs[0].ubatch.max(1)))
+                .floor()
+                .max(1.0)
+                .min(ub);
+            let piped = slowest + (sum(&pre) - slowest) / per;
             (sum(&dec) + hop(h2), hop(h2), piped + hop(h2 * prompt))
         }
         Split::Tensor => {
