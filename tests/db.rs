@@ -164,3 +164,40 @@ fn every_device_has_a_default_backend_and_a_calibration_family() {
         );
     }
 }
+
+#[test]
+fn a_unified_soc_does_not_borrow_the_family_fit_of_discrete_cards() {
+    use tokenfit::db::calibration::EfficiencyEntry;
+    use tokenfit::db::hardware::DeviceKind;
+    use tokenfit::db::Provenance;
+    let db = db();
+    let base = db.prior("", "llama.cpp-cuda");
+    let at = |family: Option<&str>, kind: DeviceKind, compute_frac: f64| EfficiencyEntry {
+        backend: "llama.cpp-cuda".into(),
+        device: None,
+        family: family.map(String::from),
+        kind: Some(kind),
+        eff: tokenfit::db::calibration::Efficiency {
+            compute_frac,
+            ..base
+        },
+        rows: None,
+        quality: None,
+        source: None,
+    };
+    // The Blackwell family fitted on discrete cards only, and the backend's unified-SoC level.
+    let fitted = [
+        at(Some("nvidia-blackwell"), DeviceKind::DiscreteGpu, 0.8),
+        at(None, DeviceKind::UnifiedSoc, 0.35),
+    ];
+    let card = db.device("rtx-5090").unwrap();
+    let spark = db.device("dgx-spark").unwrap();
+    assert_eq!(
+        spark.raw.family, card.raw.family,
+        "both are nvidia-blackwell"
+    );
+    let (e, p) = db.efficiency_in(&fitted, card, "llama.cpp-cuda");
+    assert_eq!((e.compute_frac, p), (0.8, Provenance::Family));
+    let (e, p) = db.efficiency_in(&fitted, spark, "llama.cpp-cuda");
+    assert_eq!((e.compute_frac, p), (0.35, Provenance::Kind));
+}

@@ -373,25 +373,32 @@ pub fn fit_all(
             kind_fit.push((DeviceKind::DiscreteGpu, ed));
             kind_fit.push((DeviceKind::UnifiedSoc, eu));
         }
-        let families: BTreeSet<&str> = l
+        // A family is fitted per device kind: a unified SoC of a GPU family (DGX Spark among
+        // the Blackwell cards, Jetson among the Ampere ones) does not borrow the prefill of
+        // the discrete cards, which run 2× faster on the same architecture.
+        let families: BTreeSet<(&str, DeviceKind)> = l
             .rows
             .iter()
-            .map(|s| s.mapped.device.raw.family.as_str())
+            .map(|s| {
+                (
+                    s.mapped.device.raw.family.as_str(),
+                    s.mapped.device.raw.kind,
+                )
+            })
             .collect();
-        for fam in families {
+        for (fam, kind) in families {
             let rows_f: Vec<&Sample> = l
                 .rows
                 .iter()
                 .copied()
-                .filter(|s| s.mapped.device.raw.family == fam)
+                .filter(|s| s.mapped.device.raw.family == fam && s.mapped.device.raw.kind == kind)
                 .collect();
-            let kind = rows_f[0].mapped.device.raw.kind;
             let parent = kind_fit
                 .iter()
                 .find(|(k, _)| *k == kind)
                 .map_or(l.all.0, |(_, e)| *e);
             let (ef, qf) = fit_level(&rows_f, &parent);
-            out.push(entry(b, None, Some(fam), None, ef, rows_f.len(), qf));
+            out.push(entry(b, None, Some(fam), Some(kind), ef, rows_f.len(), qf));
             let devices: BTreeSet<&str> = rows_f.iter().map(|s| s.mapped.device.id()).collect();
             for d in devices {
                 let rows_d: Vec<&Sample> = rows_f
@@ -517,7 +524,8 @@ fn entry(
     let level = match (device, family, kind) {
         (Some(_), _, _) => "fitted on this device's traces, pulled toward its family's fit",
         (None, Some(_), _) => {
-            "fitted on the family's traces, pulled toward the fit of its kind (else the backend's)"
+            "fitted on the traces of the family's devices of this kind, pulled toward the fit of \
+             the kind (else the backend's)"
         }
         (None, None, Some(DeviceKind::UnifiedSoc)) => {
             "fitted on the backend's unified-SoC traces (if any), pulled toward its discrete \

@@ -100,7 +100,8 @@ pub struct EfficiencyEntry {
     /// Device family (borrowed by devices of the family).
     #[serde(default)]
     pub family: Option<String>,
-    /// Device kind (borrowed by devices of that kind whose family has no fit).
+    /// Device kind: of a kind-level entry (borrowed by devices of that kind whose family has no
+    /// fit), or of the devices a family-level entry was fitted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::db::hardware::DeviceKind>,
     /// The parameters.

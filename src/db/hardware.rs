@@ -8,7 +8,7 @@ use crate::units::{Bytes, BytesPerSecond, FlopPerSecond};
 use serde::{Deserialize, Serialize};
 
 /// What kind of machine a device is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// A GPU with its own memory on a PCIe (or similar) link.

@@ -371,7 +371,11 @@ impl Db {
         if let Some(e) = fitted_for(Some(d.id()), None, None) {
             return (e.eff, Provenance::Fitted);
         }
-        if let Some(e) = fitted_for(None, Some(&d.raw.family), None) {
+        // The family's fit for this kind of device (a fitted file without kinds on its
+        // family entries: the family's).
+        if let Some(e) = fitted_for(None, Some(&d.raw.family), Some(d.raw.kind))
+            .or_else(|| fitted_for(None, Some(&d.raw.family), None))
+        {
             return (e.eff, Provenance::Family);
         }
         if let Some(e) = fitted_for(None, None, Some(d.raw.kind)) {
