@@ -264,27 +264,38 @@ fn malformed_user_yaml_names_file_and_line() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-#[test]
-fn a_backend_variant_of_an_unknown_backend_is_refused() {
-    let dir = std::env::temp_dir().join(format!("tokenfit-variant-{}", std::process::id()));
+/// The shipped defaults with `from` replaced by `to`, loaded with `--db`: exit 2 and an error
+/// that names every one of `names`.
+fn edited_defaults_are_refused(tag: &str, from: &str, to: &str, names: &[&str]) {
+    let dir = std::env::temp_dir().join(format!("tokenfit-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/calibration/defaults.yaml"
     ))
     .unwrap();
-    let edited = shipped.replace("variant_of: llama.cpp-rocm", "variant_of: llama.cpp-nope");
-    assert_ne!(edited, shipped, "the shipped defaults name a variant");
+    let edited = shipped.replace(from, to);
+    assert_ne!(edited, shipped, "the shipped defaults hold '{from}'");
     std::fs::write(dir.join("defaults.yaml"), edited).unwrap();
-    tokenfit()
+    let mut err = tokenfit()
         .args(["devices", "--db"])
         .arg(&dir)
         .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("variant_of").and(predicate::str::contains("llama.cpp-nope")),
-        );
+        .code(2);
+    for n in names {
+        err = err.stderr(predicate::str::contains(*n));
+    }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_backend_variant_of_an_unknown_backend_is_refused() {
+    edited_defaults_are_refused(
+        "variant",
+        "variant_of: llama.cpp-rocm",
+        "variant_of: llama.cpp-nope",
+        &["variant_of", "llama.cpp-nope"],
+    );
 }
 
 #[test]
@@ -343,27 +354,10 @@ fn validate_json_has_the_summary_keys() {
 
 #[test]
 fn a_dequant_rule_for_an_unknown_device_family_is_refused() {
-    let dir = std::env::temp_dir().join(format!("tokenfit-dequant-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/calibration/defaults.yaml"
-    ))
-    .unwrap();
-    let edited = shipped.replace("families: [amd-rdna3, amd-apu]", "families: [amd-rdna9]");
-    assert_ne!(
-        edited, shipped,
-        "the shipped defaults carry a dequant_gemm rule"
+    edited_defaults_are_refused(
+        "dequant",
+        "families: [amd-rdna3, amd-apu]",
+        "families: [amd-rdna9]",
+        &["dequant_gemm.families", "amd-rdna9"],
     );
-    std::fs::write(dir.join("defaults.yaml"), edited).unwrap();
-    tokenfit()
-        .args(["devices", "--db"])
-        .arg(&dir)
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("dequant_gemm.families")
-                .and(predicate::str::contains("amd-rdna9")),
-        );
-    std::fs::remove_dir_all(&dir).ok();
 }
