@@ -265,8 +265,9 @@ pub fn fit_all(
         rows: Vec<&'s Sample<'a>>,
         all: (Efficiency, FitQuality),
         discrete: Option<(Efficiency, FitQuality)>,
-        /// Unified over discrete prefill efficiency, where both kinds have prefill rows.
-        ratio: Option<f64>,
+        /// Unified over discrete prefill efficiency, where both kinds have prefill rows, and
+        /// its weight: the prefill rows of the scarcer kind.
+        ratio: Option<(f64, f64)>,
     }
     // The all-backend level: each parameter the mean of the backends' own fits, weighted by
     // the rows that show it (a backend whose traces never ran MoE says nothing of t_expert).
@@ -299,7 +300,8 @@ pub fn fit_all(
         let ratio = match &discrete {
             Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified) >= MIN_DOF => {
                 let u = fit_level(&unified, &d.0).0;
-                Some(u.compute_frac / d.0.compute_frac)
+                let weight = prefill_rows(&disc).min(prefill_rows(&unified)) as f64;
+                Some((u.compute_frac / d.0.compute_frac, weight))
             }
             _ => None,
         };
@@ -318,18 +320,15 @@ pub fn fit_all(
         out.push(entry(b, None, None, None, l.all.0, l.rows.len(), l.all.1));
         let mut kind_fit: Vec<(DeviceKind, Efficiency)> = Vec::new();
         if let Some((ed, qd)) = l.discrete {
-            // The ratio of the other backends (geometric mean), never this backend's own.
-            let others: Vec<f64> = levels
+            // The ratio of the other backends, never this backend's own: their geometric mean,
+            // each weighted by the prefill rows of its scarcer kind (16 rows of Apple GPUs
+            // through Vulkan do not count as much as 190 of DGX Spark).
+            let others: Vec<(f64, f64)> = levels
                 .iter()
                 .filter(|(o, _)| o != b)
                 .filter_map(|(_, o)| o.ratio)
                 .collect();
-            let prior_u = if others.is_empty() {
-                ed
-            } else {
-                let phi = (others.iter().map(|r| r.ln()).sum::<f64>() / others.len() as f64).exp();
-                scale_compute(ed, phi)
-            };
+            let prior_u = weighted_ratio(&others).map_or(ed, |phi| scale_compute(ed, phi));
             let unified = of_kind(&l.rows, DeviceKind::UnifiedSoc);
             let (eu, qu) = if unified.is_empty() {
                 (prior_u, FitQuality::default())
@@ -473,6 +472,12 @@ fn pooled(own: &[(Efficiency, [f64; N_PARAMS])], mut base: Efficiency) -> Effici
     base
 }
 
+/// The weighted geometric mean of `(ratio, weight)` pairs; `None` without weight.
+fn weighted_ratio(r: &[(f64, f64)]) -> Option<f64> {
+    let w: f64 = r.iter().map(|(_, w)| w).sum();
+    (w > 0.0).then(|| (r.iter().map(|(x, w)| w * x.ln()).sum::<f64>() / w).exp())
+}
+
 /// The rows of devices of kind `k`.
 fn of_kind<'s, 'a>(rows: &[&'s Sample<'a>], k: DeviceKind) -> Vec<&'s Sample<'a>> {
     rows.iter()
@@ -593,6 +598,19 @@ fn round_quality(q: FitQuality) -> FitQuality {
 mod tests {
     use super::*;
     use crate::calib::features::UNIT;
+
+    #[test]
+    fn the_unified_ratio_weights_each_backend_by_its_rows() {
+        // 190 rows of DGX Spark at 0.44, 16 of Apple GPUs through Vulkan at 1.19.
+        let phi = weighted_ratio(&[(0.44, 190.0), (1.19, 16.0)]).unwrap();
+        let expect = ((190.0 * 0.44_f64.ln() + 16.0 * 1.19_f64.ln()) / 206.0).exp();
+        assert!(
+            (phi - expect).abs() < 1e-12 && (0.47..0.49).contains(&phi),
+            "{phi}"
+        );
+        assert_eq!(weighted_ratio(&[]), None);
+        assert_eq!(weighted_ratio(&[(0.5, 0.0)]), None);
+    }
 
     #[test]
     fn pooled_weights_each_parameter_by_the_rows_that_show_it() {
