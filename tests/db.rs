@@ -177,6 +177,7 @@ fn a_unified_soc_does_not_borrow_the_family_fit_of_discrete_cards() {
         device: None,
         family: family.map(String::from),
         kind: Some(kind),
+        vendor: None,
         eff: tokenfit::db::calibration::Efficiency {
             compute_frac,
             ..base
@@ -200,4 +201,38 @@ fn a_unified_soc_does_not_borrow_the_family_fit_of_discrete_cards() {
     assert_eq!((e.compute_frac, p), (0.8, Provenance::Family));
     let (e, p) = db.efficiency_in(&fitted, spark, "llama.cpp-cuda");
     assert_eq!((e.compute_frac, p), (0.35, Provenance::Kind));
+}
+
+#[test]
+fn a_unified_soc_borrows_its_vendors_fit_of_the_kind_before_the_kinds() {
+    use tokenfit::db::calibration::{Efficiency, EfficiencyEntry};
+    use tokenfit::db::hardware::DeviceKind;
+    use tokenfit::db::Provenance;
+    let db = db();
+    let base = db.prior("", "llama.cpp-vulkan");
+    let at = |vendor: Option<&str>, compute_frac: f64| EfficiencyEntry {
+        backend: "llama.cpp-vulkan".into(),
+        device: None,
+        family: None,
+        kind: Some(DeviceKind::UnifiedSoc),
+        vendor: vendor.map(String::from),
+        eff: Efficiency {
+            compute_frac,
+            ..base
+        },
+        rows: None,
+        quality: None,
+        source: None,
+    };
+    // Apple GPUs through Vulkan reach more of their (FP32-rate) peak than AMD's SoC of its
+    // (dual-issue WMMA) one: the vendor's entry comes first, the kind's serves the rest.
+    let fitted = [at(Some("apple"), 0.6), at(Some("amd"), 0.3), at(None, 0.45)];
+    let eff = |id: &str| {
+        let (e, p) = db.efficiency_in(&fitted, db.device(id).unwrap(), "llama.cpp-vulkan");
+        assert_eq!(p, Provenance::Kind, "{id}");
+        e.compute_frac
+    };
+    assert_eq!(eff("strix-halo-128gb"), 0.3);
+    assert_eq!(eff("apple-m4-max"), 0.6);
+    assert_eq!(eff("dgx-spark"), 0.45);
 }

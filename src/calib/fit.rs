@@ -319,6 +319,7 @@ pub fn fit_all(
     for (b, l) in &levels {
         out.push(entry(b, None, None, None, l.all.0, l.rows.len(), l.all.1));
         let mut kind_fit: Vec<(DeviceKind, Efficiency)> = Vec::new();
+        let mut vendor_fit: Vec<(DeviceKind, &str, Efficiency)> = Vec::new();
         if let Some((ed, qd)) = l.discrete {
             // The ratio of the other backends, never this backend's own: their geometric mean,
             // each weighted by the prefill rows of its scarcer kind (16 rows of Apple GPUs
@@ -371,6 +372,64 @@ pub fn fit_all(
             ));
             kind_fit.push((DeviceKind::DiscreteGpu, ed));
             kind_fit.push((DeviceKind::UnifiedSoc, eu));
+            // Within a kind, per vendor: datasheet peaks follow vendor conventions (AMD counts
+            // dual-issue WMMA, Apple its FP32 rate), so on a backend that runs every vendor
+            // (Vulkan) a held-out AMD SoC starts from AMD's discrete cards × φ, not from the
+            // Apple GPUs that are the backend's other unified SoCs.
+            let vendors: BTreeSet<&str> = l
+                .rows
+                .iter()
+                .map(|s| s.mapped.device.raw.vendor.as_str())
+                .collect();
+            for v in vendors {
+                let of_vendor = |k: DeviceKind| -> Vec<&Sample> {
+                    of_kind(&l.rows, k)
+                        .into_iter()
+                        .filter(|s| s.mapped.device.raw.vendor == v)
+                        .collect()
+                };
+                let (dv, uv) = (
+                    of_vendor(DeviceKind::DiscreteGpu),
+                    of_vendor(DeviceKind::UnifiedSoc),
+                );
+                let edv = (!dv.is_empty()).then(|| {
+                    let (e, q) = fit_level(&dv, &ed);
+                    backend_decode(e, q, &dv)
+                });
+                if let Some((e, q)) = edv {
+                    let mut x = entry(b, None, None, Some(DeviceKind::DiscreteGpu), e, dv.len(), q);
+                    x.vendor = Some(v.to_string());
+                    x.source = Some(
+                        "fitted on the backend's traces of this vendor's devices of this kind, \
+                         pulled toward the kind's fit"
+                            .into(),
+                    );
+                    out.push(x);
+                    vendor_fit.push((DeviceKind::DiscreteGpu, v, e));
+                }
+                if edv.is_none() && uv.is_empty() {
+                    continue;
+                }
+                let prior_uv = edv.map_or(eu, |(e, _)| {
+                    weighted_ratio(&others).map_or(e, |phi| scale_compute(e, phi))
+                });
+                let (e, q) = if uv.is_empty() {
+                    (prior_uv, FitQuality::default())
+                } else {
+                    fit_level(&uv, &prior_uv)
+                };
+                let (e, q) = backend_decode(e, q, &uv);
+                let mut x = entry(b, None, None, Some(DeviceKind::UnifiedSoc), e, uv.len(), q);
+                x.vendor = Some(v.to_string());
+                x.source = Some(
+                    "fitted on the backend's unified-SoC traces of this vendor (if any), pulled \
+                     toward the vendor's discrete fit times the unified/discrete ratio of the \
+                     other backends (else the kind's fit)"
+                        .into(),
+                );
+                out.push(x);
+                vendor_fit.push((DeviceKind::UnifiedSoc, v, e));
+            }
         }
         // A family is fitted per device kind: a unified SoC of a GPU family (DGX Spark among
         // the Blackwell cards, Jetson among the Ampere ones) does not borrow the prefill of
@@ -392,10 +451,13 @@ pub fn fit_all(
                 .copied()
                 .filter(|s| s.mapped.device.raw.family == fam && s.mapped.device.raw.kind == kind)
                 .collect();
-            let parent = kind_fit
+            let vendor = rows_f[0].mapped.device.raw.vendor.as_str();
+            let parent = vendor_fit
                 .iter()
-                .find(|(k, _)| *k == kind)
-                .map_or(l.all.0, |(_, e)| *e);
+                .find(|(k, v, _)| *k == kind && *v == vendor)
+                .map(|(_, _, e)| *e)
+                .or_else(|| kind_fit.iter().find(|(k, _)| *k == kind).map(|(_, e)| *e))
+                .unwrap_or(l.all.0);
             let (ef, qf) = fit_level(&rows_f, &parent);
             out.push(entry(b, None, Some(fam), Some(kind), ef, rows_f.len(), qf));
             let devices: BTreeSet<&str> = rows_f.iter().map(|s| s.mapped.device.id()).collect();
@@ -550,6 +612,7 @@ fn entry(
         device: device.map(String::from),
         family: family.map(String::from),
         kind,
+        vendor: None,
         eff: round_eff(eff),
         rows: Some(rows),
         quality: Some(round_quality(q)),

@@ -51,6 +51,7 @@ pub fn fit_local(db: &Db, samples: &[Sample]) -> Vec<EfficiencyEntry> {
                 device: Some(device),
                 family: Some(d.raw.family.clone()),
                 kind: None,
+                vendor: None,
                 eff,
                 rows: Some(rows.len()),
                 quality: Some(q),

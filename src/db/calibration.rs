@@ -104,6 +104,10 @@ pub struct EfficiencyEntry {
     /// fit), or of the devices a family-level entry was fitted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::db::hardware::DeviceKind>,
+    /// Device vendor of a kind-level entry fitted on that vendor's devices of the kind
+    /// (borrowed before the kind's own entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
     /// The parameters.
     #[serde(flatten)]
     pub eff: Efficiency,

@@ -362,11 +362,20 @@ impl Db {
         backend: &str,
     ) -> (Efficiency, Provenance) {
         let on_backend = |e: &&EfficiencyEntry| e.backend == backend;
-        let fitted_for = |dev: Option<&str>, fam: Option<&str>, kind: Option<DeviceKind>| {
+        let fitted_in = |dev: Option<&str>,
+                         fam: Option<&str>,
+                         kind: Option<DeviceKind>,
+                         vendor: Option<&str>| {
             fitted.iter().filter(on_backend).find(|e| {
                 e.device.as_deref() == dev
-                    && (dev.is_some() || (e.family.as_deref() == fam && e.kind == kind))
+                    && (dev.is_some()
+                        || (e.family.as_deref() == fam
+                            && e.kind == kind
+                            && e.vendor.as_deref() == vendor))
             })
+        };
+        let fitted_for = |dev: Option<&str>, fam: Option<&str>, kind: Option<DeviceKind>| {
+            fitted_in(dev, fam, kind, None)
         };
         if let Some(e) = fitted_for(Some(d.id()), None, None) {
             return (e.eff, Provenance::Fitted);
@@ -378,7 +387,11 @@ impl Db {
         {
             return (e.eff, Provenance::Family);
         }
-        if let Some(e) = fitted_for(None, None, Some(d.raw.kind)) {
+        // The backend's fit for this kind of device from this vendor's devices, else for
+        // the kind.
+        if let Some(e) = fitted_in(None, None, Some(d.raw.kind), Some(&d.raw.vendor))
+            .or_else(|| fitted_for(None, None, Some(d.raw.kind)))
+        {
             return (e.eff, Provenance::Kind);
         }
         if let Some(e) = fitted_for(None, None, None) {
