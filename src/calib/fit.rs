@@ -18,7 +18,7 @@ use crate::db::hardware::DeviceKind;
 use crate::db::quant::KernelClass;
 use crate::db::Db;
 use statrs::distribution::{ContinuousCDF, StudentsT};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A mapped row with its regressors.
 #[derive(Debug, Clone)]
@@ -291,11 +291,15 @@ pub fn fit_all(
             Some((_, p)) => fit_level(&rows_b, &p.all.0),
             None => fit_level(&rows_b, &pooled(&own, db.prior("", b))),
         };
+        let all = (for_new_device(&rows_b, all.0), all.1);
         let disc = of_kind(&rows_b, DeviceKind::DiscreteGpu);
         let unified = of_kind(&rows_b, DeviceKind::UnifiedSoc);
         let discrete = match parent {
             Some((_, p)) if rows_b.is_empty() => p.discrete,
-            _ => (!disc.is_empty()).then(|| fit_level(&disc, &all.0)),
+            _ => (!disc.is_empty()).then(|| {
+                let (e, q) = fit_level(&disc, &all.0);
+                (for_new_device(&disc, e), q)
+            }),
         };
         let ratio = match &discrete {
             Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified) >= MIN_DOF => {
@@ -334,7 +338,8 @@ pub fn fit_all(
             let (eu, qu) = if unified.is_empty() {
                 (prior_u, FitQuality::default())
             } else {
-                fit_level(&unified, &prior_u)
+                let (e, q) = fit_level(&unified, &prior_u);
+                (for_new_device(&unified, e), q)
             };
             // Decode shows no such split (bandwidth is bandwidth): the kinds keep the
             // backend's decode parameters, and their decode quality is that of those.
@@ -394,7 +399,7 @@ pub fn fit_all(
                 );
                 let edv = (!dv.is_empty()).then(|| {
                     let (e, q) = fit_level(&dv, &ed);
-                    backend_decode(e, q, &dv)
+                    backend_decode(for_new_device(&dv, e), q, &dv)
                 });
                 if let Some((e, q)) = edv {
                     let mut x = entry(b, None, None, Some(DeviceKind::DiscreteGpu), e, dv.len(), q);
@@ -416,7 +421,8 @@ pub fn fit_all(
                 let (e, q) = if uv.is_empty() {
                     (prior_uv, FitQuality::default())
                 } else {
-                    fit_level(&uv, &prior_uv)
+                    let (e, q) = fit_level(&uv, &prior_uv);
+                    (for_new_device(&uv, e), q)
                 };
                 let (e, q) = backend_decode(e, q, &uv);
                 let mut x = entry(b, None, None, Some(DeviceKind::UnifiedSoc), e, uv.len(), q);
@@ -459,6 +465,7 @@ pub fn fit_all(
                 .or_else(|| kind_fit.iter().find(|(k, _)| *k == kind).map(|(_, e)| *e))
                 .unwrap_or(l.all.0);
             let (ef, qf) = fit_level(&rows_f, &parent);
+            let ef = for_new_device(&rows_f, ef);
             out.push(entry(b, None, Some(fam), Some(kind), ef, rows_f.len(), qf));
             let devices: BTreeSet<&str> = rows_f.iter().map(|s| s.mapped.device.id()).collect();
             for d in devices {
@@ -532,6 +539,62 @@ fn pooled(own: &[(Efficiency, [f64; N_PARAMS])], mut base: Efficiency) -> Effici
         }
     }
     base
+}
+
+/// `e` with intervals wide enough for a device that borrows it: the spread of the rows
+/// within each of the level's devices plus the spread of the devices' own offsets (each
+/// device one observation, whatever its row count), with Student t on the devices:
+/// `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1` for n devices. Never narrower than
+/// the level's own interval; with one device the level's own stands (a device that borrows
+/// it has nothing to measure the spread between devices against, and its parent's interval
+/// is already the fallback of every level with too few rows).
+fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency {
+    for test in [Test::Tg, Test::Pp] {
+        let mut by_device: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for s in rows.iter().filter(|s| s.feat.test == test) {
+            let r = (s.feat.predict_tok_s(&e) / s.feat.measured_tok_s()).ln();
+            if r.is_finite() {
+                by_device.entry(s.mapped.device.id()).or_default().push(r);
+            }
+        }
+        let groups: Vec<&[f64]> = by_device.values().map(Vec::as_slice).collect();
+        let Some(err) = new_device_err(&groups) else {
+            continue;
+        };
+        let own = match test {
+            Test::Tg => &mut e.decode_rel_err,
+            Test::Pp => &mut e.prefill_rel_err,
+        };
+        *own = own.max(err);
+    }
+    e
+}
+
+/// The one-sided 95% relative error for a new group, from the log residuals of each group
+/// (device): `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1`; `None` below two groups.
+fn new_device_err(groups: &[&[f64]]) -> Option<f64> {
+    let n = groups.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let means: Vec<f64> = groups.iter().map(|v| mean(v)).collect();
+    let m = mean(&means);
+    let s_b2 = means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let (ss_w, n_w) = groups
+        .iter()
+        .zip(&means)
+        .fold((0.0, 0usize), |(ss, k), (v, mi)| {
+            (
+                ss + v.iter().map(|x| (x - mi).powi(2)).sum::<f64>(),
+                k + v.len() - 1,
+            )
+        });
+    let s_w2 = if n_w > 0 { ss_w / n_w as f64 } else { 0.0 };
+    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .map(|d| d.inverse_cdf(0.95))
+        .unwrap_or(1.645);
+    Some((t * (s_w2 + s_b2 * (1.0 + 1.0 / n as f64)).sqrt()).exp() - 1.0)
 }
 
 /// The weighted geometric mean of `(ratio, weight)` pairs; `None` without weight.
@@ -661,6 +724,22 @@ fn round_quality(q: FitQuality) -> FitQuality {
 mod tests {
     use super::*;
     use crate::calib::features::UNIT;
+
+    #[test]
+    fn a_new_device_gets_the_spread_between_devices_not_only_within() {
+        // Two devices, each measured exactly the same way three times, 20% apart: the rows
+        // alone (no spread within a device) would claim a zero interval.
+        let a = [0.1_f64; 3];
+        let b = [-0.1_f64; 3];
+        let err = new_device_err(&[&a, &b]).unwrap();
+        // s_b² = 0.02, t₀.₉₅(1) = 6.314: exp(6.314 · √(0.02 · 1.5)) − 1
+        let expect = (6.313_751_514_675_043 * (0.02_f64 * 1.5).sqrt()).exp() - 1.0;
+        assert!((err - expect).abs() < 1e-6, "{err} {expect}");
+        // More devices with the same spread narrow it (t and the 1/n term shrink).
+        let four = new_device_err(&[&a, &b, &a, &b]).unwrap();
+        assert!(four < err / 2.0, "{four}");
+        assert_eq!(new_device_err(&[&a]), None);
+    }
 
     #[test]
     fn the_unified_ratio_weights_each_backend_by_its_rows() {
