@@ -60,8 +60,9 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
-    // Each micro-batch reads the fast-tier weights once and pays the per-step fixed time and
-    // routed-expert cost of a decode step (one prompt token is one decode step).
+    // Each micro-batch reads the fast-tier weights once and pays a decode step's fixed time
+    // (one prompt token is one decode step) and the per-expert cost of every distinct expert
+    // its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
