@@ -237,7 +237,7 @@ fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
     let copy = 4.0 * f.params.non_embedding_dense() / bw;
     assert_relative_eq!((p64.t_memory - p32.t_memory).0, copy, max_relative = 1e-9);
     let dense = f.params.active_matmul() - f.params.experts_active;
-    let peak = s.device.fp16_peak.0;
+    let peak = s.device.sustained_peak.0;
     assert_relative_eq!(
         p64.t_compute.0,
         2.0 * dense * 64.0 / (peak * s.eff.float_compute_frac),
@@ -271,4 +271,46 @@ fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
     );
     // 512 tokens touch all but a trace of them.
     assert!(s.expert_calls_by(512.0) > 0.999 * 48.0 * 128.0);
+}
+
+#[test]
+fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
+    let db = db();
+    let w = |id: &str| {
+        let d = db.device(id).unwrap();
+        d.raw.power_w / d.fp16_peak.tflops()
+    };
+    // The geometric mean of power per peak TFLOP/s over the discrete Ada boards.
+    let ada: Vec<f64> = db
+        .devices
+        .iter()
+        .filter(|d| d.raw.family == "nvidia-ada" && d.raw.power_w > 0.0)
+        .map(|d| (d.raw.power_w / d.fp16_peak.tflops()).ln())
+        .collect();
+    let w_fam = (ada.iter().sum::<f64>() / ada.len() as f64).exp();
+    // RTX 6000 Ada: 300 W for 364 TFLOP/s, 0.82 W per TFLOP/s against the family's ~1.5.
+    let pro = db.device("rtx-6000-ada").unwrap();
+    let factor = pro.sustained_peak.0 / pro.fp16_peak.0;
+    assert_relative_eq!(factor, (w("rtx-6000-ada") / w_fam).cbrt(), max_relative = 1e-12);
+    assert!((0.75..0.9).contains(&factor), "{factor}");
+    // A board with more power per TFLOP/s than the family's holds its datasheet peak, no more;
+    // SoCs and Apple GPUs keep theirs.
+    for id in ["rtx-4080", "strix-halo-128gb", "dgx-spark", "apple-m4-max"] {
+        let d = db.device(id).unwrap();
+        assert_eq!(d.sustained_peak, d.fp16_peak, "{id}");
+    }
+    // Prefill matmuls run against the sustained peak.
+    use tokenfit::model::placement::{footprint, place};
+    use tokenfit::model::prefill::prefill_time;
+    let s = resolve(&db, "rtx-6000-ada", "llama-2-7b", "q4_0", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    let f = footprint(&s, 4096.0);
+    let p = prefill_time(&s, &f, &place(&s, &f), 512.0, 0.0);
+    let dense = f.params.active_matmul() - f.params.experts_active;
+    assert_relative_eq!(
+        p.t_compute.0,
+        2.0 * dense * 512.0 / (pro.sustained_peak.0 * s.eff.compute_frac),
+        max_relative = 1e-9
+    );
 }

@@ -208,6 +208,10 @@ pub struct Device {
     pub link: Option<BytesPerSecond>,
     /// Dense FP16 peak.
     pub fp16_peak: FlopPerSecond,
+    /// The FP16 rate a long GEMM holds under the board's power limit (see
+    /// [`power_limited_peaks`]); the datasheet peak where no limit applies. Predictions run
+    /// matmuls and attention against it; `check` bounds claims by the datasheet peak.
+    pub sustained_peak: FlopPerSecond,
 }
 
 impl Device {
@@ -222,5 +226,40 @@ impl Device {
     /// Whether the GPU and CPU share one memory pool.
     pub fn is_unified(&self) -> bool {
         self.raw.kind == DeviceKind::UnifiedSoc
+    }
+}
+
+/// Sets each device's sustained peak. A board that draws little power per unit of datasheet
+/// compute cannot hold its boost clock through a long GEMM: dynamic power goes as `f·V²`
+/// with the voltage rising with the clock, so a power-capped clock scales as the cube root of
+/// the power. With `w` the board power per peak TFLOP/s and `w_fam` the geometric mean of `w`
+/// over the boards of its family, the sustained peak is `peak · min(1, (w / w_fam)^(1/3))`:
+/// boards with less power per TFLOP/s than their family's typical one run slower than the
+/// family's fit says (an RTX 6000 Ada at 0.82 W per TFLOP/s among Ada cards at 1.5), none
+/// faster than its datasheet. Discrete NVIDIA and AMD boards only, whose `power_w` is the
+/// board power; SoCs share theirs with the CPU, and Apple and Intel figures are not board
+/// powers. Relative within the family, so the family's fitted efficiency keeps its meaning.
+pub fn power_limited_peaks(devices: &mut [Device]) {
+    use std::collections::BTreeMap;
+    let limited = |d: &Device| {
+        d.raw.kind == DeviceKind::DiscreteGpu
+            && matches!(d.raw.vendor.as_str(), "nvidia" | "amd")
+            && d.raw.power_w > 0.0
+            && d.fp16_peak.0 > 0.0
+    };
+    let w = |d: &Device| d.raw.power_w / d.fp16_peak.tflops();
+    let mut families: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for d in devices.iter().filter(|d| limited(d)) {
+        let e = families.entry(d.raw.family.clone()).or_default();
+        e.0 += w(d).ln();
+        e.1 += 1.0;
+    }
+    for d in devices.iter_mut() {
+        d.sustained_peak = d.fp16_peak;
+        if let Some((sum, n)) = families.get(&d.raw.family).filter(|_| limited(d)) {
+            let w_fam = (sum / n).exp();
+            d.sustained_peak =
+                FlopPerSecond(d.fp16_peak.0 * (w(d) / w_fam).powf(1.0 / 3.0).min(1.0));
+        }
     }
 }

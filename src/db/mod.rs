@@ -222,11 +222,12 @@ impl Db {
             line: None,
             msg: "missing: the efficiency priors file was not found".into(),
         })?;
-        let devices = c
+        let mut devices = c
             .devices
             .into_iter()
             .map(|(f, d)| validate::device(&f, d))
             .collect::<Result<Vec<_>>>()?;
+        hardware::power_limited_peaks(&mut devices);
         validate::unique_aliases(
             "device",
             devices.iter().map(|d| (d.raw.id.as_str(), &d.raw.aliases)),

@@ -138,6 +138,7 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
         host,
         link,
         fp16_peak,
+        sustained_peak: fp16_peak,
     })
 }
 

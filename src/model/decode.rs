@@ -122,7 +122,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // (separate KQ and KQV matmuls, an f32 score matrix, a transposed V) in proportion to the
     // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
     let t_attn = if s.flash_attn {
-        Seconds(eff.decode_attn_fa * b * decode_attn_flop(s.model, depth).0 / d.fp16_peak.0)
+        Seconds(eff.decode_attn_fa * b * decode_attn_flop(s.model, depth).0 / d.sustained_peak.0)
     } else {
         kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * b) / d.fast.bandwidth
     };

@@ -203,7 +203,7 @@ impl Scenario<'_> {
     /// `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
     /// family at that call size, routed experts at the expert fraction.
     pub fn matmul_time(&self, p: &ParamGroups, tokens: f64, per_call: f64) -> (Seconds, Seconds) {
-        let peak = self.device.fp16_peak;
+        let peak = self.device.sustained_peak;
         let experts = Flop(2.0 * p.experts_active * tokens) / (peak * self.eff.expert_compute_frac);
         let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens)
             / (peak * self.compute_frac(per_call));

@@ -49,7 +49,8 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = &f.params;
-    let t_attn = Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.fp16_peak.0);
+    let t_attn =
+        Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.sustained_peak.0);
     let batches = s.micro_batches(n);
     let u = n / batches;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
