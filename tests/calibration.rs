@@ -81,6 +81,7 @@ fn round_trip_recovers_known_parameters() {
         kquant_compute_frac: 0.3,
         float_compute_frac: 0.55,
         expert_compute_frac: 0.2,
+        prefill_expert_factor: 3.0,
         prefill_attn: 3.0,
         prefill_attn_fa: 1.5,
         decode_rel_err: 0.0,
@@ -103,7 +104,12 @@ fn round_trip_recovers_known_parameters() {
             (16384, "q4_0"),
             (32768, "f16"),
         ] {
-            for (test, np, ng) in [(Test::Tg, 0, 128), (Test::Pp, 512, 0), (Test::Pp, 2048, 0)] {
+            for (test, np, ng) in [
+                (Test::Tg, 0, 128),
+                (Test::Pp, 16, 0),
+                (Test::Pp, 512, 0),
+                (Test::Pp, 2048, 0),
+            ] {
                 let r = row("rtx-pro-6000-blackwell", model, quant, test, np, ng, depth);
                 let m = map_row(&db, &r).unwrap();
                 let mut feat = features(&db, &m).unwrap();
@@ -173,6 +179,12 @@ fn round_trip_recovers_known_parameters() {
         close(fit.prefill_attn, truth.prefill_attn, 0.3),
         "κ_p {}",
         fit.prefill_attn
+    );
+    // Short MoE prompts show the prefill per-expert cost apart from the experts' matmuls.
+    assert!(
+        close(fit.prefill_expert_factor, truth.prefill_expert_factor, 0.3),
+        "ρ {}",
+        fit.prefill_expert_factor
     );
     assert!(
         q.tg_mape_pct.unwrap() < 2.0 && q.pp_mape_pct.unwrap() < 2.0,

@@ -291,7 +291,11 @@ fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
     // RTX 6000 Ada: 300 W for 364 TFLOP/s, 0.82 W per TFLOP/s against the family's ~1.5.
     let pro = db.device("rtx-6000-ada").unwrap();
     let factor = pro.sustained_peak.0 / pro.fp16_peak.0;
-    assert_relative_eq!(factor, (w("rtx-6000-ada") / w_fam).cbrt(), max_relative = 1e-12);
+    assert_relative_eq!(
+        factor,
+        (w("rtx-6000-ada") / w_fam).cbrt(),
+        max_relative = 1e-12
+    );
     assert!((0.75..0.9).contains(&factor), "{factor}");
     // A board with more power per TFLOP/s than the family's holds its datasheet peak, no more;
     // SoCs and Apple GPUs keep theirs.

@@ -6,7 +6,7 @@
 //! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
 //! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)`, prefill unknowns `(1/η_c` per
-//! kernel family and for routed experts, `κ_p, κ_p,fa)`; see
+//! kernel family and for routed experts, `κ_p, κ_p,fa, ρ)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
 use super::features::{class_frac, Features};
@@ -34,13 +34,13 @@ const DECODE_SCALES: [f64; 5] = [0.5, 0.002, 2e-5, 10.0, 10.0];
 /// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`.
 const DECODE_BOUNDS: ([f64; 5], [f64; 5]) =
     ([1.0, 0.0, 0.0, 0.0, 0.0], [20.0, 0.1, 1e-3, 500.0, 500.0]);
-/// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, and of
-/// `κ_p`, `κ_p,fa`.
-const PREFILL_SCALES: [f64; 6] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0];
-/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%) and of `κ_p`, `κ_p,fa`.
-const PREFILL_BOUNDS: ([f64; 6], [f64; 6]) = (
-    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
-    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0],
+/// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
+/// `κ_p`, `κ_p,fa`, and of `ρ`, the prefill per-expert cost as a multiple of decode's.
+const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 2.0];
+/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` and `ρ`.
+const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
+    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 100.0],
 );
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
@@ -135,8 +135,8 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
-/// `κ_p,fa`) with `e`'s
-/// bandwidth fraction and fixed time held.
+/// `κ_p,fa`, and `ρ`, the per-expert cost as a multiple of decode's) with `e`'s bandwidth
+/// fraction, fixed time and decode per-expert cost held.
 fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
     let p = Problem {
@@ -150,13 +150,11 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                     f.x_comp_expert,
                     attn(f, false),
                     attn(f, true),
+                    e.expert_s * f.x_expert,
                 ];
                 (
                     x,
-                    f.known
-                        + f.x_mem / e.bandwidth_frac
-                        + e.fixed_s * f.batches
-                        + e.expert_s * f.x_expert,
+                    f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
                     f.y,
                 )
             })
@@ -168,6 +166,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             1.0 / prior.expert_compute_frac,
             prior.prefill_attn,
             prior.prefill_attn_fa,
+            prior.prefill_expert_factor,
         ],
         scale: PREFILL_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
@@ -181,6 +180,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.expert_compute_frac = 1.0 / t[3];
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
+    e.prefill_expert_factor = t[6];
 }
 
 /// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
@@ -703,6 +703,7 @@ fn round_eff(e: Efficiency) -> Efficiency {
         kquant_compute_frac: round_to(e.kquant_compute_frac, 6),
         float_compute_frac: round_to(e.float_compute_frac, 6),
         expert_compute_frac: round_to(e.expert_compute_frac, 6),
+        prefill_expert_factor: round_to(e.prefill_expert_factor, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
         prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
         decode_rel_err: round_to(e.decode_rel_err, 4),

@@ -78,6 +78,12 @@ pub struct Efficiency {
     /// The same for routed-expert matmuls (llama.cpp's `mul_mat_id`), whatever their type: a
     /// 512-token micro-batch gives each of 128 experts only 16–32 tokens.
     pub expert_compute_frac: f64,
+    /// Prefill time per distinct routed expert of a micro-batch (one expert of one MoE layer,
+    /// whatever its tokens) as a multiple of decode's `expert_s`: the batched expert kernels
+    /// (the gather, the per-expert launch or tile, llama.cpp HIP's per-expert loop) are not the
+    /// matrix-vector ones decode measures. 1 (decode's cost) where nothing has shown otherwise.
+    #[serde(default = "one")]
+    pub prefill_expert_factor: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).
@@ -180,4 +186,9 @@ pub struct FittedRaw {
     /// Fitted entries: per device and per family.
     #[serde(default)]
     pub entries: Vec<EfficiencyEntry>,
+}
+
+/// Serde default of a multiple: 1.
+fn one() -> f64 {
+    1.0
 }

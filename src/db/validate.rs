@@ -340,6 +340,7 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     for (f, v) in [
         ("fixed_s", x.fixed_s),
         ("expert_s", x.expert_s),
+        ("prefill_expert_factor", x.prefill_expert_factor),
         ("decode_attn", x.decode_attn),
         ("decode_attn_fa", x.decode_attn_fa),
         ("prefill_attn", x.prefill_attn),

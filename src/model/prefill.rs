@@ -2,14 +2,16 @@
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
-//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_expert · E_u)
+//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_expert,p · E_u)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `A` the active matmul parameters, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
 //! at 512 tokens, `k/E` at one), `t_fixed` a decode step's fixed cost (a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
-//! (MoE layers × E × that share: `k` per layer at one token), each with the per-expert cost
-//! decode measures, and host-resident weights copied over the link per micro-batch
+//! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
+//! kernels' per-expert cost `t_expert,p = ρ · t_expert` (decode's matrix-vector cost times a
+//! fitted factor, 1 until prefill traces of MoE models show otherwise), and
+//! host-resident weights copied over the link per micro-batch
 //! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
 //! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
 //! than a Q4_0 block. Where the backend sends large quantized matmuls to dequantize + BLAS
@@ -62,13 +64,16 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
     // Each micro-batch reads the fast-tier weights once and pays a decode step's fixed time
-    // (one prompt token is one decode step) and the per-expert cost of every distinct expert
-    // its tokens touch.
+    // (one prompt token is one decode step) and the batched kernels' per-expert cost for every
+    // distinct expert its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
-        + Seconds((eff.fixed_s + eff.expert_s * s.expert_calls_by(u)) * batches);
+        + Seconds(
+            (eff.fixed_s + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
+                * batches,
+        );
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
