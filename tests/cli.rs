@@ -267,16 +267,23 @@ fn malformed_user_yaml_names_file_and_line() {
 /// The shipped defaults with `from` replaced by `to`, loaded with `--db`: exit 2 and an error
 /// that names every one of `names`.
 fn edited_defaults_are_refused(tag: &str, from: &str, to: &str, names: &[&str]) {
+    edited_calibration_is_refused("defaults.yaml", tag, from, to, names);
+}
+
+/// `calibration/FILE` as shipped with `from` replaced by `to` (once), loaded with `--db`:
+/// exit 2 and an error that names every one of `names`.
+fn edited_calibration_is_refused(file: &str, tag: &str, from: &str, to: &str, names: &[&str]) {
     let dir = std::env::temp_dir().join(format!("tokenfit-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/calibration/defaults.yaml"
-    ))
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("calibration")
+            .join(file),
+    )
     .unwrap();
-    let edited = shipped.replace(from, to);
-    assert_ne!(edited, shipped, "the shipped defaults hold '{from}'");
-    std::fs::write(dir.join("defaults.yaml"), edited).unwrap();
+    let edited = shipped.replacen(from, to, 1);
+    assert_ne!(edited, shipped, "the shipped {file} holds '{from}'");
+    std::fs::write(dir.join(file), edited).unwrap();
     let mut err = tokenfit()
         .args(["devices", "--db"])
         .arg(&dir)
@@ -359,5 +366,16 @@ fn a_dequant_rule_for_an_unknown_device_family_is_refused() {
         "families: [amd-rdna3, amd-apu]",
         "families: [amd-rdna9]",
         &["dequant_gemm.families", "amd-rdna9"],
+    );
+}
+
+#[test]
+fn a_vendor_outside_a_kind_level_entry_is_refused() {
+    edited_calibration_is_refused(
+        "fitted.yaml",
+        "vendor",
+        "  family: amd-rdna2\n",
+        "  family: amd-rdna2\n  vendor: amd\n",
+        &["vendor", "kind-level"],
     );
 }

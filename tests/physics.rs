@@ -280,14 +280,19 @@ fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
         let d = db.device(id).unwrap();
         d.raw.power_w / d.fp16_peak.tflops()
     };
-    // The geometric mean of power per peak TFLOP/s over the discrete Ada boards.
-    let ada: Vec<f64> = db
+    // The median power per peak TFLOP/s over the discrete Ada boards.
+    let mut ada: Vec<f64> = db
         .devices
         .iter()
         .filter(|d| d.raw.family == "nvidia-ada" && d.raw.power_w > 0.0)
-        .map(|d| (d.raw.power_w / d.fp16_peak.tflops()).ln())
+        .map(|d| d.raw.power_w / d.fp16_peak.tflops())
         .collect();
-    let w_fam = (ada.iter().sum::<f64>() / ada.len() as f64).exp();
+    ada.sort_by(f64::total_cmp);
+    let w_fam = if ada.len() % 2 == 1 {
+        ada[ada.len() / 2]
+    } else {
+        (ada[ada.len() / 2 - 1] + ada[ada.len() / 2]) / 2.0
+    };
     // RTX 6000 Ada: 300 W for 364 TFLOP/s, 0.82 W per TFLOP/s against the family's ~1.5.
     let pro = db.device("rtx-6000-ada").unwrap();
     let factor = pro.sustained_peak.0 / pro.fp16_peak.0;

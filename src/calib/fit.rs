@@ -98,6 +98,36 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
     )
 }
 
+/// Fits a level below the backend (a device kind, a vendor within it): its prefill unknowns on
+/// `rows`, pulled toward `prior`, with the decode parameters of `decode` (the backend's fit)
+/// held. Decode shows no such split (bandwidth is bandwidth), and holding them while fitting
+/// keeps what the level ships equal to what was fitted: the prefill's weight reads, fixed time
+/// and per-expert cost (`ρ` times decode's) depend on them.
+fn fit_prefill_level(
+    rows: &[&Sample],
+    prior: &Efficiency,
+    decode: &Efficiency,
+) -> (Efficiency, FitQuality) {
+    let mut e = with_decode_of(*prior, decode);
+    let tg = of_test(rows, Test::Tg);
+    let pp = of_test(rows, Test::Pp);
+    if !pp.is_empty() {
+        fit_prefill(&pp, prior, &mut e);
+    }
+    let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 5);
+    let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, 5);
+    e.prefill_rel_err = pp_err.unwrap_or(prior.prefill_rel_err);
+    (
+        e,
+        FitQuality {
+            tg_r2,
+            tg_mape_pct,
+            pp_r2,
+            pp_mape_pct,
+        },
+    )
+}
+
 /// Fits the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)` with `e`'s compute
 /// fractions held.
 fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
@@ -297,13 +327,13 @@ pub fn fit_all(
         let discrete = match parent {
             Some((_, p)) if rows_b.is_empty() => p.discrete,
             _ => (!disc.is_empty()).then(|| {
-                let (e, q) = fit_level(&disc, &all.0);
+                let (e, q) = fit_prefill_level(&disc, &all.0, &all.0);
                 (for_new_device(&disc, e), q)
             }),
         };
         let ratio = match &discrete {
             Some(d) if prefill_rows(&disc) >= MIN_DOF && prefill_rows(&unified) >= MIN_DOF => {
-                let u = fit_level(&unified, &d.0).0;
+                let u = fit_prefill_level(&unified, &d.0, &all.0).0;
                 let weight = prefill_rows(&disc).min(prefill_rows(&unified)) as f64;
                 Some((u.compute_frac / d.0.compute_frac, weight))
             }
@@ -338,24 +368,10 @@ pub fn fit_all(
             let (eu, qu) = if unified.is_empty() {
                 (prior_u, FitQuality::default())
             } else {
-                let (e, q) = fit_level(&unified, &prior_u);
+                let (e, q) = fit_prefill_level(&unified, &prior_u, &l.all.0);
                 (for_new_device(&unified, e), q)
             };
-            // Decode shows no such split (bandwidth is bandwidth): the kinds keep the
-            // backend's decode parameters, and their decode quality is that of those.
-            let backend_decode = |e: Efficiency, q: FitQuality, rows: &[&Sample]| {
-                let e = with_decode_of(e, &l.all.0);
-                let (tg_r2, tg_mape_pct, _) = quality(&of_test(rows, Test::Tg), &e, 5);
-                let q = FitQuality {
-                    tg_r2,
-                    tg_mape_pct,
-                    ..q
-                };
-                (e, q)
-            };
             let discrete = of_kind(&l.rows, DeviceKind::DiscreteGpu);
-            let (ed, qd) = backend_decode(ed, qd, &discrete);
-            let (eu, qu) = backend_decode(eu, qu, &unified);
             let n = discrete.len();
             out.push(entry(
                 b,
@@ -398,8 +414,8 @@ pub fn fit_all(
                     of_vendor(DeviceKind::UnifiedSoc),
                 );
                 let edv = (!dv.is_empty()).then(|| {
-                    let (e, q) = fit_level(&dv, &ed);
-                    backend_decode(for_new_device(&dv, e), q, &dv)
+                    let (e, q) = fit_prefill_level(&dv, &ed, &l.all.0);
+                    (for_new_device(&dv, e), q)
                 });
                 if let Some((e, q)) = edv {
                     let mut x = entry(b, None, None, Some(DeviceKind::DiscreteGpu), e, dv.len(), q);
@@ -421,10 +437,9 @@ pub fn fit_all(
                 let (e, q) = if uv.is_empty() {
                     (prior_uv, FitQuality::default())
                 } else {
-                    let (e, q) = fit_level(&uv, &prior_uv);
+                    let (e, q) = fit_prefill_level(&uv, &prior_uv, &l.all.0);
                     (for_new_device(&uv, e), q)
                 };
-                let (e, q) = backend_decode(e, q, &uv);
                 let mut x = entry(b, None, None, Some(DeviceKind::UnifiedSoc), e, uv.len(), q);
                 x.vendor = Some(v.to_string());
                 x.source = Some(

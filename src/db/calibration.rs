@@ -81,7 +81,8 @@ pub struct Efficiency {
     /// Prefill time per distinct routed expert of a micro-batch (one expert of one MoE layer,
     /// whatever its tokens) as a multiple of decode's `expert_s`: the batched expert kernels
     /// (the gather, the per-expert launch or tile, llama.cpp HIP's per-expert loop) are not the
-    /// matrix-vector ones decode measures. 1 (decode's cost) where nothing has shown otherwise.
+    /// matrix-vector ones decode measures. 1 (decode's cost) in the documented priors; a fitted
+    /// level without MoE prompt rows inherits its parent's.
     #[serde(default = "one")]
     pub prefill_expert_factor: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).

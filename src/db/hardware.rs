@@ -232,13 +232,16 @@ impl Device {
 /// Sets each device's sustained peak. A board that draws little power per unit of datasheet
 /// compute cannot hold its boost clock through a long GEMM: dynamic power goes as `f·V²`
 /// with the voltage rising with the clock, so a power-capped clock scales as the cube root of
-/// the power. With `w` the board power per peak TFLOP/s and `w_fam` the geometric mean of `w`
-/// over the boards of its family, the sustained peak is `peak · min(1, (w / w_fam)^(1/3))`:
+/// the power. With `w` the board power per peak TFLOP/s and `w_fam` the median of `w` over the
+/// boards of its family (a median, so that boards without tensor cores, whose FP16 peak is a
+/// vector rate and whose `w` is several times the others', do not move it), the sustained
+/// peak is `peak · min(1, (w / w_fam)^(1/3))`:
 /// boards with less power per TFLOP/s than their family's typical one run slower than the
 /// family's fit says (an RTX 6000 Ada at 0.82 W per TFLOP/s among Ada cards at 1.5), none
 /// faster than its datasheet. Discrete NVIDIA and AMD boards only, whose `power_w` is the
 /// board power; SoCs share theirs with the CPU, and Apple and Intel figures are not board
-/// powers. Relative within the family, so the family's fitted efficiency keeps its meaning.
+/// powers. Relative within the family, so the family's fitted efficiency keeps its meaning;
+/// a board added to a family moves the median only as far as one more board moves a median.
 pub fn power_limited_peaks(devices: &mut [Device]) {
     use std::collections::BTreeMap;
     let limited = |d: &Device| {
@@ -248,18 +251,27 @@ pub fn power_limited_peaks(devices: &mut [Device]) {
             && d.fp16_peak.0 > 0.0
     };
     let w = |d: &Device| d.raw.power_w / d.fp16_peak.tflops();
-    let mut families: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let mut families: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for d in devices.iter().filter(|d| limited(d)) {
-        let e = families.entry(d.raw.family.clone()).or_default();
-        e.0 += w(d).ln();
-        e.1 += 1.0;
+        families.entry(d.raw.family.clone()).or_default().push(w(d));
     }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let m = v.len() / 2;
+        if v.len() % 2 == 1 {
+            v[m]
+        } else {
+            (v[m - 1] + v[m]) / 2.0
+        }
+    };
+    let w_fam: BTreeMap<String, f64> = families
+        .into_iter()
+        .map(|(f, mut v)| (f, median(&mut v)))
+        .collect();
     for d in devices.iter_mut() {
         d.sustained_peak = d.fp16_peak;
-        if let Some((sum, n)) = families.get(&d.raw.family).filter(|_| limited(d)) {
-            let w_fam = (sum / n).exp();
-            d.sustained_peak =
-                FlopPerSecond(d.fp16_peak.0 * (w(d) / w_fam).powf(1.0 / 3.0).min(1.0));
+        if let Some(w_f) = w_fam.get(&d.raw.family).filter(|_| limited(d)) {
+            d.sustained_peak = FlopPerSecond(d.fp16_peak.0 * (w(d) / w_f).powf(1.0 / 3.0).min(1.0));
         }
     }
 }

@@ -349,8 +349,9 @@ impl Db {
     }
 
     /// The efficiency for a device on a backend: fitted on the device, else borrowed from
-    /// its family's fit, else from its kind's, else the backend's, else the backend's prior
-    /// (family-specific first).
+    /// the fit of its family's devices of its kind, else from its vendor's devices of its kind,
+    /// else from its kind's, else the backend's, else the backend's prior (family-specific
+    /// first).
     pub fn efficiency(&self, d: &Device, backend: &str) -> (Efficiency, Provenance) {
         self.efficiency_in(&self.fitted.entries, d, backend)
     }

@@ -320,6 +320,15 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
         .as_deref()
         .or(e.family.as_deref())
         .unwrap_or(&e.backend);
+    // A vendor narrows a kind-level entry; anywhere else no lookup would ever match it.
+    if e.vendor.is_some() && (e.kind.is_none() || e.family.is_some() || e.device.is_some()) {
+        return Err(err(
+            file,
+            who,
+            "vendor",
+            "belongs on a kind-level entry (with kind, without family or device)",
+        ));
+    }
     let x = &e.eff;
     for (f, v) in [
         ("bandwidth_frac", x.bandwidth_frac),

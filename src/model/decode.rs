@@ -1,10 +1,13 @@
 //! Decode: time of one step (one token per stream; batch 1 by default), a roofline per tier.
 //!
-//! `t = B_fast / (η·BW_fast) + F / (η_c·P) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
+//! `t = (B_fast + W_copy) / (η·BW_fast) + F / (η_c·P) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
 //!      + t_fixed + t_expert · E_calls + t_attn`, `t_attn = κ_d,fa · F_attn(c) / P` with flash
 //!      attention and `κ_d · KV(c) / BW_fast` without
 //! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
-//! depth `c`, the recurrent state), `F = 2 · active matmul parameters`, `P` the FP16 peak,
+//! depth `c`, the recurrent state, of the footprint's share of the layers), `W_copy` the FP16
+//! copy a backend that dequantizes for a batch this large writes and reads (see
+//! [`super::Scenario::dequant_bytes`]), `F = 2 · active matmul parameters`, `P` the device's
+//! sustained FP16 peak (the datasheet peak under its power limit),
 //! `t_attn` the attention kernels' cost beyond their KV reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
@@ -72,6 +75,8 @@ pub struct DecodeStep {
     pub t_link: Seconds,
     /// Fixed plus attention-kernel time.
     pub t_latency: Seconds,
+    /// Its fixed and routed-expert part (per step, whatever the layers' share).
+    pub t_overhead: Seconds,
     /// The largest term.
     pub bound: Bound,
 }
@@ -84,8 +89,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let d = s.device;
     let (fast_name, host_name) = tier_names(d);
     let b = f64::from(s.batch.max(1));
-    // f.state already holds every stream's state; the KV read is each stream's cache.
-    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * b + f.state;
+    // f.state already holds every stream's state; the KV read is each stream's cache (of the
+    // footprint's share of the layers).
+    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * (b * f.layer_share) + f.state;
     let experts_read = f.weights.experts * s.experts_touched_frac();
     let layer_read = f.weights.dense_layers + experts_read;
     let h = pl.host_layer_frac;
@@ -107,8 +113,8 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     // Where the backend dequantizes for a batch this large, the FP16 copy is written and read too.
-    let t_fast_memory =
-        (bytes_fast + s.dequant_bytes(&f.params, b)) / (d.fast.bandwidth * eff.bandwidth_frac);
+    let t_fast_memory = (bytes_fast + s.dequant_bytes(&f.params, b) * (1.0 - h))
+        / (d.fast.bandwidth * eff.bandwidth_frac);
     let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h), b);
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
@@ -121,12 +127,16 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // Flash attention's fused kernel costs in proportion to its FLOPs; the non-flash path
     // (separate KQ and KQV matmuls, an f32 score matrix, a transposed V) in proportion to the
     // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
+    let share = b * f.layer_share;
     let t_attn = if s.flash_attn {
-        Seconds(eff.decode_attn_fa * b * decode_attn_flop(s.model, depth).0 / d.sustained_peak.0)
+        Seconds(
+            eff.decode_attn_fa * share * decode_attn_flop(s.model, depth).0 / d.sustained_peak.0,
+        )
     } else {
-        kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * b) / d.fast.bandwidth
+        kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * share) / d.fast.bandwidth
     };
-    let t_latency = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls()) + t_attn;
+    let t_overhead = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls());
+    let t_latency = t_overhead + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
     // pass without hiding one behind the other: the two add (at batch 1 compute is small).
     let time = t_fast_memory + t_fast_compute + t_host + t_link + t_disk + t_latency;
@@ -188,6 +198,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         t_host,
         t_link,
         t_latency,
+        t_overhead,
         bound,
     }
 }

@@ -198,8 +198,8 @@ impl Scenario<'_> {
         }
     }
 
-    /// Matmul time of `tokens` tokens through the parameters `p` at the fast tier's FP16
-    /// peak, in calls of `per_call` tokens each (a prefill micro-batch, a decode batch):
+    /// Matmul time of `tokens` tokens through the parameters `p` at the device's sustained
+    /// FP16 peak, in calls of `per_call` tokens each (a prefill micro-batch, a decode batch):
     /// `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
     /// family at that call size, routed experts at the expert fraction.
     pub fn matmul_time(&self, p: &ParamGroups, tokens: f64, per_call: f64) -> (Seconds, Seconds) {
@@ -228,7 +228,7 @@ impl Scenario<'_> {
         }
     }
 
-    /// The prefill (and batched-decode) fraction of the FP16 peak for dense matmuls of
+    /// The prefill (and batched-decode) fraction of the sustained FP16 peak for dense matmuls of
     /// `tokens` tokens.
     pub fn compute_frac(&self, tokens: f64) -> f64 {
         match self.compute_class(tokens) {

@@ -86,6 +86,7 @@ fn share_footprint(f: &Footprint, share: f64, output_share: f64) -> Footprint {
     g.kv = g.kv * share;
     g.state = g.state * share;
     g.params = f.params.scaled(share, output_share);
+    g.layer_share = share;
     g
 }
 
@@ -122,20 +123,17 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
         let depth = (s.depth + s.prompt) as f64 + s.gen as f64 / 2.0;
         let st = decode_step(s, &f, &pl, depth);
         let pt = prefill_time(s, &f, &pl, s.prompt.max(1) as f64, s.depth as f64);
-        // A device of a layer split runs only its layers' kernels: the per-token fixed time,
-        // routed-expert and attention costs (calibrated over the whole model) scale with its
-        // share. A tensor split runs every layer's kernels on every device, but only its
-        // share of the attention heads.
-        let t_attn_dec = st.t_latency - Seconds(s.eff.fixed_s + s.eff.expert_s * s.expert_calls());
+        // Each device reads its share of the caches and does its share of the attention
+        // (the footprint's layer share). A device of a layer split also runs only its layers'
+        // kernels: the per-token and per-micro-batch fixed and routed-expert costs (calibrated
+        // over the whole model) scale with its share. A tensor split runs every layer's
+        // kernels on every device.
         let (dec_t, pre_t) = match split {
             Split::Layer => (
-                st.time - st.t_latency * (1.0 - share),
-                pt.time - pt.t_attn * (1.0 - share),
+                st.time - st.t_overhead * (1.0 - share),
+                pt.time - pt.t_overhead * (1.0 - share),
             ),
-            Split::Tensor => (
-                st.time - t_attn_dec * (1.0 - share),
-                pt.time - pt.t_attn * (1.0 - share),
-            ),
+            Split::Tensor => (st.time, pt.time),
         };
         parts.push(Part {
             device: s.device.id().to_string(),

@@ -30,6 +30,10 @@ pub struct Footprint {
     pub state: Bytes,
     /// Runtime overhead.
     pub overhead: Bytes,
+    /// Share of the model's layers this footprint holds (1; a device's share of a split),
+    /// which scales the KV cache and attention work a step at depth does.
+    #[serde(skip)]
+    pub layer_share: f64,
 }
 
 impl Footprint {
@@ -82,6 +86,7 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
         kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),
         state: state_bytes(s.model) * f64::from(s.batch.max(1)),
         overhead: s.overhead,
+        layer_share: 1.0,
     }
 }
 

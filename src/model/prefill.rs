@@ -4,13 +4,15 @@
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
 //!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_expert,p · E_u)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
-//! with `A` the active matmul parameters, `W` the weights a micro-batch reads (the dense
+//! with `P` the device's sustained FP16 peak (the datasheet peak under its power limit), `A`
+//! the active matmul parameters, `F_attn` the attention FLOPs of the footprint's share of the
+//! layers, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
 //! at 512 tokens, `k/E` at one), `t_fixed` a decode step's fixed cost (a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' per-expert cost `t_expert,p = ρ · t_expert` (decode's matrix-vector cost times a
-//! fitted factor, 1 until prefill traces of MoE models show otherwise), and
+//! fitted factor; 1 in the priors), and
 //! host-resident weights copied over the link per micro-batch
 //! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
 //! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
@@ -41,6 +43,8 @@ pub struct PrefillTime {
     pub t_memory: Seconds,
     /// Host weights over the link.
     pub t_link: Seconds,
+    /// The fixed and routed-expert part of `t_memory` (per micro-batch costs).
+    pub t_overhead: Seconds,
     /// The largest term.
     pub bound: Bound,
 }
@@ -51,8 +55,10 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
     let p = &f.params;
-    let t_attn =
-        Seconds(s.prefill_attn() * prefill_attn_flop(s.model, n, d).0 / dev.sustained_peak.0);
+    let t_attn = Seconds(
+        s.prefill_attn() * f.layer_share * prefill_attn_flop(s.model, n, d).0
+            / dev.sustained_peak.0,
+    );
     let batches = s.micro_batches(n);
     let u = n / batches;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
@@ -68,12 +74,12 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // distinct expert its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
+    let t_overhead = Seconds(
+        (eff.fixed_s + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u)) * batches,
+    );
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
-        + Seconds(
-            (eff.fixed_s + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
-                * batches,
-        );
+        + t_overhead;
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,
@@ -110,6 +116,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
         t_attn,
         t_memory,
         t_link,
+        t_overhead,
         bound,
     }
 }
