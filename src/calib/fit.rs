@@ -1,7 +1,9 @@
-//! The calibration fit: per backend, then per (backend, device kind), per (backend, device
-//! family) and per (backend, device), each level a ridge least squares pulled toward the
-//! level above, so a device with few rows keeps what its family showed and a device with none
-//! borrows the family's fit. Above the backends sits their pooled decode fit: each decode
+//! The calibration fit: per backend, then per (backend, device kind), per (backend, kind,
+//! vendor), per (backend, device family, kind) and per (backend, device), each level a ridge
+//! least squares pulled toward the level above, so a device with few rows keeps what its
+//! family showed and a device with none borrows the family's fit. The levels between the
+//! backend and the family fit prefill only, with the backend's decode parameters held. A
+//! level's interval, for a device that borrows it, adds the spread between its devices. Above the backends sits their pooled decode fit: each decode
 //! parameter the mean of the backends' own fits (each pulled toward its documented prior),
 //! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
@@ -251,10 +253,12 @@ fn quality(
 ///
 /// Between the backend and the family sits the device kind. Unified SoCs share a power
 /// budget between CPU and GPU and reach a smaller share of their datasheet FP16 peak in
-/// prefill than discrete cards on the same backend; the ratio one backend's traces show
-/// (say DGX Spark against discrete NVIDIA cards) is the prior of every other backend's
-/// unified SoCs, so a unified SoC on a backend where none was measured starts from the
-/// backend's discrete fit times that ratio.
+/// prefill than discrete cards on the same backend; the ratio the other backends' traces show
+/// (say DGX Spark against discrete NVIDIA cards; their geometric mean weighted by rows) is
+/// the prior of a backend's unified SoCs, so a unified SoC on a backend where none was
+/// measured starts from the backend's discrete fit times that ratio. Within a kind, each
+/// vendor's devices get their own level (peak conventions differ by vendor), its unified SoCs
+/// starting from the vendor's discrete fit times the ratio.
 pub fn fit_all(
     db: &Db,
     samples: &[Sample],
