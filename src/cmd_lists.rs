@@ -68,6 +68,7 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             "bandwidth GB/s",
             "host GiB",
             "FP16 TFLOP/s",
+            "sustained TFLOP/s",
             "power W",
             "price USD",
         ]
@@ -86,6 +87,7 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
                     Cell::Num(d.fast.bandwidth.gb_per_s(), 0),
                     Cell::opt(d.host.map(|h| h.usable.gib()), 0),
                     Cell::Num(d.fp16_peak.tflops(), 1),
+                    Cell::Num(d.sustained_peak.tflops(), 1),
                     Cell::Num(d.raw.power_w, 0),
                     Cell::opt(d.price_usd(), 0),
                 ]
@@ -95,7 +97,12 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
     out.results = db
         .devices
         .iter()
-        .map(|d| serde_json::to_value(&d.raw).expect("devices serialize"))
+        .map(|d| {
+            let mut v = serde_json::to_value(&d.raw).expect("devices serialize");
+            // The FP16 rate predictions use: the datasheet peak under the board's power limit.
+            v["sustained_fp16_tflops"] = json!(d.sustained_peak.tflops());
+            v
+        })
         .collect();
     Ok(out)
 }

@@ -147,6 +147,20 @@ fn sweep_cliff_and_lists_work() {
         .assert()
         .success()
         .stdout(predicate::str::contains("1008"));
+    // Every device says the FP16 rate predictions run at: never above its datasheet peak.
+    let v = json(&["devices"]);
+    for d in v["results"].as_array().unwrap() {
+        let peak = d["compute"]["fp16_tflops"]
+            .as_f64()
+            .unwrap()
+            .max(d["compute"]["fp16_acc16_tflops"].as_f64().unwrap_or(0.0));
+        let sustained = d["sustained_fp16_tflops"].as_f64().unwrap();
+        assert!(
+            sustained > 0.0 && sustained <= peak * (1.0 + 1e-12),
+            "{}",
+            d["id"]
+        );
+    }
 }
 
 #[test]
