@@ -191,8 +191,15 @@ fn offload_in_depth_disk_host_override_and_auto() {
         .code(2);
 }
 
-fn one_result(args: &[&str]) -> serde_json::Value {
-    json(args)["results"][0].clone()
+/// The first result of `predict --<flag> DEVICES --model M --quant Q --gen 128 --prompt P`
+/// (`flag` is `device` or `devices`).
+fn predict(flag: &str, devices: &str, model: &str, quant: &str, prompt: &str) -> serde_json::Value {
+    let flag = format!("--{flag}");
+    json(&[
+        "predict", &flag, devices, "--model", model, "--quant", quant, "--prompt", prompt, "--gen",
+        "128",
+    ])["results"][0]
+        .clone()
 }
 
 #[test]
@@ -200,19 +207,7 @@ fn a_layer_split_shares_the_cache_and_the_per_step_costs_at_long_context_and_for
     // Llama 3.1 8B at a 30K-token prompt on two RTX 4090s: each card reads its half of the
     // KV cache and does its half of the attention, so a step takes one card's time plus the
     // hand-off of the activations, as at short context.
-    let two = one_result(&[
-        "predict",
-        "--devices",
-        "2x rtx-4090",
-        "--model",
-        "llama-3.1-8b",
-        "--quant",
-        "q4_k_m",
-        "--prompt",
-        "30000",
-        "--gen",
-        "128",
-    ]);
+    let two = predict("devices", "2x rtx-4090", "llama-3.1-8b", "q4_k_m", "30000");
     let one_step = 1.0 / two["single_device_decode_tok_s"].as_f64().unwrap();
     let two_step = 1.0 / two["decode_tok_s"].as_f64().unwrap();
     let comm = two["decode_comm_s"].as_f64().unwrap();
@@ -223,25 +218,20 @@ fn a_layer_split_shares_the_cache_and_the_per_step_costs_at_long_context_and_for
     // Qwen3-30B-A3B's 512-token prompt on two Strix Halo boxes (one micro-batch, nothing to
     // pipeline): each box pays the per-expert cost of its own layers' experts, so the pair
     // prefills at one box's speed, less the hand-off over the link.
-    let args = [
-        "--model",
+    let pair = predict(
+        "devices",
+        "2x strix-halo-128gb",
         "qwen3-30b-a3b",
-        "--quant",
         "q4_k_m",
-        "--prompt",
         "512",
-        "--gen",
-        "128",
-    ];
-    let pair = one_result(
-        &[
-            &["predict", "--devices", "2x strix-halo-128gb"][..],
-            &args[..],
-        ]
-        .concat(),
     );
-    let single =
-        one_result(&[&["predict", "--device", "strix-halo-128gb"][..], &args[..]].concat());
+    let single = predict(
+        "device",
+        "strix-halo-128gb",
+        "qwen3-30b-a3b",
+        "q4_k_m",
+        "512",
+    );
     let (p2, p1) = (
         pair["prefill_tok_s"].as_f64().unwrap(),
         single["prefill_tok_s"].as_f64().unwrap(),
