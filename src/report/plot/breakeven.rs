@@ -161,13 +161,7 @@ impl Chart for BreakevenChart<'_> {
                 (m, y_hi),
             )?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font(font(style::LEGEND))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

@@ -128,13 +128,7 @@ impl Chart for CalibrationChart<'_> {
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label("● decode   ▲ prefill")
             .legend(|(x, y)| EmptyElement::at((x, y)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(font(style::LEGEND))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         let notes = [
             band_share(self.rows, Test::Tg, "decode"),
             band_share(self.rows, Test::Pp, "prefill"),

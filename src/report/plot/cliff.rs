@@ -151,13 +151,7 @@ impl Chart for CliffChart<'_> {
             let col = style::color(i);
             draw_series(&mut chart, c, col, i, ((x_lo, x_hi), (y_lo, y_hi)))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .label_font(font(style::LEGEND))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }

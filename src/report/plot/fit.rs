@@ -97,13 +97,7 @@ impl Chart for FitChart<'_> {
             let k = (n - 1 - i) as i32;
             draw_row(&mut chart, r, k, x_hi)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(font(style::LEGEND))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         if self.rows.len() > n {
             root.draw(&Text::new(
                 format!("top {n} of {} devices", self.rows.len()),

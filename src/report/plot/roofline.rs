@@ -237,13 +237,7 @@ impl Chart for RooflineChart<'_> {
                 ))
                 .legend(move |(x, y)| Circle::new((x + 9, y), 7, col.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(font(style::LEGEND))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }

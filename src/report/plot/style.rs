@@ -22,6 +22,21 @@ pub struct LogAxis<'a> {
     pub label: &'a dyn Fn(&f64) -> String,
 }
 
+/// Draws `chart`'s legend in the house style (legend font, a translucent white box with a
+/// faint border) at `pos`.
+pub fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    pos: SeriesLabelPosition,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(pos)
+        .label_font(font(LEGEND))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+}
+
 /// A log–log plotting area.
 pub type LogLog = Cartesian2d<WithKeyPoints<LogCoord<f64>>, WithKeyPoints<LogCoord<f64>>>;
 
