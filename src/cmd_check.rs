@@ -85,10 +85,7 @@ pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {
         ]);
     }
     rows.push(vec![Cell::from("verdict"), Cell::from(c.verdict)]);
-    out.view = View {
-        headers: vec!["quantity".into(), "value".into()],
-        rows,
-    };
+    out.view = View::quantities(rows);
     out.notes = c.explanations.iter().map(|e| format!("- {e}")).collect();
     out.notes.push(format!("measure it: {}", c.verify_command));
     out.warnings = r.warnings.clone();

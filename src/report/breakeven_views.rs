@@ -164,10 +164,7 @@ pub fn single_view(r: &DeviceBreakeven) -> View {
     kv("saving USD/month", Cell::Num(b.monthly_savings_usd, 2));
     kv("payback months", Cell::opt(b.payback_months, 1));
     kv("verdict", verdict_label(b.verdict).into());
-    View {
-        headers: vec!["quantity".into(), "value".into()],
-        rows,
-    }
+    View::quantities(rows)
 }
 
 /// `apis`: one offering per row.

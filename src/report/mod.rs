@@ -88,6 +88,16 @@ pub struct View {
     pub rows: Vec<Vec<Cell>>,
 }
 
+impl View {
+    /// A breakdown of one result: a `quantity` and a `value` column, one row per quantity.
+    pub fn quantities(rows: Vec<Vec<Cell>>) -> View {
+        View {
+            headers: vec!["quantity".into(), "value".into()],
+            rows,
+        }
+    }
+}
+
 /// Everything a command produced.
 #[derive(Debug, Clone)]
 pub struct Output {

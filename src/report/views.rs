@@ -196,10 +196,7 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "local USD per 1M tokens (electricity + purchase, full use)",
         Cell::opt(r.local_usd_per_m_tokens, 3),
     );
-    View {
-        headers: vec!["quantity".into(), "value".into()],
-        rows,
-    }
+    View::quantities(rows)
 }
 
 /// Cliff: the series.
