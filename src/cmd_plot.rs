@@ -3,7 +3,7 @@
 //! [`tokenfit::report::plot`].
 
 use crate::cli::{BreakevenArgs, PlotArgs, PlotCliffArgs, PlotKind, PredictArgs};
-use crate::commands::{options, predict_options, tokens};
+use crate::commands::{max_ctx, options, predict_options};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -117,14 +117,7 @@ fn cliff_plot_cmd(db: &Db, a: PlotCliffArgs, path: &Path) -> Result<Vec<String>>
     let quant = db.quant(&a.quant)?;
     let devs = crate::commands::devices(db, &a.devices)?;
     let mut o = options(&a.common)?;
-    o.ctx = a
-        .max_ctx
-        .as_deref()
-        .map(|c| tokens("max-ctx", c))
-        .transpose()?;
-    if o.ctx == Some(0) {
-        bail!("--max-ctx must be at least 1 token");
-    }
+    o.ctx = max_ctx(a.max_ctx.as_deref())?;
     let mut all = Vec::with_capacity(devs.len());
     let mut warnings: Vec<String> = Vec::new();
     for d in devs {

@@ -41,6 +41,15 @@ pub(crate) fn tokens(flag: &str, s: &str) -> Result<u64> {
     parse_tokens(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
 }
 
+/// `--max-ctx` of `cliff` and `plot cliff`: a token count of at least 1, if given.
+pub(crate) fn max_ctx(given: Option<&str>) -> Result<Option<u64>> {
+    let c = given.map(|c| tokens("max-ctx", c)).transpose()?;
+    if c == Some(0) {
+        bail!("--max-ctx must be at least 1 token");
+    }
+    Ok(c)
+}
+
 fn offload(s: &str) -> Result<Offload> {
     Offload::parse(s).with_context(|| {
         format!("unknown --offload '{s}'; expected none, layers, experts, stream, disk or auto")
@@ -348,14 +357,7 @@ fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
     )?;
     let mut o = options(&a.common)?;
     o.weights_bytes = weights_bytes;
-    o.ctx = a
-        .max_ctx
-        .as_deref()
-        .map(|c| tokens("max-ctx", c))
-        .transpose()?;
-    if o.ctx == Some(0) {
-        bail!("--max-ctx must be at least 1 token");
-    }
+    o.ctx = max_ctx(a.max_ctx.as_deref())?;
     let (c, mut warnings) = cliff::cliff(db, device, model, quant, &o)?;
     warnings.splice(0..0, file_warnings);
     if let Some(p) = &a.plot {
