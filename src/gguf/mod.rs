@@ -148,10 +148,13 @@ impl GgufHeader {
     }
     /// Sum of the tensors' bytes.
     pub fn tensor_bytes(&self) -> u64 {
-        self.tensors
-            .iter()
-            .fold(0, |a, t| a.saturating_add(t.bytes))
+        bytes_of(&self.tensors)
     }
+}
+
+/// Sum of `tensors`' bytes (saturating: a hostile header cannot overflow it).
+fn bytes_of(tensors: &[TensorInfo]) -> u64 {
+    tensors.iter().fold(0, |a, t| a.saturating_add(t.bytes))
 }
 
 /// A model in one or more GGUF files: the metadata of the first, the tensors of all.
@@ -176,9 +179,7 @@ impl GgufModel {
     }
     /// Sum of the tensors' bytes: the exact weight size.
     pub fn tensor_bytes(&self) -> u64 {
-        self.tensors
-            .iter()
-            .fold(0, |a, t| a.saturating_add(t.bytes))
+        bytes_of(&self.tensors)
     }
     /// The first file, for messages.
     pub fn file(&self) -> String {
