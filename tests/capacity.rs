@@ -86,7 +86,7 @@ fn moe_batches_touch_more_experts() {
 
 #[test]
 fn predict_batch_reports_aggregate_and_bad_batches_fail() {
-    let v = json(&[
+    let predict_8b_fp8 = [
         "predict",
         "--device",
         "h100-sxm",
@@ -95,27 +95,14 @@ fn predict_batch_reports_aggregate_and_bad_batches_fail() {
         "--quant",
         "fp8",
         "--batch",
-        "16",
-    ]);
+    ];
+    let v = json(&[&predict_8b_fp8[..], &["16"]].concat());
     let r = &v["results"][0];
     assert_eq!(r["batch"], 16);
     let agg = r["aggregate_decode_tok_s"].as_f64().unwrap();
     let per = r["decode_tok_s"].as_f64().unwrap();
     assert!((agg / per - 16.0).abs() < 1e-9);
-    tokenfit()
-        .args([
-            "predict",
-            "--device",
-            "h100-sxm",
-            "--model",
-            "llama-3.1-8b",
-            "--quant",
-            "fp8",
-            "--batch",
-            "0",
-        ])
-        .assert()
-        .code(2);
+    tokenfit().args(predict_8b_fp8).arg("0").assert().code(2);
     tokenfit()
         .args([
             "capacity",

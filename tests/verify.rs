@@ -183,24 +183,25 @@ fn validate_measures_the_prediction_and_calibrate_add_folds_it_in() {
     assert_eq!(std::fs::read_dir(cfg.join("traces")).unwrap().count(), 1);
 }
 
+/// `check` of Llama 3.3 70B Q8_0 on an M5 Max, up to the claimed tok/s.
+const CHECK_70B_Q8: [&str; 8] = [
+    "check",
+    "--device",
+    "apple-m5-max-128gb",
+    "--model",
+    "llama-3.3-70b",
+    "--quant",
+    "q8_0",
+    "--claimed-tok-s",
+];
+
 #[test]
 fn check_audits_claims() {
     let cfg = tmpdir("check");
     // 70B Q8_0 ≈ 75 GB read per token; 614 GB/s → about 8 tok/s at most.
     let out = tokenfit(&cfg)
-        .args([
-            "check",
-            "--device",
-            "apple-m5-max-128gb",
-            "--model",
-            "llama-3.3-70b",
-            "--quant",
-            "q8_0",
-            "--claimed-tok-s",
-            "16",
-            "--format",
-            "json",
-        ])
+        .args(CHECK_70B_Q8)
+        .args(["16", "--format", "json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -214,16 +215,7 @@ fn check_audits_claims() {
     // A claim inside the calibrated interval is plausible (exit 0); just under the bound but above it, optimistic.
     let expected = r["expected_tok_s"].as_f64().unwrap();
     tokenfit(&cfg)
-        .args([
-            "check",
-            "--device",
-            "apple-m5-max-128gb",
-            "--model",
-            "llama-3.3-70b",
-            "--quant",
-            "q8_0",
-            "--claimed-tok-s",
-        ])
+        .args(CHECK_70B_Q8)
         .arg(format!("{expected}"))
         .assert()
         .code(0)
@@ -231,16 +223,7 @@ fn check_audits_claims() {
     let hi = r["expected_tok_s_hi"].as_f64().unwrap();
     if hi < bound * 0.999 {
         tokenfit(&cfg)
-            .args([
-                "check",
-                "--device",
-                "apple-m5-max-128gb",
-                "--model",
-                "llama-3.3-70b",
-                "--quant",
-                "q8_0",
-                "--claimed-tok-s",
-            ])
+            .args(CHECK_70B_Q8)
             .arg(format!("{}", (hi + bound) / 2.0))
             .assert()
             .code(1)
