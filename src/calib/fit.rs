@@ -367,7 +367,8 @@ pub fn fit_all(
                 .filter(|(o, _)| o != b)
                 .filter_map(|(_, o)| o.ratio)
                 .collect();
-            let prior_u = weighted_ratio(&others).map_or(ed, |phi| scale_compute(ed, phi));
+            let phi = weighted_ratio(&others);
+            let prior_u = phi.map_or(ed, |phi| scale_compute(ed, phi));
             let unified = of_kind(&l.rows, DeviceKind::UnifiedSoc);
             let (eu, qu) = if unified.is_empty() {
                 (prior_u, FitQuality::default())
@@ -436,7 +437,7 @@ pub fn fit_all(
                     continue;
                 }
                 let prior_uv = edv.map_or(eu, |(e, _)| {
-                    weighted_ratio(&others).map_or(e, |phi| scale_compute(e, phi))
+                    phi.map_or(e, |phi| scale_compute(e, phi))
                 });
                 let (e, q) = if uv.is_empty() {
                     (prior_uv, FitQuality::default())
