@@ -219,6 +219,20 @@ fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
     let s = rocm("rx-7900-xtx", "q4_0");
     assert!(!s.dequant_gemm(32.0));
     assert!(s.dequant_gemm(64.0));
+    // A backend variant (rocBLAS without hipBLASLt) runs its parent's kernel selection.
+    let variant = resolve(
+        &db,
+        "strix-halo-128gb",
+        "llama-2-7b",
+        "q4_0",
+        &Options {
+            backend: Some("llama.cpp-rocm-rocblas".into()),
+            ..at_ctx(4096)
+        },
+    )
+    .unwrap()
+    .scenario;
+    assert!(variant.dequant_gemm(64.0) && !variant.dequant_gemm(32.0));
     // RDNA 4, CDNA and float weights keep their own kernels; so does CUDA.
     assert!(!rocm("rx-9070-xt", "q4_0").dequant_gemm(512.0));
     assert!(!rocm("mi300x", "q4_0").dequant_gemm(512.0));

@@ -436,9 +436,7 @@ pub fn fit_all(
                 if edv.is_none() && uv.is_empty() {
                     continue;
                 }
-                let prior_uv = edv.map_or(eu, |(e, _)| {
-                    phi.map_or(e, |phi| scale_compute(e, phi))
-                });
+                let prior_uv = edv.map_or(eu, |(e, _)| phi.map_or(e, |phi| scale_compute(e, phi)));
                 let (e, q) = if uv.is_empty() {
                     (prior_uv, FitQuality::default())
                 } else {

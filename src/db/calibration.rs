@@ -29,7 +29,8 @@ pub struct BackendRaw {
     pub buffer_bytes_per_elem: f64,
     /// Default micro-batch (llama.cpp -ub), tokens.
     pub ubatch: u32,
-    /// Kernel selection that sends large quantized matmuls to dequantize + BLAS GEMM.
+    /// Kernel selection that sends large quantized matmuls to dequantize + BLAS GEMM. A
+    /// variant without one runs its parent's kernels and takes the parent's rule on load.
     #[serde(default)]
     pub dequant_gemm: Option<DequantGemm>,
     /// Where the numbers come from.

@@ -263,13 +263,22 @@ impl Db {
         }
         let families: Vec<&str> = devices.iter().map(|d| d.raw.family.as_str()).collect();
         validate::backends("calibration/defaults.yaml", &defaults.backends, &families)?;
+        let mut backends = defaults.backends;
+        let parents = backends.clone();
+        for b in backends.iter_mut().filter(|b| b.dequant_gemm.is_none()) {
+            b.dequant_gemm = b
+                .variant_of
+                .as_ref()
+                .and_then(|p| parents.iter().find(|x| &x.id == p))
+                .and_then(|p| p.dequant_gemm.clone());
+        }
         Ok(Db {
             devices,
             models,
             quants,
             tensor_types,
             kv_types: c.kv_types.into_iter().map(|x| x.1).collect(),
-            backends: defaults.backends,
+            backends,
             priors: defaults.priors,
             host: defaults.host,
             fitted,
