@@ -15,14 +15,24 @@ fn load_traces<'a>(
 ) -> Result<tokenfit::calib::run::Loaded<'a>> {
     let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     let loaded = tokenfit::calib::run::load(db, &refs)?;
-    if loaded.samples.is_empty() {
-        bail!("no usable rows in {} file(s): {} rows could not be mapped (run with --verbose to see why)", paths.len(), loaded.unmapped.len());
-    }
     if verbose {
         for u in &loaded.unmapped {
             eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
         }
-    } else if !loaded.unmapped.is_empty() {
+    }
+    if loaded.samples.is_empty() {
+        bail!(
+            "no usable rows in {} file(s): {} rows could not be mapped{}",
+            paths.len(),
+            loaded.unmapped.len(),
+            if verbose {
+                " (listed above)"
+            } else {
+                " (run with --verbose to see why)"
+            }
+        );
+    }
+    if !verbose && !loaded.unmapped.is_empty() {
         out.push(format!(
             "{} rows could not be mapped and were left out (--verbose lists them with the reason)",
             loaded.unmapped.len()

@@ -393,3 +393,22 @@ fn a_vendor_outside_a_kind_level_entry_is_refused() {
         &["vendor", "kind-level"],
     );
 }
+
+#[test]
+fn verbose_lists_unmapped_rows_even_when_none_is_usable() {
+    // The sample's CPU ('Intel(R) Xeon(R) Processor') is no database device.
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/llama-bench/sample.csv"
+    );
+    for cmd in ["validate", "calibrate"] {
+        tokenfit()
+            .args([cmd, sample, "--verbose"])
+            .assert()
+            .code(2)
+            .stderr(
+                predicate::str::contains("sample.csv:2: unknown device")
+                    .and(predicate::str::contains("no usable rows")),
+            );
+    }
+}
