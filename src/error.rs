@@ -51,13 +51,14 @@ pub enum Error {
     /// Bad input from the user (flag values, scenario combinations).
     #[error("{0}")]
     Input(String),
-    /// An I/O failure.
-    #[error("{}: {source}", .path.display())]
+    /// An I/O failure. The cause is part of the message, not a chained source, so that an
+    /// error chain printed in full does not repeat it.
+    #[error("{}: {cause}", .path.display())]
     Io {
         /// The path.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 

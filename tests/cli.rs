@@ -412,3 +412,15 @@ fn verbose_lists_unmapped_rows_even_when_none_is_usable() {
             );
     }
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_cause() {
+    let out = tokenfit()
+        .args(["validate", "/nonexistent/trace.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/trace.csv: "), "{err}");
+    assert_eq!(err.matches("(os error").count(), 1, "{err}");
+}

@@ -70,7 +70,7 @@ pub fn add_trace(dir: &Path, file: &Path) -> Result<Vec<PathBuf>> {
     let traces = dir.join("traces");
     std::fs::create_dir_all(&traces).map_err(|e| Error::Io {
         path: traces.clone(),
-        source: e,
+        cause: e,
     })?;
     let name = file
         .file_name()
@@ -83,12 +83,12 @@ pub fn add_trace(dir: &Path, file: &Path) -> Result<Vec<PathBuf>> {
     }
     std::fs::copy(file, &target).map_err(|e| Error::Io {
         path: file.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     let mut all: Vec<PathBuf> = std::fs::read_dir(&traces)
         .map_err(|e| Error::Io {
             path: traces.clone(),
-            source: e,
+            cause: e,
         })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
@@ -107,11 +107,11 @@ pub fn write_local(dir: &Path, fitted: &FittedRaw) -> Result<PathBuf> {
     );
     std::fs::write(&tmp, text).map_err(|e| Error::Io {
         path: tmp.clone(),
-        source: e,
+        cause: e,
     })?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::Io {
         path: path.clone(),
-        source: e,
+        cause: e,
     })?;
     Ok(path)
 }
@@ -125,7 +125,7 @@ impl Db {
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
             path: path.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let f: FittedRaw = serde_norway::from_str(&text).map_err(|e| Error::Parse {
             file: path.display().to_string(),

@@ -37,7 +37,7 @@ or llama-batched-bench ('| PP | TG | B | … | S_PP t/s | … | S_TG t/s | …')
 pub fn read_trace_file(path: &Path) -> Result<TraceFile> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     read_trace_str(&path.display().to_string(), &text)
 }

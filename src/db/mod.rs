@@ -208,7 +208,7 @@ impl Db {
             for f in files {
                 let text = std::fs::read_to_string(&f).map_err(|e| Error::Io {
                     path: f.clone(),
-                    source: e,
+                    cause: e,
                 })?;
                 c.add(&f.display().to_string(), &text)?;
             }
@@ -499,12 +499,12 @@ impl Provenance {
 fn collect_yaml(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     for e in rd {
         let e = e.map_err(|e| Error::Io {
             path: dir.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let p = e.path();
         if p.is_dir() {

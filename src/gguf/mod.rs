@@ -199,7 +199,7 @@ pub fn read_bytes(data: &[u8], file: &str, types: &[TensorTypeRaw]) -> Result<Gg
 pub fn read_file(path: &Path, types: &[TensorTypeRaw]) -> Result<GgufHeader> {
     let io = |e| Error::Io {
         path: path.to_path_buf(),
-        source: e,
+        cause: e,
     };
     let f = std::fs::File::open(path).map_err(io)?;
     let size = f.metadata().map_err(io)?.len();

@@ -250,7 +250,7 @@ pub fn read(path: &Path) -> Result<(ModelRaw, Value)> {
     };
     let text = std::fs::read_to_string(&p).map_err(|e| Error::Io {
         path: p.clone(),
-        source: e,
+        cause: e,
     })?;
     let file = p.display().to_string();
     let v: Value = serde_json::from_str(&text).map_err(|e| Error::Parse {

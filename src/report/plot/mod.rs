@@ -131,7 +131,7 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
     };
     let io = |source: std::io::Error| Error::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     };
     if let Err(msg) = drawn {
         // The backend may have left a partial file; the error is what matters.
