@@ -54,6 +54,7 @@ fn entries_view(entries: &[EfficiencyEntry]) -> View {
             "rows",
             "η bandwidth",
             "fixed ms",
+            "per layer µs",
             "κ decode",
             "η compute (block/k/float/experts)",
             "κ prefill",
@@ -76,6 +77,7 @@ fn entries_view(entries: &[EfficiencyEntry]) -> View {
                     Cell::opt(e.rows.map(|r| r as f64), 0),
                     Cell::Num(x.bandwidth_frac, 3),
                     Cell::Num(x.fixed_s * 1e3, 3),
+                    Cell::Num(x.layer_s * 1e6, 1),
                     Cell::Num(x.decode_attn, 2),
                     format!(
                         "{:.3}/{:.3}/{:.3}/{:.3}",

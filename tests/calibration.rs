@@ -74,6 +74,7 @@ fn round_trip_recovers_known_parameters() {
     let truth = Efficiency {
         bandwidth_frac: 0.78,
         fixed_s: 0.0006,
+        layer_s: 2e-5,
         expert_s: 4e-6,
         decode_attn: 6.0,
         decode_attn_fa: 2.0,
@@ -163,6 +164,18 @@ fn round_trip_recovers_known_parameters() {
         "t_fixed {}",
         fit.fixed_s
     );
+    // Models of 32 to 64 layers separate the per-layer time from the per-token one: the
+    // fixed time of a step comes back within 0.2 ms (2% noise on 10–60 ms steps) at both ends.
+    for layers in [32.0, 64.0] {
+        let step = |e: &Efficiency| e.fixed_s + e.layer_s * layers;
+        assert!(
+            (step(&fit) - step(&truth)).abs() < 2e-4,
+            "fixed time of a {layers}-layer step: {} ({} + {} per layer)",
+            step(&fit),
+            fit.fixed_s,
+            fit.layer_s
+        );
+    }
     // κ_d moves decode by ~2% at 32K on this card, the size of the noise: it is weakly
     // identified, so check what it is for — the decode time at depth — not the value.
     for s in samples.iter().filter(|s| s.feat.test == Test::Tg) {

@@ -1,9 +1,9 @@
 //! Regressors of one mapped trace row: the physics run at unit efficiency, so that the
 //! measured time is linear in the unknown efficiencies.
 //!
-//! Decode (per token): `T = a·X_mem + t_fixed + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
+//! Decode (per token): `T = a·X_mem + t_fixed + t_layer·L + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + t_fixed·batches + ρ·t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
+//! + (t_fixed + t_layer·L)·batches + ρ·t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
 //! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
 //! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
 //! distinct expert matmuls of a micro-batch.
@@ -25,6 +25,7 @@ use crate::units::Bytes;
 pub const UNIT: Efficiency = Efficiency {
     bandwidth_frac: 1.0,
     fixed_s: 0.0,
+    layer_s: 0.0,
     expert_s: 0.0,
     decode_attn: 1.0,
     decode_attn_fa: 1.0,
@@ -60,6 +61,8 @@ pub struct Features {
     pub x_expert: f64,
     /// Micro-batches (pp).
     pub batches: f64,
+    /// Layers run per token (tg) or summed over micro-batches (pp).
+    pub x_layers: f64,
     /// Kernel family of the prefill matmuls.
     pub class: KernelClass,
     /// Flash attention on in the measured run.
@@ -82,6 +85,7 @@ impl Features {
                     + self.x_comp / class_frac(e, self.class)
                     + self.x_comp_expert / e.expert_compute_frac
                     + e.fixed_s
+                    + e.layer_s * self.x_layers
                     + e.expert_s * self.x_expert
                     + kd * self.x_attn
                     + self.known
@@ -92,6 +96,7 @@ impl Features {
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
+                    + e.layer_s * self.x_layers
                     + e.expert_s * e.prefill_expert_factor * self.x_expert
                     + self.known
             }
@@ -166,6 +171,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
                 batches: 0.0,
+                x_layers: s.overhead_layers(),
                 class: s.compute_class(f64::from(s.batch.max(1))),
                 flash_attn: s.flash_attn,
                 known: st.t_host.0 + st.t_link.0,
@@ -185,6 +191,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp_expert: pt.t_expert_compute.0,
                 x_expert: s.expert_calls_by(n / batches) * batches,
                 batches,
+                x_layers: s.overhead_layers() * batches,
                 class: s.compute_class(n / batches),
                 flash_attn: s.flash_attn,
                 known: pt.t_link.0,

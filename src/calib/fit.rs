@@ -7,7 +7,7 @@
 //! parameter the mean of the backends' own fits (each pulled toward its documented prior),
 //! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
-//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)`, prefill unknowns `(1/η_c` per
+//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer)`, prefill unknowns `(1/η_c` per
 //! kernel family and for routed experts, `κ_p, κ_p,fa, ρ)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
@@ -31,11 +31,15 @@ pub struct Sample<'a> {
     pub feat: Features,
 }
 
-/// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`, `κ_d,fa`.
-const DECODE_SCALES: [f64; 5] = [0.5, 0.002, 2e-5, 10.0, 10.0];
-/// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`.
-const DECODE_BOUNDS: ([f64; 5], [f64; 5]) =
-    ([1.0, 0.0, 0.0, 0.0, 0.0], [20.0, 0.1, 1e-3, 500.0, 500.0]);
+/// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`,
+/// `κ_d,fa`, `t_layer` (s; a block runs about ten small kernels of a few µs each at batch 1).
+const DECODE_SCALES: [f64; 6] = [0.5, 0.002, 2e-5, 10.0, 10.0, 5e-5];
+/// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`, `κ_d,fa`,
+/// `t_layer`.
+const DECODE_BOUNDS: ([f64; 6], [f64; 6]) = (
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3],
+);
 /// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
 /// `κ_p`, `κ_p,fa`, and of `ρ`, the prefill per-expert cost as a multiple of decode's.
 const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 2.0];
@@ -138,7 +142,14 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             .iter()
             .map(|f| {
                 (
-                    vec![f.x_mem, 1.0, f.x_expert, attn(f, false), attn(f, true)],
+                    vec![
+                        f.x_mem,
+                        1.0,
+                        f.x_expert,
+                        attn(f, false),
+                        attn(f, true),
+                        f.x_layers,
+                    ],
                     f.known
                         + f.x_comp / class_frac(e, f.class)
                         + f.x_comp_expert / e.expert_compute_frac,
@@ -152,6 +163,7 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             prior.expert_s,
             prior.decode_attn,
             prior.decode_attn_fa,
+            prior.layer_s,
         ],
         scale: DECODE_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
@@ -164,6 +176,7 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.expert_s = t[2];
     e.decode_attn = t[3];
     e.decode_attn_fa = t[4];
+    e.layer_s = t[5];
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
@@ -186,7 +199,10 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                 ];
                 (
                     x,
-                    f.known + f.x_mem / e.bandwidth_frac + e.fixed_s * f.batches,
+                    f.known
+                        + f.x_mem / e.bandwidth_frac
+                        + e.fixed_s * f.batches
+                        + e.layer_s * f.x_layers,
                     f.y,
                 )
             })
@@ -506,7 +522,7 @@ pub fn fit_all(
 /// own matmul and attention kernels, which are not (flash-attention prefill costs about 4×
 /// its FLOPs on CUDA and 2× on Metal but 50× on ROCm), so prefill starts from the backend's
 /// documented prior.
-const N_PARAMS: usize = 5;
+const N_PARAMS: usize = 6;
 
 /// The pooled parameters of `e`, in a fixed order.
 fn params(e: &mut Efficiency) -> [&mut f64; N_PARAMS] {
@@ -516,6 +532,7 @@ fn params(e: &mut Efficiency) -> [&mut f64; N_PARAMS] {
         &mut e.expert_s,
         &mut e.decode_attn,
         &mut e.decode_attn_fa,
+        &mut e.layer_s,
     ]
 }
 
@@ -529,6 +546,7 @@ fn shown(rows: &[&Sample]) -> [f64; N_PARAMS] {
             f.x_expert > 0.0,
             !f.flash_attn && f.x_attn > 0.0,
             f.flash_attn && f.x_attn > 0.0,
+            true,
         ]
         .into_iter()
         .enumerate()
@@ -639,6 +657,7 @@ fn with_decode_of(e: Efficiency, d: &Efficiency) -> Efficiency {
     Efficiency {
         bandwidth_frac: d.bandwidth_frac,
         fixed_s: d.fixed_s,
+        layer_s: d.layer_s,
         expert_s: d.expert_s,
         decode_attn: d.decode_attn,
         decode_attn_fa: d.decode_attn_fa,
@@ -714,6 +733,7 @@ fn round_eff(e: Efficiency) -> Efficiency {
     Efficiency {
         bandwidth_frac: round_to(e.bandwidth_frac, 6),
         fixed_s: round_to(e.fixed_s, 6),
+        layer_s: round_to(e.layer_s, 6),
         expert_s: round_to(e.expert_s, 6),
         decode_attn: round_to(e.decode_attn, 6),
         decode_attn_fa: round_to(e.decode_attn_fa, 6),

@@ -58,8 +58,13 @@ pub struct DequantGemm {
 pub struct Efficiency {
     /// Achieved fraction of peak memory bandwidth in decode (η_bw).
     pub bandwidth_frac: f64,
-    /// Fixed time per decoded token (kernel launches, sampling), seconds.
+    /// Fixed time per decoded token (sampling, graph setup, synchronisation), seconds.
     pub fixed_s: f64,
+    /// Fixed time per layer per decoded token, seconds: the launches and small kernels
+    /// (norms, RoPE, residual adds) of one block, which a deeper model runs more of. 0 in the
+    /// documented priors.
+    #[serde(default)]
+    pub layer_s: f64,
     /// Decode attention cost without flash attention, as a multiple of reading the KV cache
     /// at peak bandwidth (κ_d, ≥ 0): separate KQ and KQV matmuls walk the cache again.
     pub decode_attn: f64,

@@ -348,6 +348,7 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
     }
     for (f, v) in [
         ("fixed_s", x.fixed_s),
+        ("layer_s", x.layer_s),
         ("expert_s", x.expert_s),
         ("prefill_expert_factor", x.prefill_expert_factor),
         ("decode_attn", x.decode_attn),

@@ -1,14 +1,16 @@
 //! Decode: time of one step (one token per stream; batch 1 by default), a roofline per tier.
 //!
 //! `t = (B_fast + W_copy) / (η·BW_fast) + F / (η_c·P) + B_host / (η_h·BW_host) + B_link / (η_l·BW_link)
-//!      + t_fixed + t_expert · E_calls + t_attn`, `t_attn = κ_d,fa · F_attn(c) / P` with flash
+//!      + t_fixed + t_layer · L + t_expert · E_calls + t_attn`, `t_attn = κ_d,fa · F_attn(c) / P` with flash
 //!      attention and `κ_d · KV(c) / BW_fast` without
 //! where `B_*` are the bytes one token reads from each tier (active weights, the KV cache at
 //! depth `c`, the recurrent state, of the footprint's share of the layers), `W_copy` the FP16
 //! copy a backend that dequantizes for a batch this large writes and reads (see
 //! [`super::Scenario::dequant_bytes`]), `F = 2 · active matmul parameters`, `P` the device's
 //! sustained FP16 peak (the datasheet peak under its power limit),
-//! `t_attn` the attention kernels' cost beyond their KV reads and `t_expert · E_calls`
+//! `t_fixed` and `t_layer · L` the fixed time of a step, per token and per layer (the `L`
+//! blocks' small kernels and launches), `t_attn` the attention kernels' cost beyond their KV
+//! reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
 use super::footprint::{decode_attn_flop, kv_bytes};
@@ -135,7 +137,8 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     } else {
         kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * share) / d.fast.bandwidth
     };
-    let t_overhead = Seconds(eff.fixed_s + eff.expert_s * s.expert_calls());
+    let t_overhead =
+        Seconds(eff.fixed_s + eff.layer_s * s.overhead_layers() + eff.expert_s * s.expert_calls());
     let t_latency = t_overhead + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
     // pass without hiding one behind the other: the two add (at batch 1 compute is small).

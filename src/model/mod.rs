@@ -153,6 +153,12 @@ impl Scenario<'_> {
         }
     }
 
+    /// Layers whose kernels a decode step runs, the count the per-layer fixed time
+    /// (`layer_s`) is charged for: every block of the model.
+    pub fn overhead_layers(&self) -> f64 {
+        f64::from(self.model.n_layers())
+    }
+
     /// Routed-expert activations per decoded token: MoE layers × experts per token. Its
     /// calibrated cost is per decode step; a decode batch reads more expert bytes (see
     /// [`Scenario::experts_touched_frac`]) but runs the same matrix-vector kernels, so it is

@@ -2,13 +2,13 @@
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
-//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_expert,p · E_u)
+//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_layer · L + t_expert,p · E_u)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `P` the device's sustained FP16 peak (the datasheet peak under its power limit), `A`
 //! the active matmul parameters, `F_attn` the attention FLOPs of the footprint's share of the
 //! layers, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
-//! at 512 tokens, `k/E` at one), `t_fixed` a decode step's fixed cost (a one-token prompt is
+//! at 512 tokens, `k/E` at one), `t_fixed + t_layer · L` a decode step's fixed cost (a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' per-expert cost `t_expert,p = ρ · t_expert` (decode's matrix-vector cost times a
@@ -75,7 +75,10 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
     let t_overhead = Seconds(
-        (eff.fixed_s + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u)) * batches,
+        (eff.fixed_s
+            + eff.layer_s * s.overhead_layers()
+            + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
+            * batches,
     );
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
