@@ -243,9 +243,11 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
             "efficiency",
             "tg rows",
             "tg MAPE %",
+            "tg median %",
             "tg p90 %",
             "pp rows",
             "pp MAPE %",
+            "pp median %",
             "pp p90 %",
         ]
         .map(String::from)
@@ -259,9 +261,11 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
                     g["efficiency"].as_str().unwrap_or("").into(),
                     Cell::Num(g["tg"]["n"].as_f64().unwrap_or(0.0), 0),
                     pct(g["tg"]["mape_pct"].as_f64()),
+                    pct(g["tg"]["median_ape_pct"].as_f64()),
                     pct(g["tg"]["p90_ape_pct"].as_f64()),
                     Cell::Num(g["pp"]["n"].as_f64().unwrap_or(0.0), 0),
                     pct(g["pp"]["mape_pct"].as_f64()),
+                    pct(g["pp"]["median_ape_pct"].as_f64()),
                     pct(g["pp"]["p90_ape_pct"].as_f64()),
                 ]
             })
