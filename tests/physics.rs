@@ -337,3 +337,39 @@ fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
         max_relative = 1e-9
     );
 }
+
+#[test]
+fn a_decode_step_pays_its_fixed_time_per_token_and_per_layer() {
+    use tokenfit::model::decode::decode_step;
+    use tokenfit::model::placement::{footprint, place};
+    let db = db();
+    let step = |model: &str| {
+        let mut s = resolve(
+            &db,
+            "rtx-pro-6000-blackwell",
+            model,
+            "q4_k_m",
+            &at_ctx(4096),
+        )
+        .unwrap()
+        .scenario;
+        s.eff.fixed_s = 0.001;
+        s.eff.layer_s = 2e-5;
+        s.eff.expert_s = 0.0;
+        let f = footprint(&s, s.ctx as f64);
+        let pl = place(&s, &f);
+        decode_step(&s, &f, &pl, 4096.0).t_overhead.0
+    };
+    // Llama 3.1 8B has 32 blocks: 1 ms + 32 · 20 µs = 1.64 ms.
+    assert_relative_eq!(
+        step("llama-3.1-8b"),
+        0.001 + 32.0 * 2e-5,
+        max_relative = 1e-12
+    );
+    // Llama 3.3 70B has 80: 1 ms + 80 · 20 µs = 2.6 ms.
+    assert_relative_eq!(
+        step("llama-3.3-70b"),
+        0.001 + 80.0 * 2e-5,
+        max_relative = 1e-12
+    );
+}
