@@ -137,8 +137,7 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     } else {
         kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * share) / d.fast.bandwidth
     };
-    let t_overhead =
-        Seconds(eff.fixed_s + eff.layer_s * s.overhead_layers() + eff.expert_s * s.expert_calls());
+    let t_overhead = Seconds(s.step_fixed_s() + eff.expert_s * s.expert_calls());
     let t_latency = t_overhead + t_attn;
     // llama.cpp's decode kernels stream weights and do the batch's arithmetic in the same
     // pass without hiding one behind the other: the two add (at batch 1 compute is small).

@@ -159,6 +159,12 @@ impl Scenario<'_> {
         f64::from(self.model.n_layers())
     }
 
+    /// Fixed time of one decode step (or prefill micro-batch), seconds: per token plus per
+    /// layer, `t_fixed + t_layer · L`.
+    pub fn step_fixed_s(&self) -> f64 {
+        self.eff.fixed_s + self.eff.layer_s * self.overhead_layers()
+    }
+
     /// Routed-expert activations per decoded token: MoE layers × experts per token. Its
     /// calibrated cost is per decode step; a decode batch reads more expert bytes (see
     /// [`Scenario::experts_touched_frac`]) but runs the same matrix-vector kernels, so it is

@@ -75,9 +75,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
     let t_overhead = Seconds(
-        (eff.fixed_s
-            + eff.layer_s * s.overhead_layers()
-            + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
+        (s.step_fixed_s() + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
             * batches,
     );
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
