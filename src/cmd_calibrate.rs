@@ -144,7 +144,8 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     let mut rows = validate(db, &loaded.samples, holdout)?;
-    let (multi_rows, multi_bad) = tokenfit::calib::multi::validate_multi(db, &loaded.multi);
+    let (multi_rows, multi_bad) =
+        tokenfit::calib::multi::validate_multi(db, &loaded.multi, &loaded.samples, holdout);
     let multi_refs: Vec<_> = multi_rows.iter().collect();
     let multi_tg = stats(
         &multi_refs
@@ -273,7 +274,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     };
     if n_multi > 0 {
         out.notes.push(format!(
-            "multi-device rows (layer split, shipped calibration): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
+            "multi-device rows (layer split, same holdout): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
             pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
         ));
     }

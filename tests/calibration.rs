@@ -238,3 +238,46 @@ fn an_unsloth_dynamic_file_name_beats_its_base_type_label() {
     let plain = map_row(&db, &labelled("Qwen3-30B-A3B-Q4_K_M")).unwrap();
     assert_eq!(plain.quant.id, "q4_k_m");
 }
+
+#[test]
+fn a_build_with_rpc_compiled_in_is_still_its_local_backend() {
+    use tokenfit::calib::map::backend_id;
+    // llama-bench lists every backend compiled in; RPC there does not mean a remote device.
+    assert_eq!(backend_id("Vulkan,RPC"), Some("llama.cpp-vulkan"));
+    assert_eq!(backend_id("CUDA,RPC"), Some("llama.cpp-cuda"));
+    assert_eq!(
+        backend_id("Host (build-rpc-hip-v2) / ROCm 6.4.2"),
+        Some("llama.cpp-rocm")
+    );
+    // RPC alone names no local backend.
+    assert_eq!(backend_id("RPC"), None);
+}
+
+#[test]
+fn a_held_out_device_is_held_out_of_its_multi_device_rows_too() {
+    use tokenfit::calib::multi::validate_multi;
+    let db = Db::builtin().unwrap();
+    let p = PathBuf::from("calibration/traces/xiongjiedai_llama3_gpu_mac.csv");
+    let loaded = load(&db, &[p.as_path()]).unwrap();
+    assert!(!loaded.multi.is_empty());
+    let (held, bad) = validate_multi(&db, &loaded.multi, &loaded.samples, Holdout::Device);
+    // Every row is predicted (70B F16 on 6× RTX 3090 included: it fits, as it ran).
+    assert!(bad.is_empty(), "{bad:?}");
+    assert_eq!(held.len(), loaded.multi.len());
+    // `4x rtx-4090` rows: the single RTX 4090 rows of the same table are not in their fit.
+    assert!(
+        held.iter().all(|r| r.efficiency != "fitted"),
+        "a multi-device row was predicted from its own device's fit"
+    );
+    let (in_sample, _) = validate_multi(&db, &loaded.multi, &loaded.samples, Holdout::None);
+    assert!(in_sample.iter().all(|r| r.efficiency == "fitted"));
+    // Held out, the RTX 4090 rows are predicted differently from in-sample.
+    let of = |rows: &[tokenfit::calib::validate::ValidationRow]| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r.device == "4x rtx-4090")
+            .map(|r| r.predicted_tok_s)
+            .collect()
+    };
+    assert!(!of(&held).is_empty());
+    assert_ne!(of(&held), of(&in_sample));
+}

@@ -238,3 +238,21 @@ fn a_layer_split_shares_the_cache_and_the_per_step_costs_at_long_context_and_for
     );
     assert!(p2 <= p1 && p2 > 0.98 * p1, "two boxes {p2} tok/s, one {p1}");
 }
+
+#[test]
+fn the_output_layer_takes_a_layer_slot_on_the_last_device() {
+    // llama.cpp splits n_layer + 1 slots by memory, the output layer the last one: Llama 3 70B
+    // F16 (131 GiB) runs on six RTX 3090s (measured 5.85 tok/s, XiongjieDai), which it would
+    // not if the last card held a full sixth of the blocks and the 2 GiB head on top.
+    let r = predict("devices", "6x rtx-3090", "llama-3-70b", "f16", "512");
+    assert_eq!(r["verdict"], "fits", "{r}");
+    let parts = r["parts"].as_array().unwrap();
+    let share = |i: usize| parts[i]["share"].as_f64().unwrap();
+    let total: f64 = (0..parts.len()).map(share).sum();
+    assert!((total - 1.0).abs() < 1e-9, "block shares sum to {total}");
+    // 81 slots over six equal cards: 13.5 blocks each, 12.5 and the head on the last.
+    assert!((share(0) * 80.0 - 13.5).abs() < 1e-9);
+    assert!((share(5) * 80.0 - 12.5).abs() < 1e-9);
+    let tok_s = r["decode_tok_s"].as_f64().unwrap();
+    assert!((tok_s / 5.85 - 1.0).abs() < 0.2, "{tok_s} tok/s");
+}

@@ -40,11 +40,13 @@ pub struct Unmapped {
 }
 
 /// Backend id from a free label (llama-bench `backends`, or a source's own words).
+///
+/// llama-bench lists every backend compiled in, so `Vulkan,RPC` is a Vulkan run on one device
+/// from a build that can also talk to RPC servers: the RPC part says nothing of where the
+/// layers ran. Rows split across hosts say so in their device label (`… via RPC`, see
+/// [`super::multi`]); a label that is RPC alone names no local backend.
 pub fn backend_id(label: &str) -> Option<&'static str> {
     let l = label.to_lowercase();
-    if l.contains("rpc") {
-        return None;
-    }
     let has = |k: &str| l.contains(k);
     if has("rocm") || has("hip") {
         Some("llama.cpp-rocm")

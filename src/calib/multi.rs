@@ -1,13 +1,17 @@
 //! Multi-device trace rows (`3090 24GB * 2`, two hosts over llama.cpp RPC): mapped to a
-//! device list and validated against [`crate::model::parallel`] with the shipped
-//! calibration. They never enter the single-device fit.
+//! device list and validated against [`crate::model::parallel`] under the same holdout as the
+//! single-device rows (with devices held out, each from a fit that never saw that device).
+//! They never enter the single-device fit.
 
 use super::features::scenario;
+use super::fit::{fit_all, Sample};
 use super::map::{map_row, Unmapped};
 use super::trace::{Test, TraceRow};
-use super::validate::ValidationRow;
+use super::validate::{Holdout, ValidationRow};
+use crate::db::calibration::EfficiencyEntry;
 use crate::db::Db;
 use crate::model::parallel::{predict_multi, LinkSpec, Split};
+use std::collections::BTreeMap;
 
 /// A multi-device row: the single-device label, how many, and the link assumed.
 #[derive(Debug, Clone)]
@@ -53,11 +57,19 @@ pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
     None
 }
 
-/// Predicts every multi-device row (layer split); rows that cannot be mapped come back as
-/// unmapped with the reason.
-pub fn validate_multi(db: &Db, rows: &[MultiRow]) -> (Vec<ValidationRow>, Vec<Unmapped>) {
+/// Predicts every multi-device row (layer split) with the efficiencies `holdout` allows: a fit
+/// of `samples` without the row's device (or model), all of them, or the shipped calibration.
+/// Rows that cannot be mapped come back as unmapped with the reason.
+pub fn validate_multi(
+    db: &Db,
+    rows: &[MultiRow],
+    samples: &[Sample],
+    holdout: Holdout,
+) -> (Vec<ValidationRow>, Vec<Unmapped>) {
     let mut out = Vec::new();
     let mut bad = Vec::new();
+    // One fit per held-out key, shared by the rows of that key.
+    let mut fits: BTreeMap<String, Vec<EfficiencyEntry>> = BTreeMap::new();
     for mr in rows {
         let r = &mr.row;
         let fail = |reason: String| Unmapped {
@@ -72,7 +84,18 @@ pub fn validate_multi(db: &Db, rows: &[MultiRow]) -> (Vec<ValidationRow>, Vec<Un
                 continue;
             }
         };
-        let (eff, prov) = db.efficiency(m.device, &m.backend.id);
+        let key = match holdout {
+            Holdout::Device => m.device.id().to_string(),
+            Holdout::Model => m.model.id.clone(),
+            Holdout::None | Holdout::Shipped => String::new(),
+        };
+        let fitted = fits.entry(key).or_insert_with_key(|k| match holdout {
+            Holdout::Shipped => db.fitted.entries.clone(),
+            Holdout::None => fit_all(db, samples, &|_| false),
+            Holdout::Device => fit_all(db, samples, &|s| s.mapped.device.id() == k),
+            Holdout::Model => fit_all(db, samples, &|s| s.mapped.model.id == *k),
+        });
+        let (eff, prov) = db.efficiency_in(fitted, m.device, &m.backend.id);
         let (Ok(sc), Ok(link)) = (scenario(db, &m, eff), db.link(mr.link)) else {
             bad.push(fail("multi-device row: no scenario".into()));
             continue;

@@ -3,7 +3,8 @@
 //! RPC across hosts: consecutive layers per device, activations handed on once per device
 //! boundary). Capacity adds up; single-stream speed does not.
 //!
-//! Shares follow usable fast memory (llama.cpp's default tensor split). With `t_i` the
+//! Shares follow usable fast memory (llama.cpp's default tensor split, over `L + 1` slots in a
+//! layer split: the output layer is the last device's last slot). With `t_i` the
 //! decode step of device i on its share:
 //! - layer:  `t = Σ t_i + (N − 1)·(h·2 B / BW_link + lat)` — devices work in turn, each
 //!   paying the per-token fixed, routed-expert and attention costs of its own layers only
@@ -102,13 +103,15 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
     let (mut dec, mut pre) = (Vec::new(), Vec::new());
     let mut fits = true;
     for (i, s) in scs.iter().enumerate() {
-        let share = usable[i] / total;
         let last = i + 1 == scs.len();
         // The output head: sharded by tensor parallel, on the last device of a layer split.
-        let output_share = match split {
-            Split::Tensor => share,
-            Split::Layer if last => 1.0,
-            Split::Layer => 0.0,
+        // llama.cpp splits `n_layer + 1` slots by usable memory, the output layer being the
+        // last slot, so the last device holds one block fewer than its memory share.
+        let slots = usable[i] / total * (layers + 1.0);
+        let (share, output_share) = match split {
+            Split::Tensor => (usable[i] / total, usable[i] / total),
+            Split::Layer if last => (((slots - 1.0) / layers).max(0.0), 1.0),
+            Split::Layer => (slots / layers, 0.0),
         };
         let f = share_footprint(&footprint(s, s.ctx as f64), share, output_share);
         let pl = place(
