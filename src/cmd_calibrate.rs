@@ -235,7 +235,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
         holdout,
         pct(tg.mape_pct).show(), pct(tg.median_ape_pct).show(), pct(tg.p90_ape_pct).show(), tg.n,
         pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
-        rows.len(), loaded.unmapped.len()
+        rows.len() + n_multi, unmapped_total
     ).to_lowercase());
     out.view = View {
         headers: [
