@@ -281,3 +281,58 @@ fn a_held_out_device_is_held_out_of_its_multi_device_rows_too() {
     assert!(!of(&held).is_empty());
     assert_ne!(of(&held), of(&in_sample));
 }
+
+#[test]
+fn a_device_fitted_on_one_model_keeps_the_spread_between_models() {
+    use tokenfit::calib::fit::fit_all;
+    let db = Db::builtin().unwrap();
+    let truth = Efficiency {
+        bandwidth_frac: 0.8,
+        fixed_s: 0.0005,
+        decode_rel_err: 0.0,
+        prefill_rel_err: 0.0,
+        ..UNIT
+    };
+    let mut rng = Rng(0x0ff5_e700_0001);
+    let mut samples = Vec::new();
+    // An RTX 4090 ran four models, each off the roofline by its own ±10–15% (kernels, file
+    // layout); an RTX 3090 ran one, which its fit matches to the noise.
+    let runs = [
+        ("rtx-4090", "llama-3.1-8b", 1.15),
+        ("rtx-4090", "qwen3-32b", 0.85),
+        ("rtx-4090", "llama-2-7b", 1.10),
+        ("rtx-4090", "gemma-3-4b", 0.90),
+        ("rtx-3090", "llama-3.1-8b", 1.0),
+    ];
+    for (device, model, offset) in runs {
+        for (ng, depth) in [64u64, 128, 256, 512]
+            .into_iter()
+            .flat_map(|ng| [0u64, 2048, 8192].map(|d| (ng, d)))
+        {
+            let r = row(device, model, "q4_0", Test::Tg, 0, ng, depth);
+            let m = map_row(&db, &r).unwrap();
+            let mut feat = features(&db, &m).unwrap();
+            feat.y = feat.predict(&truth) * offset * (1.0 + 0.02 * (rng.next() - 0.5));
+            samples.push(Sample { mapped: m, feat });
+        }
+    }
+    let fitted = fit_all(&db, &samples, &|_| false);
+    let own = |d: &str| {
+        fitted
+            .iter()
+            .find(|e| e.device.as_deref() == Some(d) && e.backend == "llama.cpp-cuda")
+            .unwrap()
+    };
+    let one = own("rtx-3090");
+    assert!(
+        one.quality.as_ref().unwrap().tg_mape_pct.unwrap() < 2.0,
+        "the one-model fit is exact: {:?}",
+        one.quality
+    );
+    // Its next model is as uncertain as the RTX 4090's models are spread: at least ±15%.
+    assert!(
+        one.eff.decode_rel_err > 0.15,
+        "interval ±{} for a model the RTX 3090 never ran",
+        one.eff.decode_rel_err
+    );
+}

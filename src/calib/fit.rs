@@ -484,6 +484,7 @@ pub fn fit_all(
                 )
             })
             .collect();
+        let mut device_fits: Vec<(usize, Vec<&Sample>)> = Vec::new();
         for (fam, kind) in families {
             let rows_f: Vec<&Sample> = l
                 .rows
@@ -510,10 +511,82 @@ pub fn fit_all(
                     .collect();
                 let (ed, qd) = fit_level(&rows_d, &ef);
                 out.push(entry(b, Some(d), Some(fam), None, ed, rows_d.len(), qd));
+                device_fits.push((out.len() - 1, rows_d));
             }
         }
+        for_new_models(&mut out, &device_fits);
     }
     out
+}
+
+/// Widens each device's own interval for a model it has not run. A device's fit is close to
+/// exact on the few models it ran (each weight class has its own compute fraction), so its
+/// residuals say little of the next model's offset: that spread, the between-model variance of
+/// the mean log residuals, is pooled over the backend's devices (a device with one or two
+/// models cannot measure it), and each device's interval becomes
+/// `exp(t₀.₉₅(dof) · √(s_w² + s_b²·(1 + 1/m))) − 1` for its `m` models and within-model
+/// variance `s_w²`, never narrower than its own.
+fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]) {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    for test in [Test::Tg, Test::Pp] {
+        // Per device: the mean log residual of each model, and the within-model variance.
+        let per_device: Vec<(usize, Vec<f64>, f64)> = devices
+            .iter()
+            .map(|(i, rows)| {
+                let e = &out[*i].eff;
+                let mut by_model: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+                for s in rows.iter().filter(|s| s.feat.test == test) {
+                    let r = (s.feat.predict_tok_s(e) / s.feat.measured_tok_s()).ln();
+                    if r.is_finite() {
+                        by_model
+                            .entry(s.mapped.model.id.as_str())
+                            .or_default()
+                            .push(r);
+                    }
+                }
+                let means: Vec<f64> = by_model.values().map(|v| mean(v)).collect();
+                let (ss, dof) = by_model
+                    .values()
+                    .zip(&means)
+                    .fold((0.0, 0usize), |a, (v, m)| {
+                        (
+                            a.0 + v.iter().map(|x| (x - m).powi(2)).sum::<f64>(),
+                            a.1 + v.len() - 1,
+                        )
+                    });
+                (*i, means, if dof > 0 { ss / dof as f64 } else { 0.0 })
+            })
+            .collect();
+        let (ss_b, dof_b) = per_device.iter().filter(|(_, m, _)| m.len() >= 2).fold(
+            (0.0, 0usize),
+            |a, (_, m, _)| {
+                let c = mean(m);
+                (
+                    a.0 + m.iter().map(|x| (x - c).powi(2)).sum::<f64>(),
+                    a.1 + m.len() - 1,
+                )
+            },
+        );
+        if dof_b == 0 {
+            continue;
+        }
+        let s_b2 = ss_b / dof_b as f64;
+        let t = StudentsT::new(0.0, 1.0, dof_b as f64)
+            .map(|d| d.inverse_cdf(0.95))
+            .unwrap_or(1.645);
+        for (i, means, s_w2) in per_device {
+            if means.is_empty() {
+                continue;
+            }
+            let m = means.len() as f64;
+            let err = (t * (s_w2 + s_b2 * (1.0 + 1.0 / m)).sqrt()).exp() - 1.0;
+            let own = match test {
+                Test::Tg => &mut out[i].eff.decode_rel_err,
+                Test::Pp => &mut out[i].eff.prefill_rel_err,
+            };
+            *own = round_to(own.max(err), 4);
+        }
+    }
 }
 
 /// Parameters the all-backend level pools: decode's (the intervals are not among them).

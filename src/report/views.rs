@@ -74,7 +74,7 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
                     gib(r.headroom_bytes),
                     ctx_cell(r.max_fast_ctx),
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
-                    Cell::opt(r.prefill_tok_s, 0),
+                    with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
                     Cell::opt(r.ttft_s, 2),
                     r.bound.as_str().into(),
                     r.efficiency.into(),
@@ -103,6 +103,7 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
             "prefill tok/s",
             "TTFT s",
             "bound",
+            "eff.",
         ]
         .map(String::from)
         .to_vec(),
@@ -119,9 +120,10 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
                     gib(r.total_bytes),
                     gib(r.usable_bytes),
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
-                    Cell::opt(r.prefill_tok_s, 0),
+                    with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
                     Cell::opt(r.ttft_s, 2),
                     r.bound.as_str().into(),
+                    r.efficiency.into(),
                 ]
             })
             .collect(),
