@@ -55,6 +55,7 @@ fn entries_view(entries: &[EfficiencyEntry]) -> View {
             "η bandwidth",
             "fixed ms",
             "per layer µs",
+            "FA per layer µs",
             "κ decode",
             "η compute (block/k/float/experts)",
             "κ prefill",
@@ -78,6 +79,7 @@ fn entries_view(entries: &[EfficiencyEntry]) -> View {
                     Cell::Num(x.bandwidth_frac, 3),
                     Cell::Num(x.fixed_s * 1e3, 3),
                     Cell::Num(x.layer_s * 1e6, 1),
+                    Cell::Num(x.layer_fa_s * 1e6, 1),
                     Cell::Num(x.decode_attn, 2),
                     format!(
                         "{:.3}/{:.3}/{:.3}/{:.3}",

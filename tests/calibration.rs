@@ -75,6 +75,7 @@ fn round_trip_recovers_known_parameters() {
         bandwidth_frac: 0.78,
         fixed_s: 0.0006,
         layer_s: 2e-5,
+        layer_fa_s: -8e-6,
         expert_s: 4e-6,
         decode_attn: 6.0,
         decode_attn_fa: 2.0,
@@ -97,13 +98,13 @@ fn round_trip_recovers_known_parameters() {
         "qwen3-32b",
         "gemma-3-4b",
     ] {
-        for (depth, quant) in [
-            (0u64, "q4_0"),
-            (1024, "q4_k_m"),
-            (4096, "f16"),
-            (8192, "q4_k_m"),
-            (16384, "q4_0"),
-            (32768, "f16"),
+        for (depth, quant, fa) in [
+            (0u64, "q4_0", false),
+            (1024, "q4_k_m", true),
+            (4096, "f16", false),
+            (8192, "q4_k_m", true),
+            (16384, "q4_0", false),
+            (32768, "f16", true),
         ] {
             for (test, np, ng) in [
                 (Test::Tg, 0, 128),
@@ -111,7 +112,10 @@ fn round_trip_recovers_known_parameters() {
                 (Test::Pp, 512, 0),
                 (Test::Pp, 2048, 0),
             ] {
-                let r = row("rtx-pro-6000-blackwell", model, quant, test, np, ng, depth);
+                let r = TraceRow {
+                    flash_attn: Some(fa),
+                    ..row("rtx-pro-6000-blackwell", model, quant, test, np, ng, depth)
+                };
                 let m = map_row(&db, &r).unwrap();
                 let mut feat = features(&db, &m).unwrap();
                 // measured = truth × (1 ± 2% seeded noise); three kernel families, dense and MoE
@@ -166,14 +170,16 @@ fn round_trip_recovers_known_parameters() {
     );
     // Models of 32 to 64 layers separate the per-layer time from the per-token one: the
     // fixed time of a step comes back within 0.2 ms (2% noise on 10–60 ms steps) at both ends.
-    for layers in [32.0, 64.0] {
-        let step = |e: &Efficiency| e.fixed_s + e.layer_s * layers;
+    // Rows with flash attention on and off separate its per-layer change.
+    for (layers, fa) in [(32.0, false), (64.0, false), (32.0, true), (64.0, true)] {
+        let step = |e: &Efficiency| e.fixed_s + e.layer_fixed_s(fa) * layers;
         assert!(
             (step(&fit) - step(&truth)).abs() < 2e-4,
-            "fixed time of a {layers}-layer step: {} ({} + {} per layer)",
+            "fixed time of a {layers}-layer step, flash attention {fa}: {} ({} + {} per layer, {} with it on)",
             step(&fit),
             fit.fixed_s,
-            fit.layer_s
+            fit.layer_s,
+            fit.layer_fa_s
         );
     }
     // κ_d moves decode by ~2% at 32K on this card, the size of the noise: it is weakly

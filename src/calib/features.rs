@@ -26,6 +26,7 @@ pub const UNIT: Efficiency = Efficiency {
     bandwidth_frac: 1.0,
     fixed_s: 0.0,
     layer_s: 0.0,
+    layer_fa_s: 0.0,
     expert_s: 0.0,
     decode_attn: 1.0,
     decode_attn_fa: 1.0,
@@ -85,7 +86,7 @@ impl Features {
                     + self.x_comp / class_frac(e, self.class)
                     + self.x_comp_expert / e.expert_compute_frac
                     + e.fixed_s
-                    + e.layer_s * self.x_layers
+                    + e.layer_fixed_s(self.flash_attn) * self.x_layers
                     + e.expert_s * self.x_expert
                     + kd * self.x_attn
                     + self.known
@@ -96,7 +97,7 @@ impl Features {
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
-                    + e.layer_s * self.x_layers
+                    + e.layer_fixed_s(self.flash_attn) * self.x_layers
                     + e.expert_s * e.prefill_expert_factor * self.x_expert
                     + self.known
             }

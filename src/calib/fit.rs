@@ -7,7 +7,7 @@
 //! parameter the mean of the backends' own fits (each pulled toward its documented prior),
 //! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
-//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer)`, prefill unknowns `(1/η_c` per
+//! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer, t_layer,fa)`, prefill unknowns `(1/η_c` per
 //! kernel family and for routed experts, `κ_p, κ_p,fa, ρ)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
@@ -32,20 +32,23 @@ pub struct Sample<'a> {
 }
 
 /// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`,
-/// `κ_d,fa`, `t_layer` (s; a block runs about ten small kernels of a few µs each at batch 1).
-const DECODE_SCALES: [f64; 6] = [0.5, 0.002, 2e-5, 10.0, 10.0, 5e-5];
+/// `κ_d,fa`, `t_layer` (s; a block runs about ten small kernels of a few µs each at batch 1)
+/// and `t_layer,fa` (s; flash attention fuses three or four of them into one).
+const DECODE_SCALES: [f64; 7] = [0.5, 0.002, 2e-5, 10.0, 10.0, 5e-5, 2e-5];
 /// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`, `κ_d,fa`,
-/// `t_layer`.
-const DECODE_BOUNDS: ([f64; 6], [f64; 6]) = (
-    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-    [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3],
+/// `t_layer`, `t_layer,fa`.
+const DECODE_BOUNDS: ([f64; 7], [f64; 7]) = (
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1e-4],
+    [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3, 1e-4],
 );
 /// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
 /// `κ_p`, `κ_p,fa`, and of `ρ`, the prefill per-expert cost as a multiple of decode's.
 const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 2.0];
-/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` and `ρ`.
+/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` (a prompt's
+/// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1)
+/// and `ρ`.
 const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
-    [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
     [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 100.0],
 );
 
@@ -149,6 +152,7 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                         attn(f, false),
                         attn(f, true),
                         f.x_layers,
+                        if f.flash_attn { f.x_layers } else { 0.0 },
                     ],
                     f.known
                         + f.x_comp / class_frac(e, f.class)
@@ -164,6 +168,7 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
             prior.decode_attn,
             prior.decode_attn_fa,
             prior.layer_s,
+            prior.layer_fa_s,
         ],
         scale: DECODE_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
@@ -177,6 +182,7 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.decode_attn = t[3];
     e.decode_attn_fa = t[4];
     e.layer_s = t[5];
+    e.layer_fa_s = t[6];
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
@@ -202,7 +208,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
                     f.known
                         + f.x_mem / e.bandwidth_frac
                         + e.fixed_s * f.batches
-                        + e.layer_s * f.x_layers,
+                        + e.layer_fixed_s(f.flash_attn) * f.x_layers,
                     f.y,
                 )
             })
@@ -594,7 +600,9 @@ fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]
 /// bandwidth 81–93% of peak on the four llama.cpp GPU backends); prefill runs each backend's
 /// own matmul and attention kernels, which are not (flash-attention prefill costs about 4×
 /// its FLOPs on CUDA and 2× on Metal but 50× on ROCm), so prefill starts from the backend's
-/// documented prior.
+/// documented prior. So does the per-layer change with flash attention (`t_layer,fa`): which
+/// kernels a backend fuses is its own (fitted: CUDA and Metal save 20–35 µs per layer, ROCm
+/// and Vulkan pay 15–40 µs more).
 const N_PARAMS: usize = 6;
 
 /// The pooled parameters of `e`, in a fixed order.
@@ -731,6 +739,7 @@ fn with_decode_of(e: Efficiency, d: &Efficiency) -> Efficiency {
         bandwidth_frac: d.bandwidth_frac,
         fixed_s: d.fixed_s,
         layer_s: d.layer_s,
+        layer_fa_s: d.layer_fa_s,
         expert_s: d.expert_s,
         decode_attn: d.decode_attn,
         decode_attn_fa: d.decode_attn_fa,
@@ -807,6 +816,7 @@ fn round_eff(e: Efficiency) -> Efficiency {
         bandwidth_frac: round_to(e.bandwidth_frac, 6),
         fixed_s: round_to(e.fixed_s, 6),
         layer_s: round_to(e.layer_s, 6),
+        layer_fa_s: round_to(e.layer_fa_s, 6),
         expert_s: round_to(e.expert_s, 6),
         decode_attn: round_to(e.decode_attn, 6),
         decode_attn_fa: round_to(e.decode_attn_fa, 6),

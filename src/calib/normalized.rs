@@ -230,7 +230,7 @@ impl NoteHints {
         let num = |key: &str| hint_value(text, key).and_then(|v| v.parse().ok());
         let flash = hint_value(text, "flash_attn").or_else(|| hint_value(text, "fa"));
         NoteHints {
-            flash_attn: flash.and_then(parse_flag),
+            flash_attn: flash.and_then(parse_flag).or_else(|| fa_table(text)),
             n_ubatch: num("n_ubatch"),
             n_batch: num("n_batch"),
             n_gpu_layers: hint_value(text, "n_gpu_layers").and_then(|v| v.parse().ok()),
@@ -246,6 +246,20 @@ impl NoteHints {
         r.n_gpu_layers = r.n_gpu_layers.or(self.n_gpu_layers);
         r.batch = r.batch.or(self.batch);
     }
+}
+
+/// A scoreboard's table label: `with FA` or `without FA` (the llama.cpp scoreboards publish
+/// one table with flash attention and one without).
+fn fa_table(text: &str) -> Option<bool> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).find_map(|w| match (w[0], w[1]) {
+        ("with", "FA") => Some(true),
+        ("without", "FA") => Some(false),
+        _ => None,
+    })
 }
 
 /// Reads a flash-attention setting: 1/true/on/yes, 0/false/off/no; anything else
@@ -323,5 +337,16 @@ mod tests {
         assert_eq!((h.batch, h.flash_attn), (None, Some(false)));
         assert_eq!(NoteHints::parse("fa=1; -fa auto").flash_attn, Some(true));
         assert_eq!(NoteHints::parse("flash_attn = auto").flash_attn, None);
+        let table = |t: &str| NoteHints::parse(t).flash_attn;
+        assert_eq!(
+            table("scoreboard table: with FA (per the parser)"),
+            Some(true)
+        );
+        assert_eq!(
+            table("scoreboard table: without FA; stddev=±1"),
+            Some(false)
+        );
+        assert_eq!(table("fa=0; scoreboard table: with FA"), Some(false));
+        assert_eq!(table("with FAQ"), None);
     }
 }

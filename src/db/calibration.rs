@@ -65,6 +65,11 @@ pub struct Efficiency {
     /// documented priors.
     #[serde(default)]
     pub layer_s: f64,
+    /// Change of that per-layer time with flash attention on, seconds (signed): one fused
+    /// kernel replaces each block's separate KQ, softmax and KQV kernels. 0 in the documented
+    /// priors.
+    #[serde(default)]
+    pub layer_fa_s: f64,
     /// Decode attention cost without flash attention, as a multiple of reading the KV cache
     /// at peak bandwidth (κ_d, ≥ 0): separate KQ and KQV matmuls walk the cache again.
     pub decode_attn: f64,
@@ -99,6 +104,17 @@ pub struct Efficiency {
     pub decode_rel_err: f64,
     /// Relative half-width of the prefill interval.
     pub prefill_rel_err: f64,
+}
+
+impl Efficiency {
+    /// Fixed time per layer of a step with flash attention on or off, seconds (never below 0).
+    pub fn layer_fixed_s(&self, flash_attn: bool) -> f64 {
+        if flash_attn {
+            (self.layer_s + self.layer_fa_s).max(0.0)
+        } else {
+            self.layer_s
+        }
+    }
 }
 
 /// A prior or fitted efficiency with what it applies to.

@@ -362,6 +362,15 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
             return Err(err(file, who, f, format!("must be ≥ 0, got {v}")));
         }
     }
+    // Signed: flash attention can add or save per-layer time.
+    if !(x.layer_fa_s.is_finite() && x.layer_fa_s.abs() <= 1e-3) {
+        return Err(err(
+            file,
+            who,
+            "layer_fa_s",
+            format!("must be within ±0.001 s, got {}", x.layer_fa_s),
+        ));
+    }
     Ok(())
 }
 
