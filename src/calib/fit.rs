@@ -803,8 +803,9 @@ fn entry(
 }
 
 fn round_to(v: f64, sig: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
+    // Below a femtosecond or a femto-fraction is the solver's rounding, not a fitted value.
+    if v.abs() < 1e-15 || !v.is_finite() {
+        return if v.is_finite() { 0.0 } else { v };
     }
     let p = sig - 1 - v.abs().log10().floor() as i32;
     let k = 10f64.powi(p);
