@@ -1,9 +1,10 @@
 //! Regressors of one mapped trace row: the physics run at unit efficiency, so that the
 //! measured time is linear in the unknown efficiencies.
 //!
-//! Decode (per token): `T = a·X_mem + t_fixed + t_layer·L + t_expert·E_calls + κ_d·X_attn + K`, `a = 1/η_bw`.
+//! Decode (per token): `T = a·X_mem + t_fixed + (t_layer + t_layer,fa)·L + t_expert·E_calls +
+//! κ_d·X_attn + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + (t_fixed + t_layer·L)·batches + ρ·t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
+//! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + ρ·t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
 //! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
 //! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
 //! distinct expert matmuls of a micro-batch.

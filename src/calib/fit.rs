@@ -13,7 +13,7 @@
 
 use super::features::{class_frac, Features};
 use super::map::Mapped;
-use super::solve::{solve, Problem};
+use super::solve::{solve_with_dof, Problem};
 use super::trace::Test;
 use crate::db::calibration::{Efficiency, EfficiencyEntry, FitQuality};
 use crate::db::hardware::DeviceKind;
@@ -82,16 +82,17 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
     let pp = of_test(rows, Test::Pp);
     // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
     // η_bw: two alternating passes settle both.
+    let (mut tg_spent, mut pp_spent) = (0.0, 0.0);
     for _ in 0..2 {
         if !tg.is_empty() {
-            fit_decode(&tg, prior, &mut e);
+            tg_spent = fit_decode(&tg, prior, &mut e);
         }
         if !pp.is_empty() {
-            fit_prefill(&pp, prior, &mut e);
+            pp_spent = fit_prefill(&pp, prior, &mut e);
         }
     }
-    let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, 5);
-    let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, 5);
+    let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, tg_spent);
+    let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, pp_spent);
     // A level never claims a tighter interval than its own residuals allow, and one with too
     // few rows keeps its parent's (which already spans the spread between devices).
     e.decode_rel_err = tg_err.unwrap_or(prior.decode_rel_err);
@@ -120,11 +121,13 @@ fn fit_prefill_level(
     let mut e = with_decode_of(*prior, decode);
     let tg = of_test(rows, Test::Tg);
     let pp = of_test(rows, Test::Pp);
-    if !pp.is_empty() {
-        fit_prefill(&pp, prior, &mut e);
-    }
-    let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 5);
-    let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, 5);
+    let pp_spent = if pp.is_empty() {
+        0.0
+    } else {
+        fit_prefill(&pp, prior, &mut e)
+    };
+    let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 0.0);
+    let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, pp_spent);
     e.prefill_rel_err = pp_err.unwrap_or(prior.prefill_rel_err);
     (
         e,
@@ -137,9 +140,9 @@ fn fit_prefill_level(
     )
 }
 
-/// Fits the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa)` with `e`'s compute
-/// fractions held.
-fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
+/// Fits the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer, t_layer,fa)`
+/// with `e`'s compute fractions held.
+fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> f64 {
     let p = Problem {
         rows: tg
             .iter()
@@ -175,20 +178,23 @@ fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
         lo: DECODE_BOUNDS.0.to_vec(),
         hi: DECODE_BOUNDS.1.to_vec(),
     };
-    let t = solve(&p);
+    let (t, dof) = solve_with_dof(&p);
     e.bandwidth_frac = 1.0 / t[0];
     e.fixed_s = t[1];
     e.expert_s = t[2];
     e.decode_attn = t[3];
     e.decode_attn_fa = t[4];
     e.layer_s = t[5];
-    e.layer_fa_s = t[6];
+    // The model never lets flash attention make a block's fixed time negative (see
+    // `Efficiency::layer_fixed_s`); what ships is what it uses.
+    e.layer_fa_s = t[6].max(-e.layer_s);
+    dof
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
 /// `κ_p,fa`, and `ρ`, the per-expert cost as a multiple of decode's) with `e`'s bandwidth
 /// fraction, fixed time and decode per-expert cost held.
-fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
+fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> f64 {
     let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
     let p = Problem {
         rows: pp
@@ -227,7 +233,7 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
         lo: PREFILL_BOUNDS.0.to_vec(),
         hi: PREFILL_BOUNDS.1.to_vec(),
     };
-    let t = solve(&p);
+    let (t, dof) = solve_with_dof(&p);
     e.compute_frac = 1.0 / t[0];
     e.kquant_compute_frac = 1.0 / t[1];
     e.float_compute_frac = 1.0 / t[2];
@@ -235,13 +241,14 @@ fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) {
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
     e.prefill_expert_factor = t[6];
+    dof
 }
 
 /// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
 fn quality(
     rows: &[&Features],
     e: &Efficiency,
-    params: usize,
+    spent: f64,
 ) -> (Option<f64>, Option<f64>, Option<f64>) {
     if rows.is_empty() {
         return (None, None, None);
@@ -259,10 +266,12 @@ fn quality(
         * 100.0;
     // Too few degrees of freedom make the t quantile explode: below MIN_DOF the interval
     // is the parent level's (the caller falls back to the prior's).
-    let dof = rows.len().saturating_sub(params);
-    let err = (dof >= MIN_DOF).then(|| {
-        let sd = (ss_res / dof as f64).sqrt();
-        let t = StudentsT::new(0.0, 1.0, dof as f64)
+    // The degrees of freedom left: the rows less the parameters they identified (the trace of
+    // the ridge hat matrix; a parameter held at its prior or a bound spends nothing).
+    let dof = rows.len() as f64 - spent;
+    let err = (dof >= MIN_DOF as f64).then(|| {
+        let sd = (ss_res / dof).sqrt();
+        let t = StudentsT::new(0.0, 1.0, dof)
             .map(|d| d.inverse_cdf(0.95))
             .unwrap_or(1.645);
         (t * sd).exp() - 1.0
@@ -528,8 +537,9 @@ pub fn fit_all(
 /// Widens each device's own interval for a model it has not run. A device's fit is close to
 /// exact on the few models it ran (each weight class has its own compute fraction), so its
 /// residuals say little of the next model's offset: that spread, the between-model variance of
-/// the mean log residuals, is pooled over the backend's devices (a device with one or two
-/// models cannot measure it), and each device's interval becomes
+/// the mean log residuals, is the device's own where it ran enough models and otherwise pooled
+/// over the backend's devices, each one weight (under `MIN_DOF` degrees of freedom the
+/// intervals stand), and each device's interval becomes
 /// `exp(t₀.₉₅(dof) · √(s_w² + s_b²·(1 + 1/m))) − 1` for its `m` models and within-model
 /// variance `s_w²`, never narrower than its own.
 fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]) {
@@ -563,28 +573,40 @@ fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]
                 (*i, means, if dof > 0 { ss / dof as f64 } else { 0.0 })
             })
             .collect();
-        let (ss_b, dof_b) = per_device.iter().filter(|(_, m, _)| m.len() >= 2).fold(
-            (0.0, 0usize),
-            |a, (_, m, _)| {
+        // Each device with two models or more gives its own between-model variance. A device
+        // with enough models (MIN_DOF degrees of freedom) keeps its own; the others take the
+        // mean over the devices that give one, each with equal weight (one device with fifteen
+        // models must not outweigh ten with two), on the degrees of freedom of them all.
+        let spread = |m: &[f64]| -> Option<(f64, usize)> {
+            (m.len() >= 2).then(|| {
                 let c = mean(m);
+                let dof = m.len() - 1;
                 (
-                    a.0 + m.iter().map(|x| (x - c).powi(2)).sum::<f64>(),
-                    a.1 + m.len() - 1,
+                    m.iter().map(|x| (x - c).powi(2)).sum::<f64>() / dof as f64,
+                    dof,
                 )
-            },
-        );
-        if dof_b == 0 {
-            continue;
-        }
-        let s_b2 = ss_b / dof_b as f64;
-        let t = StudentsT::new(0.0, 1.0, dof_b as f64)
-            .map(|d| d.inverse_cdf(0.95))
-            .unwrap_or(1.645);
+            })
+        };
+        let spreads: Vec<(f64, usize)> = per_device
+            .iter()
+            .filter_map(|(_, m, _)| spread(m))
+            .collect();
+        let dof_pooled: usize = spreads.iter().map(|(_, d)| d).sum();
+        let pooled = (dof_pooled >= MIN_DOF).then(|| {
+            (
+                spreads.iter().map(|(v, _)| v).sum::<f64>() / spreads.len() as f64,
+                dof_pooled,
+            )
+        });
         for (i, means, s_w2) in per_device {
-            if means.is_empty() {
+            let own_spread = spread(&means).filter(|(_, dof)| *dof >= MIN_DOF);
+            let Some((s_b2, dof)) = own_spread.or(pooled) else {
                 continue;
-            }
-            let m = means.len() as f64;
+            };
+            let t = StudentsT::new(0.0, 1.0, dof as f64)
+                .map(|d| d.inverse_cdf(0.95))
+                .unwrap_or(1.645);
+            let m = means.len().max(1) as f64;
             let err = (t * (s_w2 + s_b2 * (1.0 + 1.0 / m)).sqrt()).exp() - 1.0;
             let own = match test {
                 Test::Tg => &mut out[i].eff.decode_rel_err,
@@ -598,8 +620,8 @@ fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]
 /// Parameters the all-backend level pools: decode's (the intervals are not among them).
 /// Decode streams memory and pays launch and routing costs, alike across backends (achieved
 /// bandwidth 81–93% of peak on the four llama.cpp GPU backends); prefill runs each backend's
-/// own matmul and attention kernels, which are not (flash-attention prefill costs about 4×
-/// its FLOPs on CUDA and 2× on Metal but 50× on ROCm), so prefill starts from the backend's
+/// own matmul and attention kernels, which are not (flash-attention prefill costs about 1–4×
+/// its FLOPs on CUDA and 2× on Metal but 36–155× on ROCm), so prefill starts from the backend's
 /// documented prior. So does the per-layer change with flash attention (`t_layer,fa`): which
 /// kernels a backend fuses is its own (fitted: CUDA and Metal save 20–35 µs per layer, ROCm
 /// and Vulkan pay 15–40 µs more).

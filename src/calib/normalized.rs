@@ -255,10 +255,14 @@ fn fa_table(text: &str) -> Option<bool> {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    words.windows(2).find_map(|w| match (w[0], w[1]) {
-        ("with", "FA") => Some(true),
-        ("without", "FA") => Some(false),
-        _ => None,
+    (0..words.len().saturating_sub(1)).find_map(|i| {
+        let next = words.get(i + 2).map(|w| w.to_ascii_lowercase());
+        let off = next.as_deref() == Some("off");
+        match (words[i].to_ascii_lowercase().as_str(), words[i + 1]) {
+            ("with", "FA") => Some(!off),
+            ("without", "FA") => Some(false),
+            _ => None,
+        }
     })
 }
 
@@ -348,5 +352,7 @@ mod tests {
         );
         assert_eq!(table("fa=0; scoreboard table: with FA"), Some(false));
         assert_eq!(table("with FAQ"), None);
+        assert_eq!(table("With FA: the second table"), Some(true));
+        assert_eq!(table("compared with FA off"), Some(false));
     }
 }

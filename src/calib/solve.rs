@@ -27,9 +27,18 @@ pub struct Problem {
 
 /// Solves the problem; returns θ.
 pub fn solve(p: &Problem) -> Vec<f64> {
+    solve_with_dof(p).0
+}
+
+/// Solves the problem; returns θ and the parameters the rows spent on it: the trace of the
+/// ridge hat matrix over the free parameters, `Σ_i x_iᵀ (AᵀA)⁻¹ x_i` (a parameter pinned at a
+/// bound or held at its prior by the penalty spends nearly nothing, one the rows identify
+/// nearly 1).
+pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
     let n = p.prior.len();
     let mut theta = p.prior.clone();
     let mut pinned = vec![false; n];
+    let mut dof = 0.0;
     for _ in 0..=n {
         let free: Vec<usize> = (0..n).filter(|j| !pinned[*j]).collect();
         if free.is_empty() {
@@ -51,9 +60,19 @@ pub fn solve(p: &Problem) -> Vec<f64> {
             a[(r, c)] = w / p.scale[j];
             b[r] = w * p.prior[j] / p.scale[j];
         }
-        let Some(sol) = a.svd(true, true).solve(&b, 1e-12).ok() else {
+        let Some(sol) = a.clone().svd(true, true).solve(&b, 1e-12).ok() else {
             break;
         };
+        dof = (a.transpose() * &a)
+            .try_inverse()
+            .map_or(free.len() as f64, |inv| {
+                (0..p.rows.len())
+                    .map(|i| {
+                        let x = a.row(i);
+                        (x * &inv * x.transpose())[(0, 0)]
+                    })
+                    .sum()
+            });
         let mut violated = false;
         for (c, &j) in free.iter().enumerate() {
             let v = sol[c];
@@ -72,7 +91,7 @@ pub fn solve(p: &Problem) -> Vec<f64> {
             break;
         }
     }
-    theta
+    (theta, dof)
 }
 
 #[cfg(test)]
@@ -106,5 +125,32 @@ mod tests {
         let t = solve(&q);
         assert_eq!(t[1], 1.0);
         assert!(t[0] > 2.0);
+    }
+
+    #[test]
+    fn the_rows_spend_one_degree_of_freedom_per_identified_parameter() {
+        let rows: Vec<_> = (1..20)
+            .map(|i| (vec![f64::from(i), 1.0], 0.0, 2.0 * f64::from(i) + 3.0))
+            .collect();
+        let loose = Problem {
+            rows,
+            prior: vec![1.0, 1.0],
+            scale: vec![1e6, 1e6],
+            lambda: 1.0,
+            lo: vec![0.0, 0.0],
+            hi: vec![10.0, 10.0],
+        };
+        let (_, dof) = solve_with_dof(&loose);
+        assert!((dof - 2.0).abs() < 1e-6, "{dof}");
+        // A tight prior on the intercept holds it: the rows spend about one parameter.
+        let tight = Problem {
+            scale: vec![1e6, 1e-6],
+            ..loose
+        };
+        let (t, dof) = solve_with_dof(&tight);
+        assert!(
+            (t[1] - 1.0).abs() < 1e-3 && (dof - 1.0).abs() < 1e-3,
+            "{t:?} {dof}"
+        );
     }
 }

@@ -362,13 +362,17 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
             return Err(err(file, who, f, format!("must be ≥ 0, got {v}")));
         }
     }
-    // Signed: flash attention can add or save per-layer time.
-    if !(x.layer_fa_s.is_finite() && x.layer_fa_s.abs() <= 1e-3) {
+    // Signed: flash attention can add or save per-layer time, but not more than there is.
+    if !(x.layer_fa_s.is_finite() && x.layer_fa_s.abs() <= 1e-3 && x.layer_s + x.layer_fa_s >= 0.0)
+    {
         return Err(err(
             file,
             who,
             "layer_fa_s",
-            format!("must be within ±0.001 s, got {}", x.layer_fa_s),
+            format!(
+                "must be within ±0.001 s and at least -layer_s ({}), got {}",
+                x.layer_s, x.layer_fa_s
+            ),
         ));
     }
     Ok(())

@@ -102,17 +102,30 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
     let mut parts = Vec::with_capacity(scs.len());
     let (mut dec, mut pre) = (Vec::new(), Vec::new());
     let mut fits = true;
+    // Layer split: llama.cpp splits `n_layer + 1` slots by usable memory, the output layer
+    // being the last slot, so the device that holds it (the last one, unless its share is
+    // under one slot) holds one block fewer than its memory share. Device i's slots are
+    // `[start_i, end_i)`; blocks are slots `[0, L)`, the output head slot `L`.
+    let mut start = 0.0;
     for (i, s) in scs.iter().enumerate() {
-        let last = i + 1 == scs.len();
-        // The output head: sharded by tensor parallel, on the last device of a layer split.
-        // llama.cpp splits `n_layer + 1` slots by usable memory, the output layer being the
-        // last slot, so the last device holds one block fewer than its memory share.
-        let slots = usable[i] / total * (layers + 1.0);
-        let (share, output_share) = match split {
-            Split::Tensor => (usable[i] / total, usable[i] / total),
-            Split::Layer if last => (((slots - 1.0) / layers).max(0.0), 1.0),
-            Split::Layer => (slots / layers, 0.0),
+        let end = if i + 1 == scs.len() {
+            layers + 1.0
+        } else {
+            start + usable[i] / total * (layers + 1.0)
         };
+        let (share, output_share) = match split {
+            // The output head is sharded by tensor parallel like everything else.
+            Split::Tensor => (usable[i] / total, usable[i] / total),
+            Split::Layer => (
+                (end.min(layers) - start.min(layers)).max(0.0) / layers,
+                if (start..end).contains(&layers) {
+                    1.0
+                } else {
+                    0.0
+                },
+            ),
+        };
+        start = end;
         let f = share_footprint(&footprint(s, s.ctx as f64), share, output_share);
         let pl = place(
             &Scenario {
