@@ -256,3 +256,29 @@ fn the_output_layer_takes_a_layer_slot_on_the_last_device() {
     let tok_s = r["decode_tok_s"].as_f64().unwrap();
     assert!((tok_s / 5.85 - 1.0).abs() < 0.2, "{tok_s} tok/s");
 }
+
+#[test]
+fn a_last_device_under_one_slot_holds_nothing_and_hands_nothing_on() {
+    // An RTX A400 (3.5 GiB usable) beside two MI300X (191.5 GiB each) gets 0.7 of Llama 3.3
+    // 70B's 81 slots: llama.cpp gives it no block, and the head goes to the second MI300X.
+    let three = predict(
+        "devices",
+        "mi300x,mi300x,rtx-a400",
+        "llama-3.3-70b",
+        "q8_0",
+        "512",
+    );
+    let parts = three["parts"].as_array().unwrap();
+    assert_eq!(parts[2]["share"].as_f64().unwrap(), 0.0, "{three}");
+    let sum: f64 = parts.iter().map(|p| p["share"].as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-9, "block shares sum to {sum}");
+    let two = predict("devices", "mi300x,mi300x", "llama-3.3-70b", "q8_0", "512");
+    let (d3, d2) = (
+        three["decode_tok_s"].as_f64().unwrap(),
+        two["decode_tok_s"].as_f64().unwrap(),
+    );
+    assert!(
+        (d3 / d2 - 1.0).abs() < 1e-9,
+        "three devices {d3} tok/s, two {d2}"
+    );
+}

@@ -107,6 +107,9 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
     // under one slot) holds one block fewer than its memory share. Device i's slots are
     // `[start_i, end_i)`; blocks are slots `[0, L)`, the output head slot `L`.
     let mut start = 0.0;
+    // Stages of a layer split: the devices that hold blocks or the head (a device under one
+    // slot holds nothing and hands nothing on).
+    let mut stages = 0usize;
     for (i, s) in scs.iter().enumerate() {
         let end = if i + 1 == scs.len() {
             layers + 1.0
@@ -126,6 +129,7 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
             ),
         };
         start = end;
+        stages += usize::from(share > 0.0 || output_share > 0.0);
         let f = share_footprint(&footprint(s, s.ctx as f64), share, output_share);
         let pl = place(
             &Scenario {
@@ -164,7 +168,8 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
     let prompt = scs[0].prompt.max(1) as f64;
     let (t_dec, comm, t_pre) = match split {
         Split::Layer => {
-            let hop = |bytes: f64| (n - 1.0) * (bytes / link.bandwidth + link.latency);
+            let hops = stages.saturating_sub(1) as f64;
+            let hop = |bytes: f64| hops * (bytes / link.bandwidth + link.latency);
             let sum = |v: &[Seconds]| v.iter().map(|x| x.0).sum::<f64>();
             // Prefill is pipelined over micro-batches (llama.cpp keeps several in flight): the
             // slowest stage sets the pace, the others only fill and drain the pipeline.
