@@ -271,10 +271,7 @@ fn quality(
     let dof = rows.len() as f64 - spent;
     let err = (dof >= MIN_DOF as f64).then(|| {
         let sd = (ss_res / dof).sqrt();
-        let t = StudentsT::new(0.0, 1.0, dof)
-            .map(|d| d.inverse_cdf(0.95))
-            .unwrap_or(1.645);
-        (t * sd).exp() - 1.0
+        (t95(dof) * sd).exp() - 1.0
     });
     (r2, Some(mape), err)
 }
@@ -543,53 +540,24 @@ pub fn fit_all(
 /// `exp(t₀.₉₅(dof) · √(s_w² + s_b²·(1 + 1/m))) − 1` for its `m` models and within-model
 /// variance `s_w²`, never narrower than its own.
 fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]) {
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     for test in [Test::Tg, Test::Pp] {
         // Per device: the mean log residual of each model, and the within-model variance.
         let per_device: Vec<(usize, Vec<f64>, f64)> = devices
             .iter()
             .map(|(i, rows)| {
-                let e = &out[*i].eff;
-                let mut by_model: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-                for s in rows.iter().filter(|s| s.feat.test == test) {
-                    let r = (s.feat.predict_tok_s(e) / s.feat.measured_tok_s()).ln();
-                    if r.is_finite() {
-                        by_model
-                            .entry(s.mapped.model.id.as_str())
-                            .or_default()
-                            .push(r);
-                    }
-                }
-                let means: Vec<f64> = by_model.values().map(|v| mean(v)).collect();
-                let (ss, dof) = by_model
-                    .values()
-                    .zip(&means)
-                    .fold((0.0, 0usize), |a, (v, m)| {
-                        (
-                            a.0 + v.iter().map(|x| (x - m).powi(2)).sum::<f64>(),
-                            a.1 + v.len() - 1,
-                        )
-                    });
-                (*i, means, if dof > 0 { ss / dof as f64 } else { 0.0 })
+                let by_model = residuals_by(rows, &out[*i].eff, test, |s| &s.mapped.model.id);
+                let groups: Vec<&[f64]> = by_model.values().map(Vec::as_slice).collect();
+                let (means, s_w2) = group_means(&groups);
+                (*i, means, s_w2)
             })
             .collect();
         // Each device with two models or more gives its own between-model variance. A device
         // with enough models (MIN_DOF degrees of freedom) keeps its own; the others take the
         // mean over the devices that give one, each with equal weight (one device with fifteen
         // models must not outweigh ten with two), on the degrees of freedom of them all.
-        let spread = |m: &[f64]| -> Option<(f64, usize)> {
-            (m.len() >= 2).then(|| {
-                let c = mean(m);
-                let dof = m.len() - 1;
-                (
-                    m.iter().map(|x| (x - c).powi(2)).sum::<f64>() / dof as f64,
-                    dof,
-                )
-            })
-        };
         let spreads: Vec<(f64, usize)> = per_device
             .iter()
-            .filter_map(|(_, m, _)| spread(m))
+            .filter_map(|(_, m, _)| variance(m))
             .collect();
         let dof_pooled: usize = spreads.iter().map(|(_, d)| d).sum();
         let pooled = (dof_pooled >= MIN_DOF).then(|| {
@@ -599,15 +567,11 @@ fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec<&Sample>)]
             )
         });
         for (i, means, s_w2) in per_device {
-            let own_spread = spread(&means).filter(|(_, dof)| *dof >= MIN_DOF);
+            let own_spread = variance(&means).filter(|(_, dof)| *dof >= MIN_DOF);
             let Some((s_b2, dof)) = own_spread.or(pooled) else {
                 continue;
             };
-            let t = StudentsT::new(0.0, 1.0, dof as f64)
-                .map(|d| d.inverse_cdf(0.95))
-                .unwrap_or(1.645);
-            let m = means.len().max(1) as f64;
-            let err = (t * (s_w2 + s_b2 * (1.0 + 1.0 / m)).sqrt()).exp() - 1.0;
+            let err = new_group_err(s_w2, s_b2, means.len().max(1), dof);
             let own = match test {
                 Test::Tg => &mut out[i].eff.decode_rel_err,
                 Test::Pp => &mut out[i].eff.prefill_rel_err,
@@ -689,13 +653,7 @@ fn pooled(own: &[(Efficiency, [f64; N_PARAMS])], mut base: Efficiency) -> Effici
 /// is already the fallback of every level with too few rows).
 fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency {
     for test in [Test::Tg, Test::Pp] {
-        let mut by_device: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for s in rows.iter().filter(|s| s.feat.test == test) {
-            let r = (s.feat.predict_tok_s(&e) / s.feat.measured_tok_s()).ln();
-            if r.is_finite() {
-                by_device.entry(s.mapped.device.id()).or_default().push(r);
-            }
-        }
+        let by_device = residuals_by(rows, &e, test, |s| s.mapped.device.id());
         let groups: Vec<&[f64]> = by_device.values().map(Vec::as_slice).collect();
         let Some(err) = new_device_err(&groups) else {
             continue;
@@ -712,28 +670,76 @@ fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency {
 /// The one-sided 95% relative error for a new group, from the log residuals of each group
 /// (device): `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1`; `None` below two groups.
 fn new_device_err(groups: &[&[f64]]) -> Option<f64> {
-    let n = groups.len();
-    if n < 2 {
+    if groups.len() < 2 {
         return None;
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (means, s_w2) = group_means(groups);
+    let (s_b2, dof) = variance(&means)?;
+    Some(new_group_err(s_w2, s_b2, groups.len(), dof))
+}
+
+/// `exp(t₀.₉₅(dof) · √(s_w² + s_b²·(1 + 1/n))) − 1`: the one-sided 95% relative error for a
+/// new group, from the within-group variance `s_w²` and the variance `s_b²` between the means
+/// of `n` groups, estimated on `dof` degrees of freedom.
+fn new_group_err(s_w2: f64, s_b2: f64, n: usize, dof: usize) -> f64 {
+    (t95(dof as f64) * (s_w2 + s_b2 * (1.0 + 1.0 / n as f64)).sqrt()).exp() - 1.0
+}
+
+/// The one-sided 95% quantile of Student's t on `dof` degrees of freedom.
+fn t95(dof: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, dof)
+        .map(|d| d.inverse_cdf(0.95))
+        .unwrap_or(1.645)
+}
+
+/// The log residuals `ln(predicted / measured)` of the `test` rows of `rows` under `e`, grouped
+/// by `key` (device or model).
+fn residuals_by<'s>(
+    rows: &[&'s Sample],
+    e: &Efficiency,
+    test: Test,
+    key: impl Fn(&'s Sample) -> &'s str,
+) -> BTreeMap<&'s str, Vec<f64>> {
+    let mut by: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for s in rows.iter().copied().filter(|s| s.feat.test == test) {
+        let r = (s.feat.predict_tok_s(e) / s.feat.measured_tok_s()).ln();
+        if r.is_finite() {
+            by.entry(key(s)).or_default().push(r);
+        }
+    }
+    by
+}
+
+/// Each group's mean, and the variance within the groups pooled over them (0 without a
+/// degree of freedom).
+fn group_means(groups: &[&[f64]]) -> (Vec<f64>, f64) {
     let means: Vec<f64> = groups.iter().map(|v| mean(v)).collect();
-    let m = mean(&means);
-    let s_b2 = means.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let (ss_w, n_w) = groups
+    let (ss, dof) = groups
         .iter()
         .zip(&means)
-        .fold((0.0, 0usize), |(ss, k), (v, mi)| {
+        .fold((0.0, 0usize), |(ss, k), (v, m)| {
             (
-                ss + v.iter().map(|x| (x - mi).powi(2)).sum::<f64>(),
+                ss + v.iter().map(|x| (x - m).powi(2)).sum::<f64>(),
                 k + v.len() - 1,
             )
         });
-    let s_w2 = if n_w > 0 { ss_w / n_w as f64 } else { 0.0 };
-    let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
-        .map(|d| d.inverse_cdf(0.95))
-        .unwrap_or(1.645);
-    Some((t * (s_w2 + s_b2 * (1.0 + 1.0 / n as f64)).sqrt()).exp() - 1.0)
+    (means, if dof > 0 { ss / dof as f64 } else { 0.0 })
+}
+
+/// The sample variance of `v` and its degrees of freedom; `None` below two values.
+fn variance(v: &[f64]) -> Option<(f64, usize)> {
+    (v.len() >= 2).then(|| {
+        let c = mean(v);
+        let dof = v.len() - 1;
+        (
+            v.iter().map(|x| (x - c).powi(2)).sum::<f64>() / dof as f64,
+            dof,
+        )
+    })
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// The weighted geometric mean of `(ratio, weight)` pairs; `None` without weight.
