@@ -123,7 +123,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
 
 pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     use tokenfit::calib::trace::Test;
-    use tokenfit::calib::validate::{stats, validate, Holdout, ValidationRow};
+    use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
     let shipped_traces = a.traces.iter().all(|p| {
         p.to_string_lossy()
             .replace('\\', "/")
@@ -145,9 +145,11 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     };
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
-    let mut rows = validate(db, &loaded.samples, holdout)?;
+    // One fit per held-out device (or model), shared by its single- and multi-device rows.
+    let mut fits = HoldoutFits::new(&loaded.samples, holdout);
+    let mut rows = validate_with(db, &mut fits)?;
     let (multi_rows, multi_bad) =
-        tokenfit::calib::multi::validate_multi(db, &loaded.multi, &loaded.samples, holdout);
+        tokenfit::calib::multi::validate_multi(db, &loaded.multi, &mut fits);
     let multi_refs: Vec<_> = multi_rows.iter().collect();
     let multi_tg = stats(
         &multi_refs

@@ -8,7 +8,7 @@ use tokenfit::calib::fit::{fit_level, Sample};
 use tokenfit::calib::map::map_row;
 use tokenfit::calib::run::{calibrate, load, to_yaml};
 use tokenfit::calib::trace::{Test, TraceRow};
-use tokenfit::calib::validate::{validate, Holdout};
+use tokenfit::calib::validate::{validate, Holdout, HoldoutFits};
 use tokenfit::db::calibration::Efficiency;
 use tokenfit::db::Db;
 
@@ -266,7 +266,11 @@ fn a_held_out_device_is_held_out_of_its_multi_device_rows_too() {
     let p = PathBuf::from("calibration/traces/xiongjiedai_llama3_gpu_mac.csv");
     let loaded = load(&db, &[p.as_path()]).unwrap();
     assert!(!loaded.multi.is_empty());
-    let (held, bad) = validate_multi(&db, &loaded.multi, &loaded.samples, Holdout::Device);
+    let (held, bad) = validate_multi(
+        &db,
+        &loaded.multi,
+        &mut HoldoutFits::new(&loaded.samples, Holdout::Device),
+    );
     // Every row is predicted (70B F16 on 6× RTX 3090 included: it fits, as it ran).
     assert!(bad.is_empty(), "{bad:?}");
     assert_eq!(held.len(), loaded.multi.len());
@@ -275,7 +279,11 @@ fn a_held_out_device_is_held_out_of_its_multi_device_rows_too() {
         held.iter().all(|r| r.efficiency != "fitted"),
         "a multi-device row was predicted from its own device's fit"
     );
-    let (in_sample, _) = validate_multi(&db, &loaded.multi, &loaded.samples, Holdout::None);
+    let (in_sample, _) = validate_multi(
+        &db,
+        &loaded.multi,
+        &mut HoldoutFits::new(&loaded.samples, Holdout::None),
+    );
     assert!(in_sample.iter().all(|r| r.efficiency == "fitted"));
     // Held out, the RTX 4090 rows are predicted differently from in-sample.
     let of = |rows: &[tokenfit::calib::validate::ValidationRow]| -> Vec<f64> {

@@ -4,14 +4,11 @@
 //! They never enter the single-device fit.
 
 use super::features::scenario;
-use super::fit::{fit_all, Sample};
 use super::map::{map_row, Unmapped};
 use super::trace::{Test, TraceRow};
-use super::validate::{Holdout, ValidationRow};
-use crate::db::calibration::EfficiencyEntry;
+use super::validate::{HoldoutFits, ValidationRow};
 use crate::db::Db;
 use crate::model::parallel::{predict_multi, LinkSpec, Split};
-use std::collections::BTreeMap;
 
 /// A multi-device row: the single-device label, how many, and the link assumed.
 #[derive(Debug, Clone)]
@@ -57,19 +54,16 @@ pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
     None
 }
 
-/// Predicts every multi-device row (layer split) with the efficiencies `holdout` allows: a fit
-/// of `samples` without the row's device (or model), all of them, or the shipped calibration.
-/// Rows that cannot be mapped come back as unmapped with the reason.
+/// Predicts every multi-device row (layer split) with the efficiencies the holdout of `fits`
+/// allows: a fit without the row's device (or model), a fit of all samples, or the shipped
+/// calibration. Rows that cannot be mapped come back as unmapped with the reason.
 pub fn validate_multi(
     db: &Db,
     rows: &[MultiRow],
-    samples: &[Sample],
-    holdout: Holdout,
+    fits: &mut HoldoutFits,
 ) -> (Vec<ValidationRow>, Vec<Unmapped>) {
     let mut out = Vec::new();
     let mut bad = Vec::new();
-    // One fit per held-out key, shared by the rows of that key.
-    let mut fits: BTreeMap<String, Vec<EfficiencyEntry>> = BTreeMap::new();
     for mr in rows {
         let r = &mr.row;
         let fail = |reason: String| Unmapped {
@@ -84,18 +78,7 @@ pub fn validate_multi(
                 continue;
             }
         };
-        let key = match holdout {
-            Holdout::Device => m.device.id().to_string(),
-            Holdout::Model => m.model.id.clone(),
-            Holdout::None | Holdout::Shipped => String::new(),
-        };
-        let fitted = fits.entry(key).or_insert_with_key(|k| match holdout {
-            Holdout::Shipped => db.fitted.entries.clone(),
-            Holdout::None => fit_all(db, samples, &|_| false),
-            Holdout::Device => fit_all(db, samples, &|s| s.mapped.device.id() == k),
-            Holdout::Model => fit_all(db, samples, &|s| s.mapped.model.id == *k),
-        });
-        let (eff, prov) = db.efficiency_in(fitted, m.device, &m.backend.id);
+        let (eff, prov) = db.efficiency_in(fits.for_row(db, &m), m.device, &m.backend.id);
         let (Ok(sc), Ok(link)) = (scenario(db, &m, eff), db.link(mr.link)) else {
             bad.push(fail("multi-device row: no scenario".into()));
             continue;

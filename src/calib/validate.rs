@@ -6,6 +6,7 @@
 
 use super::features::scenario;
 use super::fit::{fit_all, Sample};
+use super::map::Mapped;
 use super::trace::Test;
 use crate::db::calibration::EfficiencyEntry;
 use crate::db::Db;
@@ -140,52 +141,67 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
     })
 }
 
+/// The fits a holdout scheme predicts with, one per held-out key (a device, a model, or
+/// nothing), each made once and shared by every row of that key, single- or multi-device.
+pub struct HoldoutFits<'s, 'a> {
+    samples: &'s [Sample<'a>],
+    holdout: Holdout,
+    fits: BTreeMap<String, Vec<EfficiencyEntry>>,
+}
+
+impl<'s, 'a> HoldoutFits<'s, 'a> {
+    /// No fit made yet.
+    pub fn new(samples: &'s [Sample<'a>], holdout: Holdout) -> Self {
+        HoldoutFits {
+            samples,
+            holdout,
+            fits: BTreeMap::new(),
+        }
+    }
+
+    /// The samples the fits are made from.
+    pub fn samples(&self) -> &'s [Sample<'a>] {
+        self.samples
+    }
+
+    /// The fitted entries that predict a row mapped as `m`: a fit without its device (or
+    /// model), a fit of all samples, or the shipped calibration.
+    pub fn for_row(&mut self, db: &Db, m: &Mapped) -> &[EfficiencyEntry] {
+        let holdout = self.holdout;
+        let key = |m: &Mapped| -> String {
+            match holdout {
+                Holdout::Device => m.device.id().to_string(),
+                Holdout::Model => m.model.id.clone(),
+                Holdout::None | Holdout::Shipped => String::new(),
+            }
+        };
+        let samples = self.samples;
+        self.fits
+            .entry(key(m))
+            .or_insert_with_key(|k| match holdout {
+                Holdout::Shipped => db.fitted.entries.clone(),
+                Holdout::None => fit_all(db, samples, &|_| false),
+                Holdout::Device | Holdout::Model => fit_all(db, samples, &|s| key(&s.mapped) == *k),
+            })
+    }
+}
+
 /// Validates every sample under a holdout scheme.
 pub fn validate(
     db: &Db,
     samples: &[Sample],
     holdout: Holdout,
 ) -> crate::Result<Vec<ValidationRow>> {
-    let key = |s: &Sample| -> String {
-        match holdout {
-            Holdout::Device => s.mapped.device.id().to_string(),
-            Holdout::Model => s.mapped.model.id.clone(),
-            Holdout::None | Holdout::Shipped => String::new(),
-        }
-    };
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, s) in samples.iter().enumerate() {
-        groups.entry(key(s)).or_default().push(i);
-    }
-    let mut out: Vec<(usize, ValidationRow)> = Vec::with_capacity(samples.len());
-    for (k, idx) in &groups {
-        let fitted = match holdout {
-            Holdout::None => fit_all(db, samples, &|_| false),
-            _ => fit_all(db, samples, &|s| key(s) == *k),
-        };
-        for &i in idx {
-            out.push((i, predict_row(db, &samples[i], &fitted)?));
-        }
-        if holdout == Holdout::None {
-            break;
-        }
-    }
-    if holdout == Holdout::Shipped {
-        let fitted = &db.fitted.entries;
-        let rows = samples
-            .iter()
-            .map(|s| predict_row(db, s, fitted))
-            .collect::<crate::Result<Vec<_>>>()?;
-        return Ok(rows);
-    }
-    if holdout == Holdout::None {
-        let fitted = fit_all(db, samples, &|_| false);
-        out = samples
-            .iter()
-            .enumerate()
-            .map(|(i, s)| predict_row(db, s, &fitted).map(|r| (i, r)))
-            .collect::<crate::Result<_>>()?;
-    }
-    out.sort_by_key(|(i, _)| *i);
-    Ok(out.into_iter().map(|(_, r)| r).collect())
+    validate_with(db, &mut HoldoutFits::new(samples, holdout))
+}
+
+/// [`validate`] with fits that other rows (multi-device ones) can share.
+pub fn validate_with(db: &Db, fits: &mut HoldoutFits) -> crate::Result<Vec<ValidationRow>> {
+    fits.samples()
+        .iter()
+        .map(|s| {
+            let fitted = fits.for_row(db, &s.mapped);
+            predict_row(db, s, fitted)
+        })
+        .collect()
 }
