@@ -163,12 +163,7 @@ impl Scenario<'_> {
     /// layer, `t_fixed + (t_layer + t_layer,fa) · L`, the flash-attention change counted only
     /// with flash attention on.
     pub fn step_fixed_s(&self) -> f64 {
-        self.eff.fixed_s + self.layer_fixed_s() * self.overhead_layers()
-    }
-
-    /// Fixed time per layer of a step, seconds, with this scenario's flash-attention setting.
-    pub fn layer_fixed_s(&self) -> f64 {
-        self.eff.layer_fixed_s(self.flash_attn)
+        self.eff.fixed_s + self.eff.layer_fixed_s(self.flash_attn) * self.overhead_layers()
     }
 
     /// Routed-expert activations per decoded token: MoE layers × experts per token. Its
