@@ -98,20 +98,24 @@ pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn recovers_a_line_and_respects_bounds() {
-        // y = 2·x + 3, exact
+    /// `y = 2·x + 3`, exact, with a loose prior of 1 on both and bounds [0, 10].
+    fn line() -> Problem {
         let rows: Vec<_> = (1..20)
             .map(|i| (vec![f64::from(i), 1.0], 0.0, 2.0 * f64::from(i) + 3.0))
             .collect();
-        let p = Problem {
+        Problem {
             rows,
             prior: vec![1.0, 1.0],
             scale: vec![1e6, 1e6],
             lambda: 1.0,
             lo: vec![0.0, 0.0],
             hi: vec![10.0, 10.0],
-        };
+        }
+    }
+
+    #[test]
+    fn recovers_a_line_and_respects_bounds() {
+        let p = line();
         let t = solve(&p);
         assert!(
             (t[0] - 2.0).abs() < 1e-6 && (t[1] - 3.0).abs() < 1e-5,
@@ -129,17 +133,7 @@ mod tests {
 
     #[test]
     fn the_rows_spend_one_degree_of_freedom_per_identified_parameter() {
-        let rows: Vec<_> = (1..20)
-            .map(|i| (vec![f64::from(i), 1.0], 0.0, 2.0 * f64::from(i) + 3.0))
-            .collect();
-        let loose = Problem {
-            rows,
-            prior: vec![1.0, 1.0],
-            scale: vec![1e6, 1e6],
-            lambda: 1.0,
-            lo: vec![0.0, 0.0],
-            hi: vec![10.0, 10.0],
-        };
+        let loose = line();
         let (_, dof) = solve_with_dof(&loose);
         assert!((dof - 2.0).abs() < 1e-6, "{dof}");
         // A tight prior on the intercept holds it: the rows spend about one parameter.
