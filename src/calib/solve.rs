@@ -31,7 +31,8 @@ pub fn solve(p: &Problem) -> Vec<f64> {
 }
 
 /// Solves the problem; returns θ and the parameters the rows spent on it: the trace of the
-/// ridge hat matrix over the free parameters, `Σ_i x_iᵀ (AᵀA)⁻¹ x_i` (a parameter pinned at a
+/// ridge hat matrix over the free parameters, `Σ_i x_iᵀ (AᵀA)⁻¹ x_i` over the data rows `i` of
+/// the augmented system `A` (a parameter pinned at a
 /// bound or held at its prior by the penalty spends nearly nothing, one the rows identify
 /// nearly 1).
 pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
@@ -60,19 +61,15 @@ pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
             a[(r, c)] = w / p.scale[j];
             b[r] = w * p.prior[j] / p.scale[j];
         }
-        let Some(sol) = a.clone().svd(true, true).solve(&b, 1e-12).ok() else {
+        let svd = a.svd(true, true);
+        let Some(sol) = svd.solve(&b, 1e-12).ok() else {
             break;
         };
-        dof = (a.transpose() * &a)
-            .try_inverse()
-            .map_or(free.len() as f64, |inv| {
-                (0..p.rows.len())
-                    .map(|i| {
-                        let x = a.row(i);
-                        (x * &inv * x.transpose())[(0, 0)]
-                    })
-                    .sum()
-            });
+        // With `A = UΣVᵀ`, the hat matrix of the data rows is `U_data U_dataᵀ`: its trace is
+        // the squared norm of U's data rows.
+        dof = svd.u.as_ref().map_or(free.len() as f64, |u| {
+            u.rows(0, p.rows.len()).norm_squared()
+        });
         let mut violated = false;
         for (c, &j) in free.iter().enumerate() {
             let v = sol[c];
