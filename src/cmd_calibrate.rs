@@ -41,6 +41,19 @@ fn load_traces<'a>(
     Ok(loaded)
 }
 
+/// Refuses traces with nothing for the fit: every usable row batched (B > 1) or run across
+/// several devices, which `validate` checks but the single-stream fit does not use.
+fn require_fit_rows(loaded: &tokenfit::calib::run::Loaded, what: &str) -> Result<()> {
+    if loaded.fitted_rows() == 0 {
+        bail!(
+            "nothing to fit in {what}: its {} usable rows are batched (B > 1) or run across \
+             several devices; the fit uses single-stream rows (`tokenfit validate` checks these)",
+            loaded.validation_only_rows()
+        );
+    }
+    Ok(())
+}
+
 /// Fitted entries as a table: what each applies to, its rows, its parameters and its fit
 /// quality.
 fn entries_view(entries: &[EfficiencyEntry]) -> View {
@@ -104,17 +117,20 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
     }
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    require_fit_rows(&loaded, &format!("{} file(s)", a.traces.len()))?;
     let fitted = tokenfit::calib::run::calibrate(db, &loaded);
     let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
     out.raw_text = Some(tokenfit::calib::run::to_yaml(&fitted));
-    out.summary =
-        Some(json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped }));
+    out.summary = Some(
+        json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "rows_validation_only": fitted.rows_validation_only }),
+    );
     out.results = to_values(&fitted.entries);
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
-        "{} rows used, {} unmapped, {} entries fitted",
+        "{} rows used, {} unmapped, {} kept for validation only (batched or multi-device), {} entries fitted",
         fitted.rows_used,
         fitted.rows_unmapped,
+        fitted.rows_validation_only,
         fitted.entries.len()
     ));
     out.warnings = warnings;
@@ -296,15 +312,17 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
         config_dir().context("no configuration directory: set TOKENFIT_CONFIG_DIR or HOME")?;
     // Read the new file first: a file that does not parse or map is refused before it is kept.
     let mut warnings = Vec::new();
-    load_traces(db, &[file.to_path_buf()], verbose, &mut warnings)?;
+    let new = load_traces(db, &[file.to_path_buf()], verbose, &mut warnings)?;
+    require_fit_rows(&new, &file.display().to_string())?;
     let all = add_trace(&dir, file)?;
     let loaded = load_traces(db, &all, verbose, &mut warnings)?;
     let entries = fit_local(db, &loaded.samples);
     let fitted = tokenfit::db::calibration::FittedRaw {
         schema_version: 1,
         files: loaded.files.clone(),
-        rows_used: loaded.samples.len(),
+        rows_used: loaded.fitted_rows(),
         rows_unmapped: loaded.unmapped.len(),
+        rows_validation_only: loaded.validation_only_rows(),
         entries,
     };
     let path = write_local(&dir, &fitted)?;

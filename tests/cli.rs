@@ -424,3 +424,44 @@ fn a_missing_file_is_named_once_with_its_cause() {
     assert!(err.contains("/nonexistent/trace.csv: "), "{err}");
     assert_eq!(err.matches("(os error").count(), 1, "{err}");
 }
+
+#[test]
+fn batched_rows_validate_but_give_nothing_to_fit() {
+    // A trace of batched decode only (B = 2): `validate` checks it, `calibrate` refuses it,
+    // and `calibrate --add` keeps nothing.
+    let dir = std::env::temp_dir().join(format!("tokenfit-batched-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("batched.csv");
+    let text =
+        std::fs::read_to_string("calibration/traces/llamacpp_repo_benches_batched.csv").unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    let batched: Vec<&str> = rows[1..]
+        .iter()
+        .copied()
+        .filter(|l| l.contains("B=2 ") && l.contains(",tg,"))
+        .collect();
+    assert!(!batched.is_empty());
+    std::fs::write(&trace, format!("{}\n{}\n", rows[0], batched.join("\n"))).unwrap();
+    let v = json(&["validate", trace.to_str().unwrap()]);
+    let s = &v["summary"];
+    let used = s["rows_used"].as_u64().unwrap();
+    assert!(used > 0);
+    assert_eq!(
+        used + s["rows_unmapped"].as_u64().unwrap(),
+        batched.len() as u64
+    );
+    assert_eq!(s["tg_batched"]["n"].as_u64(), Some(used));
+    tokenfit()
+        .args(["calibrate", trace.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to fit"));
+    let cfg = dir.join("config");
+    common::tokenfit_in(&cfg)
+        .args(["calibrate", "--add", trace.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nothing to fit"));
+    assert!(!cfg.join("traces").exists());
+    std::fs::remove_dir_all(&dir).ok();
+}

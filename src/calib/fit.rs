@@ -31,6 +31,14 @@ pub struct Sample<'a> {
     pub feat: Features,
 }
 
+impl Sample<'_> {
+    /// Whether the fit uses this row: single-stream rows only. Batched rows (B > 1) validate
+    /// the concurrency model.
+    pub fn single_stream(&self) -> bool {
+        self.mapped.row.batch.unwrap_or(1) <= 1
+    }
+}
+
 /// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`,
 /// `κ_d,fa`, `t_layer` (s; a block runs about ten small kernels of a few µs each at batch 1)
 /// and `t_layer,fa` (s; flash attention fuses three or four of them into one).
@@ -292,10 +300,9 @@ pub fn fit_all(
     samples: &[Sample],
     skip: &dyn Fn(&Sample) -> bool,
 ) -> Vec<EfficiencyEntry> {
-    // Batched rows validate the concurrency model; the fit is single-stream.
     let kept: Vec<&Sample> = samples
         .iter()
-        .filter(|s| !skip(s) && s.mapped.row.batch.unwrap_or(1) <= 1)
+        .filter(|s| !skip(s) && s.single_stream())
         .collect();
     let traced: BTreeSet<&str> = kept.iter().map(|s| s.mapped.backend.id.as_str()).collect();
     let rows_of = |b: &str| -> Vec<&Sample> {

@@ -22,6 +22,17 @@ pub struct Loaded<'a> {
     pub multi: Vec<super::multi::MultiRow>,
 }
 
+impl Loaded<'_> {
+    /// The rows a fit uses: the single-stream samples.
+    pub fn fitted_rows(&self) -> usize {
+        self.samples.iter().filter(|s| s.single_stream()).count()
+    }
+    /// The rows mapped but kept for validation only: batched and multi-device rows.
+    pub fn validation_only_rows(&self) -> usize {
+        self.samples.len() - self.fitted_rows() + self.multi.len()
+    }
+}
+
 /// Reads and maps every file.
 pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
     let mut samples = Vec::new();
@@ -75,9 +86,9 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
     FittedRaw {
         schema_version: 1,
         files: loaded.files.clone(),
-        rows_used: loaded.samples.len(),
-        // Multi-device rows are validated, not fitted: they count as not used here.
-        rows_unmapped: loaded.unmapped.len() + loaded.multi.len(),
+        rows_used: loaded.fitted_rows(),
+        rows_unmapped: loaded.unmapped.len(),
+        rows_validation_only: loaded.validation_only_rows(),
         entries: fit_all(db, &loaded.samples, &|_| false),
     }
 }

@@ -200,12 +200,17 @@ pub struct FittedRaw {
     /// Trace files used.
     #[serde(default)]
     pub files: Vec<String>,
-    /// Rows used in all.
+    /// Rows the fit used: mapped single-stream rows.
     #[serde(default)]
     pub rows_used: usize,
-    /// Rows that could not be mapped.
+    /// Rows that could not be used: not mapped to the databases, or skipped by the reader
+    /// (each listed with its reason under `--verbose`).
     #[serde(default)]
     pub rows_unmapped: usize,
+    /// Rows mapped but not fitted, kept for `validate`: batched decode (B > 1) and rows run
+    /// across several devices.
+    #[serde(default)]
+    pub rows_validation_only: usize,
     /// Fitted entries: per device and per family.
     #[serde(default)]
     pub entries: Vec<EfficiencyEntry>,
