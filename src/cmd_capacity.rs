@@ -34,6 +34,9 @@ pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {
         c.max_streams,
         c.per_stream_bytes / tokenfit::units::GIB,
         match c.knee_batch {
+            _ if c.max_streams == 0 => {
+                "not one stream's cache fits beside the weights: shorten --ctx or pick a smaller quant or KV type".into()
+            }
             Some(k) => format!("compute takes over from bandwidth at batch {k}"),
             None => "bandwidth-bound up to the largest batch".into(),
         }

@@ -118,3 +118,27 @@ fn predict_batch_reports_aggregate_and_bad_batches_fail() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_context_no_stream_fits_says_so() {
+    // A 2M-token cache of Llama 3.1 8B is 256 GiB at FP16: not one stream fits a 24 GB card.
+    let args = [
+        "capacity",
+        "--device",
+        "rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--quant",
+        "q4_k_m",
+        "--ctx",
+        "2m",
+    ];
+    let v = json(&args);
+    assert_eq!(v["summary"]["max_streams"].as_u64(), Some(0));
+    assert!(v["results"].as_array().unwrap().is_empty());
+    let out = tokenfit().args(args).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not one stream's cache fits"), "{text}");
+    assert!(!text.contains("bandwidth-bound"), "{text}");
+}
