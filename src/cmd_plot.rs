@@ -62,8 +62,8 @@ fn target(output: Option<&Path>, plot: Option<PathBuf>) -> Result<PathBuf> {
     Ok(p)
 }
 
-fn written(r: tokenfit::Result<()>, path: &Path) -> Result<()> {
-    r.with_context(|| format!("drawing {}", path.display()))
+fn written(r: tokenfit::Result<()>) -> Result<()> {
+    r.context("drawing the chart")
 }
 
 /// `--plot` of `fit` (and `plot fit`).
@@ -80,7 +80,7 @@ pub fn fit(
         quant.name,
         views::tokens(ctx)
     );
-    written(plot::fit_chart(rows, &title, path), path)
+    written(plot::fit_chart(rows, &title, path))
 }
 
 /// `--plot` of `cliff` (and `plot cliff`, one [`Cliff`] per device).
@@ -89,7 +89,7 @@ pub fn cliffs(cliffs: &[Cliff], model: &ModelRaw, quant: &QuantRaw, path: &Path)
         "{} · {}: decode speed against context",
         model.name, quant.name
     );
-    written(plot::cliff_chart(cliffs, &title, path), path)
+    written(plot::cliff_chart(cliffs, &title, path))
 }
 
 /// `--plot` of `validate` (and `plot calibration`). The title's MAPEs are the summary's:
@@ -109,7 +109,7 @@ pub fn calibration(rows: &[ValidationRow], holdout: &str, path: &Path) -> Result
         mape(Test::Tg),
         mape(Test::Pp)
     );
-    written(plot::calibration_chart(rows, &title, path), path)
+    written(plot::calibration_chart(rows, &title, path))
 }
 
 fn cliff_plot_cmd(db: &Db, a: PlotCliffArgs, path: &Path) -> Result<Vec<String>> {
@@ -150,7 +150,7 @@ fn roofline_plot_cmd(db: &Db, a: PredictArgs, path: &Path) -> Result<Vec<String>
         "Roofline of {}: {} · {}",
         s.device.raw.name, s.model.name, s.quant.name
     );
-    written(plot::roofline_chart(&Roofline::of(s), &title, path), path)?;
+    written(plot::roofline_chart(&Roofline::of(s), &title, path))?;
     Ok(r.warnings)
 }
 
@@ -211,8 +211,11 @@ fn breakeven(db: &Db, out: &Output, path: &Path) -> Result<()> {
     let model = db.model(s("model")).map_or(s("model"), |m| m.name.as_str());
     let quant = db.quant(s("quant")).map_or(s("quant"), |q| q.name.as_str());
     let title = format!("Break-even: {model} · {quant} locally against {api}");
-    written(
-        plot::breakeven_chart(&series, months, Some(12.0 * years), &title, path),
+    written(plot::breakeven_chart(
+        &series,
+        months,
+        Some(12.0 * years),
+        &title,
         path,
-    )
+    ))
 }

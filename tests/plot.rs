@@ -311,3 +311,19 @@ fn cli_fit_plot_draws_beside_the_table() {
     assert!(text.contains("Qwen3 32B"));
     assert!(text.contains("decode speed with the cache full (tok/s)"));
 }
+
+#[test]
+fn a_missing_directory_is_named() {
+    let d = dir("no-dir");
+    let out = d.join("absent").join("x.svg");
+    tokenfit()
+        .args(["plot", "cliff", "--model", "qwen3-32b", "--quant", "q4_k_m"])
+        .args(["--devices", "rtx-4090", "-o"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("no such directory").and(predicate::str::contains("absent")),
+        );
+    assert!(!d.join("absent").exists());
+}

@@ -114,6 +114,21 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
             "the bundled font (assets/fonts/DejaVuSans.ttf) could not be loaded".into(),
         ));
     }
+    let io = |source: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        cause: source,
+    };
+    // Refuse a missing directory before drawing (the backends' own error says less).
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no such directory '{}'", dir.display()),
+        )));
+    }
     let tmp = temp_path(path, format);
     let drawn = match format {
         ImageFormat::Svg => draw_on(
@@ -129,16 +144,10 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
             Err(e) => Err(format!("the bundled font: {e}")),
         },
     };
-    let io = |source: std::io::Error| Error::Io {
-        path: path.to_path_buf(),
-        cause: source,
-    };
     if let Err(msg) = drawn {
         // The backend may have left a partial file; the error is what matters.
         let _ = std::fs::remove_file(&tmp);
-        return Err(io(std::io::Error::other(format!(
-            "drawing the chart: {msg}"
-        ))));
+        return Err(io(std::io::Error::other(msg)));
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
