@@ -451,6 +451,18 @@ fn batched_rows_validate_but_give_nothing_to_fit() {
         batched.len() as u64
     );
     assert_eq!(s["tg_batched"]["n"].as_u64(), Some(used));
+    let per_group: u64 = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["tg_batched"]["n"].as_u64().unwrap())
+        .sum();
+    assert_eq!(per_group, used);
+    tokenfit()
+        .args(["validate", trace.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("batched decode rows (B > 1"));
     tokenfit()
         .args(["calibrate", trace.to_str().unwrap()])
         .assert()
