@@ -53,7 +53,7 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
     let mut out = Output::new(json!({ "command": "devices", "id": a.id }));
     if let Some(id) = &a.id {
         let d = db.device(id)?;
-        let v = serde_json::to_value(&d.raw)?;
+        let v = device_value(d);
         out.view = kv_view(&v);
         out.results = vec![v];
         return Ok(out);
@@ -94,17 +94,16 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             })
             .collect(),
     };
-    out.results = db
-        .devices
-        .iter()
-        .map(|d| {
-            let mut v = serde_json::to_value(&d.raw).expect("devices serialize");
-            // The FP16 rate predictions use: the datasheet peak under the board's power limit.
-            v["sustained_fp16_tflops"] = json!(d.sustained_peak.tflops());
-            v
-        })
-        .collect();
+    out.results = db.devices.iter().map(device_value).collect();
     Ok(out)
+}
+
+/// A device's entry with the FP16 rate predictions use: the datasheet peak under the board's
+/// power limit.
+fn device_value(d: &tokenfit::db::hardware::Device) -> Value {
+    let mut v = serde_json::to_value(&d.raw).expect("devices serialize");
+    v["sustained_fp16_tflops"] = json!(d.sustained_peak.tflops());
+    v
 }
 
 pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {

@@ -161,6 +161,10 @@ fn sweep_cliff_and_lists_work() {
             d["id"]
         );
     }
+    // One device shown says it too (RTX 6000 Ada: 300 W for 364 TFLOP/s, held below its peak).
+    let one = json(&["devices", "rtx-6000-ada"]);
+    let sustained = one["results"][0]["sustained_fp16_tflops"].as_f64().unwrap();
+    assert!(sustained > 250.0 && sustained < 364.0, "{sustained}");
 }
 
 #[test]
