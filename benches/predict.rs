@@ -2,10 +2,10 @@
 //! all quants × 8 contexts). Run with `cargo bench --bench predict`.
 
 use std::sync::OnceLock;
-use tokenfit::advise::scenario::{build, resolve, Options};
 use tokenfit::advise::sweep::{sweep, Axes};
 use tokenfit::db::Db;
 use tokenfit::model::predict::predict;
+use tokenfit::scenario::{build, resolve, Options};
 
 fn main() {
     divan::main();

@@ -198,6 +198,10 @@ pub struct SweepArgs {
     /// Offload policy: none, layers, experts, stream.
     #[arg(long, default_value = "layers")]
     pub offload: String,
+    /// Show at most N rows in a table [default: a screenful on a terminal, else 10000];
+    /// CSV, JSON and JSON lines always carry every row.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
 }
 
 /// `cliff` arguments.

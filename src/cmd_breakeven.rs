@@ -7,14 +7,14 @@ use anyhow::{bail, Result};
 use serde_json::json;
 use tokenfit::advise::breakeven::{human_tokens, parse_volume, ApiPrice, Volume};
 use tokenfit::advise::payback::{evaluate, rank, workload_options, DeviceBreakeven, Request};
-use tokenfit::advise::scenario::build;
-use tokenfit::advise::scenario::Options;
 use tokenfit::db::hardware::{Device, DeviceKind};
 use tokenfit::db::model::ModelRaw;
 use tokenfit::db::pricing::OfferingRaw;
 use tokenfit::db::quant::QuantRaw;
 use tokenfit::db::Db;
 use tokenfit::report::{breakeven_views, Output};
+use tokenfit::scenario::build;
+use tokenfit::scenario::Options;
 
 /// The local model when neither `--model` nor the API's open model names one.
 const DEFAULT_MODEL: &str = "llama-3.3-70b";

@@ -67,7 +67,7 @@ pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {
                         sig(r.aggregate_decode_tok_s_hi)
                     )),
                     Cell::Num(r.per_stream_decode_tok_s, 1),
-                    r.bound.as_str().into(),
+                    r.bound.to_string().into(),
                     Cell::Num(r.fast_bytes / tokenfit::units::GIB, 1),
                 ]
             })

@@ -7,9 +7,9 @@ use serde_json::json;
 use std::process::ExitCode;
 use tokenfit::advise::check::{check, Phase};
 use tokenfit::advise::row::sig;
-use tokenfit::advise::scenario::resolve;
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
+use tokenfit::scenario::resolve;
 
 /// Runs `check`.
 pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {

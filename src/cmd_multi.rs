@@ -3,7 +3,6 @@
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use tokenfit::advise::row::sig;
-use tokenfit::advise::scenario::{build, Options};
 use tokenfit::db::hardware::{Device, DeviceKind};
 use tokenfit::db::model::ModelRaw;
 use tokenfit::db::quant::QuantRaw;
@@ -11,6 +10,7 @@ use tokenfit::db::Db;
 use tokenfit::model::parallel::{predict_multi, LinkSpec, Split};
 use tokenfit::model::predict::predict;
 use tokenfit::report::{Cell, Output, View};
+use tokenfit::scenario::{build, Options};
 
 /// Parses `2x dgx-spark`, `rtx-5090,rtx-3090`, `2x rtx-3090, rtx-4090`.
 pub fn parse_devices<'a>(db: &'a Db, list: &str) -> Result<Vec<&'a Device>> {

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokenfit::advise::cliff::{cliff, Cliff};
 use tokenfit::advise::row::ScenarioRow;
-use tokenfit::advise::scenario;
 use tokenfit::calib::trace::Test;
 use tokenfit::calib::validate::{stats, ValidationRow};
 use tokenfit::db::model::ModelRaw;
@@ -19,6 +18,7 @@ use tokenfit::db::Db;
 use tokenfit::report::plot::{self, BreakevenSeries, ImageFormat, Roofline};
 use tokenfit::report::views;
 use tokenfit::report::Output;
+use tokenfit::scenario;
 
 /// The most machines one break-even chart shows (the first in payback order).
 const BREAKEVEN_MAX_SERIES: usize = 5;

@@ -1,16 +1,17 @@
 //! One function per command: turn parsed arguments into an [`Output`].
 
-use crate::cli::{CliffArgs, Command, Common, FitArgs, PredictArgs, ShowArgs, SweepArgs};
+use crate::cli::{CliffArgs, Command, Common, FitArgs, PredictArgs, ShowArgs};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::process::ExitCode;
-use tokenfit::advise::scenario::Options;
-use tokenfit::advise::{cliff, fit, row, scenario, sweep};
+use tokenfit::advise::{cliff, fit, row};
 use tokenfit::db::hardware::Device;
 use tokenfit::db::Db;
 use tokenfit::model::Offload;
 use tokenfit::report::views;
 use tokenfit::report::Output;
+use tokenfit::scenario;
+use tokenfit::scenario::Options;
 use tokenfit::units::parse_tokens;
 
 /// Runs a command.
@@ -20,7 +21,7 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Fit(a) => fit_cmd(db, a)?,
         Command::Capacity(a) => crate::cmd_capacity::capacity_cmd(db, a)?,
         Command::Predict(a) => predict_cmd(db, a)?,
-        Command::Sweep(a) => sweep_cmd(db, a)?,
+        Command::Sweep(_) => bail!("internal: `sweep` streams and is run by main"),
         Command::Cliff(a) => cliff_cmd(db, a)?,
         Command::Calibrate(a) => crate::cmd_calibrate::calibrate_cmd(db, a)?,
         Command::Validate(a) => crate::cmd_calibrate::validate_cmd(db, a)?,
@@ -50,7 +51,7 @@ pub(crate) fn max_ctx(given: Option<&str>) -> Result<Option<u64>> {
     Ok(c)
 }
 
-fn offload(s: &str) -> Result<Offload> {
+pub(crate) fn offload(s: &str) -> Result<Offload> {
     Offload::parse(s).with_context(|| {
         format!("unknown --offload '{s}'; expected none, layers, experts, stream, disk or auto")
     })
@@ -84,7 +85,7 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
     })
 }
 
-fn list(s: &str) -> Vec<&str> {
+pub(crate) fn list(s: &str) -> Vec<&str> {
     s.split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -245,101 +246,6 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
             row.device, row.backend
         ));
     }
-    Ok(out)
-}
-
-fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
-    let devs = devices(db, &a.devices)?;
-    let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
-    let imp = crate::cmd_import::imported(db, &a.file)?;
-    let models = match a.models.as_deref() {
-        None => Vec::new(),
-        Some(m) if all(m) => db.models.iter().collect(),
-        Some(m) => list(m)
-            .into_iter()
-            .map(|m| db.model(m))
-            .collect::<tokenfit::Result<Vec<_>>>()?,
-    };
-    let quant_list = a
-        .quants
-        .clone()
-        .or_else(|| imp.as_ref().and_then(|i| i.quant.clone()))
-        .unwrap_or_else(|| "q4_k_m".into());
-    let quants = if all(&quant_list) {
-        db.quants.iter().collect()
-    } else {
-        list(&quant_list)
-            .into_iter()
-            .map(|q| db.quant(q))
-            .collect::<tokenfit::Result<Vec<_>>>()?
-    };
-    let kv_types: Vec<String> = if all(&a.kv_type) {
-        db.kv_types.iter().map(|k| k.id.clone()).collect()
-    } else {
-        list(&a.kv_type)
-            .into_iter()
-            .map(|k| db.kv_type(k).map(|k| k.id.clone()))
-            .collect::<tokenfit::Result<Vec<_>>>()?
-    };
-    let ctxs = list(&a.ctx)
-        .into_iter()
-        .map(|c| tokens("ctx", c))
-        .collect::<Result<Vec<_>>>()?;
-    if ctxs.is_empty() || ctxs.contains(&0) {
-        bail!("--ctx needs at least one context, each at least 1 token");
-    }
-    if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
-        bail!("--models, --quants and --kv-type each need at least one entry");
-    }
-    let axes = sweep::Axes {
-        devices: devs,
-        models,
-        quants,
-        ctxs,
-        kv_types,
-    };
-    let o = Options {
-        backend: a.backend.clone(),
-        offload: offload(&a.offload)?,
-        ..Options::default()
-    };
-    let (mut rows, mut warnings) = sweep::sweep(db, &axes, &o)?;
-    if let Some(i) = &imp {
-        // The file's model, one quant at a time: its exact bytes hold for its own scheme only.
-        for q in &axes.quants {
-            let (_, weights_bytes) =
-                crate::cmd_import::quant(db, Some(&q.id), Some(i), None, &mut warnings)?;
-            let one = sweep::Axes {
-                models: vec![&i.model],
-                quants: vec![*q],
-                ..axes.clone()
-            };
-            let (r, w) = sweep::sweep(
-                db,
-                &one,
-                &Options {
-                    weights_bytes,
-                    ..o.clone()
-                },
-            )?;
-            rows.extend(r);
-            warnings.extend(
-                w.into_iter()
-                    .filter(|x| !warnings.contains(x))
-                    .collect::<Vec<_>>(),
-            );
-        }
-    }
-    let mut out = Output::new(json!({
-        "command": "sweep",
-        "devices": axes.devices.iter().map(|d| d.id()).collect::<Vec<_>>(),
-        "models": axes.models.iter().copied().chain(imp.as_ref().map(|i| &i.model)).map(|m| &m.id).collect::<Vec<_>>(),
-        "quants": axes.quants.iter().map(|q| &q.id).collect::<Vec<_>>(),
-        "ctx": axes.ctxs, "kv_types": axes.kv_types, "backend": a.backend, "offload": o.offload,
-    }));
-    out.view = views::sweep_view(&rows);
-    out.results = to_values(&rows);
-    out.warnings = warnings;
     Ok(out)
 }
 

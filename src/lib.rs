@@ -15,6 +15,7 @@ pub mod hfconfig;
 pub mod import;
 pub mod model;
 pub mod report;
+pub mod scenario;
 pub mod units;
 
 pub use error::{Error, Result};

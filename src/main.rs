@@ -10,6 +10,7 @@ mod cmd_import;
 mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
+mod cmd_sweep;
 mod commands;
 
 use anyhow::{Context, Result};
@@ -52,6 +53,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let command = match cli.command {
         // A chart, not a text result: -o names the image.
         cli::Command::Plot(p) => return cmd_plot::plot_cmd(&db, p, cli.output.as_deref()),
+        // Rows written as they come.
+        cli::Command::Sweep(a) => {
+            cmd_sweep::sweep_cmd(&db, a, format, cli.output.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
+        }
         c => c,
     };
     let (out, code) = commands::dispatch(&db, command)?;
@@ -59,6 +65,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// Prints the warnings on stderr and writes the rendered output to `path` or stdout.
 fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Result<()> {
     for w in &out.warnings {
         eprintln!("warning: {w}");
@@ -66,10 +73,10 @@ fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Result<
     let text = out.render(format);
     match path {
         Some(p) => {
-            // Write beside the target, then rename: a failed write never leaves half a file.
-            let tmp = p.with_extension("tokenfit-tmp");
-            std::fs::write(&tmp, &text).with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, p).with_context(|| format!("writing {}", p.display()))?;
+            let mut f = tokenfit::report::file::OutputFile::create(p)
+                .with_context(|| format!("writing {}", p.display()))?;
+            f.write_all(text.as_bytes())?;
+            f.commit()?;
         }
         None => {
             let mut stdout = std::io::stdout().lock();

@@ -4,9 +4,9 @@
 
 mod common;
 use common::{json, tokenfit};
-use tokenfit::advise::scenario::{resolve, Options};
 use tokenfit::db::Db;
 use tokenfit::model::predict::predict;
+use tokenfit::scenario::{resolve, Options};
 
 #[test]
 fn rtx_4090_vllm_serves_about_fifty_streams_of_an_8b_model() {

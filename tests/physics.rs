@@ -1,11 +1,11 @@
 //! Worked examples of the physics, the arithmetic in comments.
 
 use approx::assert_relative_eq;
-use tokenfit::advise::scenario::{resolve, Options};
 use tokenfit::db::Db;
 use tokenfit::model::footprint::{kv_bytes, state_bytes};
 use tokenfit::model::predict::predict;
 use tokenfit::model::Verdict;
+use tokenfit::scenario::{resolve, Options};
 use tokenfit::units::GIB;
 
 fn db() -> Db {

@@ -7,10 +7,10 @@ use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 use tokenfit::advise::cliff::cliff;
 use tokenfit::advise::fit::fit;
-use tokenfit::advise::scenario::{resolve, Options};
 use tokenfit::calib::validate::{validate, Holdout};
 use tokenfit::db::Db;
 use tokenfit::report::plot::{self, BreakevenSeries, Roofline};
+use tokenfit::scenario::{resolve, Options};
 
 /// A fresh folder for one test's files.
 fn dir(name: &str) -> PathBuf {

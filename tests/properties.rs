@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 use std::sync::OnceLock;
-use tokenfit::advise::scenario::{build, Options};
 use tokenfit::db::Db;
 use tokenfit::model::params::param_groups;
 use tokenfit::model::predict::predict;
+use tokenfit::scenario::{build, Options};
 use tokenfit::units::Bytes;
 
 fn db() -> &'static Db {

@@ -3,7 +3,6 @@
 //! recurrent state, nothing padded), the aggregate and per-stream decode speed and the
 //! bound; the knee is the first batch at which compute takes over from bandwidth.
 
-use super::scenario::{build, Options};
 use crate::db::hardware::Device;
 use crate::db::model::ModelRaw;
 use crate::db::quant::QuantRaw;
@@ -12,6 +11,7 @@ use crate::error::Result;
 use crate::model::placement::{footprint, place};
 use crate::model::predict::predict;
 use crate::model::{Offload, Verdict};
+use crate::scenario::{build, Options};
 use serde::Serialize;
 
 /// The largest batch searched (vLLM's `--max-num-seqs` range; llama.cpp `-np`).
@@ -31,7 +31,7 @@ pub struct BatchRow {
     /// Interval of the aggregate.
     pub aggregate_decode_tok_s_hi: f64,
     /// What limits the step.
-    pub bound: String,
+    pub bound: crate::model::decode::Bound,
     /// Bytes in fast memory (weights, every cache, overhead).
     pub fast_bytes: f64,
 }
@@ -115,7 +115,7 @@ pub fn capacity(
             per_stream_decode_tok_s: dec.value,
             aggregate_decode_tok_s_lo: dec.lo * bf,
             aggregate_decode_tok_s_hi: dec.hi * bf,
-            bound: p.decode.bound.to_string(),
+            bound: p.decode.bound,
             fast_bytes: p.placement.fast_bytes.0.round(),
         });
     }

@@ -5,10 +5,10 @@
 //! the FP16 peak over the FLOPs per prompt token. Above the bound the claim is `impossible`
 //! as stated; above the calibrated interval it is `optimistic`; otherwise `plausible`.
 
-use super::scenario::Resolved;
 use crate::model::params::param_groups;
 use crate::model::predict::predict;
 use crate::model::prefill::prefill_time;
+use crate::scenario::Resolved;
 use serde::Serialize;
 
 /// Which phase a claim is about.

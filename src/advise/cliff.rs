@@ -2,7 +2,6 @@
 //! and the tok/s-against-context series (powers of two up to the model's maximum, plus
 //! the two points around the cliff).
 
-use super::scenario::{build, Options};
 use crate::db::hardware::Device;
 use crate::db::model::ModelRaw;
 use crate::db::quant::QuantRaw;
@@ -10,6 +9,7 @@ use crate::db::Db;
 use crate::error::Result;
 use crate::model::placement::max_fast_context;
 use crate::model::predict::predict;
+use crate::scenario::{build, Options};
 use serde::Serialize;
 
 /// One point of the series.
@@ -18,7 +18,7 @@ pub struct CliffPoint {
     /// Context (allocated and filled), tokens.
     pub ctx: u64,
     /// fits | spills | does_not_fit.
-    pub verdict: &'static str,
+    pub verdict: crate::model::Verdict,
     /// Layers on the fast tier.
     pub gpu_layers: u32,
     /// Decode tok/s with the cache full to `ctx`.
@@ -32,7 +32,7 @@ pub struct CliffPoint {
     /// Bytes in the host tier.
     pub host_bytes: f64,
     /// What bounds decode.
-    pub bound: String,
+    pub bound: crate::model::decode::Bound,
     /// The llama-bench command that measures this point.
     pub verify_command: String,
 }
@@ -84,14 +84,14 @@ pub fn cliff(
         let p = predict(&r.scenario);
         let pt = CliffPoint {
             ctx: c,
-            verdict: p.placement.verdict.as_str(),
+            verdict: p.placement.verdict,
             gpu_layers: p.placement.gpu_layers,
             decode_tok_s: p.decode_tok_s.map(|e| e.value),
             decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
             decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),
             fast_bytes: p.placement.fast_bytes.0.round(),
             host_bytes: p.placement.host_bytes.0.round(),
-            bound: p.decode.bound.to_string(),
+            bound: p.decode.bound,
             verify_command: super::verify::verify_command(&r.scenario, &p.placement, &r.backend.id),
         };
         Ok((pt, r.warnings))

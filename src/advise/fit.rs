@@ -2,22 +2,22 @@
 //! then decode speed. Each row carries the largest context that stays in fast memory.
 
 use super::row::{row, ScenarioRow};
-use super::scenario::{build, Options};
 use crate::db::hardware::Device;
 use crate::db::model::ModelRaw;
 use crate::db::quant::QuantRaw;
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::placement::max_fast_context;
+use crate::scenario::{build, Options};
 
 /// Rows for every device, ranked, and the warnings met on the way (deduplicated).
-pub fn fit(
-    db: &Db,
-    model: &ModelRaw,
-    quant: &QuantRaw,
-    devices: &[&Device],
+pub fn fit<'a>(
+    db: &'a Db,
+    model: &'a ModelRaw,
+    quant: &'a QuantRaw,
+    devices: &[&'a Device],
     o: &Options,
-) -> Result<(Vec<ScenarioRow>, Vec<String>)> {
+) -> Result<(Vec<ScenarioRow<'a>>, Vec<String>)> {
     let mut rows = Vec::with_capacity(devices.len());
     let mut warnings: Vec<String> = Vec::new();
     for d in devices {
@@ -37,14 +37,9 @@ pub fn fit(
 
 /// Sorts by verdict (fits < spills < does not fit), then decode tok/s descending, then id.
 pub fn rank(rows: &mut [ScenarioRow]) {
-    let order = |v: &str| match v {
-        "fits" => 0,
-        "spills" => 1,
-        _ => 2,
-    };
     rows.sort_by(|a, b| {
-        order(a.verdict)
-            .cmp(&order(b.verdict))
+        a.verdict
+            .cmp(&b.verdict)
             .then(
                 b.decode_tok_s
                     .unwrap_or(0.0)

@@ -9,8 +9,8 @@
 //! (power of two, caches in fast memory) with the highest aggregate decode speed.
 
 use super::breakeven::{breakeven, explain, seconds_per_output_token, Breakeven, Ownership};
-use super::scenario::{Options, Resolved};
 use crate::model::predict::predict;
+use crate::scenario::{Options, Resolved};
 use serde::Serialize;
 
 /// What is compared, besides the machine.

@@ -3,23 +3,25 @@
 //! `usable_bytes`, `verdict`, `decode_tok_s`, `prefill_tok_s`, `ttft_s`, `bound` …).
 
 use super::energy::local_cost_at_full_use;
-use super::scenario::Resolved;
+use crate::model::decode::Bound;
 use crate::model::predict::{predict, Prediction};
+use crate::model::Verdict;
+use crate::scenario::Resolved;
 use serde::Serialize;
 
 /// One scenario's result, units in the keys.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScenarioRow {
+pub struct ScenarioRow<'a> {
     /// Device id.
-    pub device: String,
+    pub device: &'a str,
     /// Model id.
-    pub model: String,
+    pub model: &'a str,
     /// Quant id.
-    pub quant: String,
+    pub quant: &'a str,
     /// Backend id.
-    pub backend: String,
+    pub backend: &'a str,
     /// KV cache type.
-    pub kv_type: String,
+    pub kv_type: &'a str,
     /// Allocated context, tokens.
     pub ctx: u64,
     /// Tokens in the cache before the prompt.
@@ -47,8 +49,8 @@ pub struct ScenarioRow {
     pub fast_bytes: f64,
     /// Bytes placed in the host tier.
     pub host_bytes: f64,
-    /// fits | spills | does_not_fit.
-    pub verdict: &'static str,
+    /// fits | spills | does_not_fit (JSON / CSV spelling).
+    pub verdict: Verdict,
     /// Offload policy.
     pub offload: crate::model::Offload,
     /// Layers on the fast tier.
@@ -76,9 +78,9 @@ pub struct ScenarioRow {
     /// Prompt + generation, s.
     pub total_s: Option<f64>,
     /// Decode bound (memory|compute|link|latency : tier).
-    pub bound: String,
+    pub bound: Bound,
     /// Prefill bound.
-    pub prefill_bound: String,
+    pub prefill_bound: Bound,
     /// Decode tok/s at 100% of peak bandwidth.
     pub roofline_tok_s: f64,
     /// Bytes read per decoded token, by tier.
@@ -106,7 +108,7 @@ pub struct ScenarioRow {
 
 /// Predicts and builds the row with the command that measures it (`predict`, `fit`; sweeps
 /// skip the command: building it costs more than the prediction).
-pub fn row(r: &Resolved) -> (ScenarioRow, Prediction) {
+pub fn row<'a>(r: &Resolved<'a>) -> (ScenarioRow<'a>, Prediction) {
     let p = predict(&r.scenario);
     let mut row = row_from(r, &p);
     row.verify_command = Some(super::verify::verify_command(
@@ -118,7 +120,7 @@ pub fn row(r: &Resolved) -> (ScenarioRow, Prediction) {
 }
 
 /// Builds the row from a prediction.
-pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
+pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
     let s = &r.scenario;
     let f = &p.footprint;
     let pl = &p.placement;
@@ -132,11 +134,11 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         )
     });
     ScenarioRow {
-        device: s.device.raw.id.clone(),
-        model: s.model.id.clone(),
-        quant: s.quant.id.clone(),
-        backend: r.backend.id.clone(),
-        kv_type: r.kv.id.clone(),
+        device: &s.device.raw.id,
+        model: &s.model.id,
+        quant: &s.quant.id,
+        backend: &r.backend.id,
+        kv_type: &r.kv.id,
         ctx: s.ctx,
         depth: s.depth,
         prompt: s.prompt,
@@ -150,7 +152,7 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         headroom_bytes: (pl.usable_fast - pl.fast_bytes).0.round(),
         fast_bytes: pl.fast_bytes.0.round(),
         host_bytes: pl.host_bytes.0.round(),
-        verdict: pl.verdict.as_str(),
+        verdict: pl.verdict,
         offload: pl.offload,
         gpu_layers: pl.gpu_layers,
         n_layers: pl.n_layers,
@@ -164,8 +166,8 @@ pub fn row_from(r: &Resolved, p: &Prediction) -> ScenarioRow {
         prefill_tok_s_hi: p.prefill_tok_s.map(|e| e.hi),
         ttft_s: p.ttft_s,
         total_s: p.total_s,
-        bound: p.decode.bound.to_string(),
-        prefill_bound: p.prefill.bound.to_string(),
+        bound: p.decode.bound,
+        prefill_bound: p.prefill.bound,
         roofline_tok_s: p.roofline_tok_s,
         bytes_per_token_fast: p.decode.bytes_fast.0.round(),
         bytes_per_token_host: p.decode.bytes_host.0.round(),

@@ -1,13 +1,22 @@
-//! `sweep`: the cartesian product of devices × models × quants × contexts × KV types.
+//! `sweep`: the cartesian product of devices × models × quants × KV types × contexts, as a
+//! stream of rows.
+//!
+//! Work is hoisted to where it varies: the backend, efficiency and host tier once per device
+//! ([`setup_device`]); the KV type, overhead and native quantization once per
+//! (device, model, quant, KV type), a *unit*; only the context changes from row to row, so
+//! a row is a copy of its unit's scenario with two fields set, one prediction and one row.
+//! Units are numbered, so any range of them can be predicted on any thread and the rows
+//! come out in the same order as the nested loops `device → model → quant → KV → context`.
 
 use super::row::{row_from, ScenarioRow};
-use super::scenario::{build, Options};
 use crate::db::hardware::Device;
 use crate::db::model::ModelRaw;
-use crate::db::quant::QuantRaw;
+use crate::db::quant::{KvTypeRaw, QuantRaw};
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::predict::predict;
+use crate::scenario::{build_on, context_warning, setup_device, DeviceSetup, Options, Resolved};
+use std::ops::Range;
 
 /// The axes of a sweep, resolved.
 #[derive(Debug, Clone)]
@@ -39,35 +48,163 @@ impl Axes<'_> {
     }
 }
 
-/// Runs the sweep; each scenario decodes with its cache full to `ctx` after a prompt of
-/// `ctx` tokens. Warnings are deduplicated.
-pub fn sweep(db: &Db, axes: &Axes, o: &Options) -> Result<(Vec<ScenarioRow>, Vec<String>)> {
-    let mut rows = Vec::with_capacity(axes.len());
-    let mut warnings: Vec<String> = Vec::new();
-    for d in &axes.devices {
-        for m in &axes.models {
-            for q in &axes.quants {
-                for kv in &axes.kv_types {
-                    for &c in &axes.ctxs {
-                        let opts = Options {
-                            ctx: Some(c),
-                            prompt: Some(c),
-                            gen: 0,
-                            depth: 0,
-                            kv_type: kv.clone(),
-                            ..o.clone()
-                        };
-                        let r = build(db, d, m, q, &opts)?;
-                        for w in &r.warnings {
-                            if !warnings.contains(w) && warnings.len() < 50 {
-                                warnings.push(w.clone());
-                            }
-                        }
-                        rows.push(row_from(&r, &predict(&r.scenario)));
+/// Most warnings a sweep keeps (the rest are the same warning for another model).
+const MAX_WARNINGS: usize = 50;
+
+/// A sweep ready to run: the axes resolved, each device set up once.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    db: &'a Db,
+    axes: Axes<'a>,
+    kvs: Vec<&'a KvTypeRaw>,
+    setups: Vec<DeviceSetup<'a>>,
+    opts: Options,
+    warnings: Vec<String>,
+}
+
+impl<'a> Plan<'a> {
+    /// Resolves the KV types and sets each device up; each scenario decodes with its cache
+    /// full to `ctx` after a prompt of `ctx` tokens.
+    pub fn new(db: &'a Db, axes: Axes<'a>, o: &Options) -> Result<Plan<'a>> {
+        let kvs = axes
+            .kv_types
+            .iter()
+            .map(|k| db.kv_type(k))
+            .collect::<Result<Vec<_>>>()?;
+        let setups = axes
+            .devices
+            .iter()
+            .map(|d| setup_device(db, d, o))
+            .collect::<Result<Vec<_>>>()?;
+        let opts = Options {
+            gen: 0,
+            depth: 0,
+            ..o.clone()
+        };
+        let mut plan = Plan {
+            db,
+            axes,
+            kvs,
+            setups,
+            opts,
+            warnings: Vec::new(),
+        };
+        plan.warnings = plan.collect_warnings();
+        Ok(plan)
+    }
+
+    /// The warnings in the order the nested loops meet them (each once, at most 50): a
+    /// model's context warnings, and a device's after its first scenario's.
+    fn collect_warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |w: String| {
+            if out.len() < MAX_WARNINGS && !out.contains(&w) {
+                out.push(w);
+            }
+        };
+        let has_rows = !self.axes.quants.is_empty() && !self.kvs.is_empty();
+        for s in &self.setups {
+            for (mi, m) in self.axes.models.iter().enumerate() {
+                for (ci, &c) in self.axes.ctxs.iter().enumerate() {
+                    if let Some(w) = context_warning(m, c) {
+                        push(w);
+                    }
+                    if mi == 0 && ci == 0 && has_rows {
+                        s.warnings.iter().cloned().for_each(&mut push);
                     }
                 }
             }
         }
+        out
     }
-    Ok((rows, warnings))
+
+    /// Puts `first` before the plan's own warnings (notes about a model file).
+    pub fn prepend_warnings(&mut self, first: Vec<String>) {
+        let own = std::mem::replace(&mut self.warnings, first);
+        for w in own {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+    }
+
+    /// Warnings for the user, deduplicated.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Number of units (device, model, quant, KV type).
+    pub fn units(&self) -> usize {
+        self.setups.len() * self.axes.models.len() * self.axes.quants.len() * self.kvs.len()
+    }
+
+    /// Rows each unit gives (one per context).
+    pub fn rows_per_unit(&self) -> usize {
+        self.axes.ctxs.len()
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.units() * self.rows_per_unit()
+    }
+
+    /// The scenario of unit `u` (its context not yet set).
+    fn unit(&self, u: usize) -> Result<Resolved<'a>> {
+        let (nm, nq, nk) = (
+            self.axes.models.len(),
+            self.axes.quants.len(),
+            self.kvs.len(),
+        );
+        let k = u % nk;
+        let q = (u / nk) % nq;
+        let m = (u / (nk * nq)) % nm;
+        let d = u / (nk * nq * nm);
+        let o = Options {
+            ctx: Some(self.axes.ctxs.first().copied().unwrap_or(1)),
+            prompt: Some(0),
+            ..self.opts.clone()
+        };
+        build_on(
+            self.db,
+            &self.setups[d],
+            self.axes.models[m],
+            self.axes.quants[q],
+            self.kvs[k],
+            &o,
+        )
+    }
+
+    /// Predicts the units in `units`, in order, handing each row to `f`.
+    pub fn for_each_row(
+        &self,
+        units: Range<usize>,
+        mut f: impl FnMut(&ScenarioRow<'a>),
+    ) -> Result<()> {
+        for u in units {
+            let mut r = self.unit(u)?;
+            for &c in &self.axes.ctxs {
+                r.scenario.ctx = c;
+                r.scenario.prompt = c;
+                f(&row_from(&r, &predict(&r.scenario)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every row, in order (for tests and small sweeps).
+    pub fn collect(&self) -> Result<Vec<ScenarioRow<'a>>> {
+        let mut rows = Vec::with_capacity(self.rows());
+        self.for_each_row(0..self.units(), |r| rows.push(r.clone()))?;
+        Ok(rows)
+    }
+}
+
+/// Runs the sweep and collects its rows and warnings.
+pub fn sweep<'a>(
+    db: &'a Db,
+    axes: &Axes<'a>,
+    o: &Options,
+) -> Result<(Vec<ScenarioRow<'a>>, Vec<String>)> {
+    let plan = Plan::new(db, axes.clone(), o)?;
+    Ok((plan.collect()?, plan.warnings().to_vec()))
 }

@@ -15,11 +15,11 @@ use super::trace::Test;
 use crate::db::calibration::Efficiency;
 use crate::db::quant::KernelClass;
 use crate::db::Db;
-use crate::model::build::{build, Options};
 use crate::model::decode::decode_step;
 use crate::model::placement::{footprint, place};
 use crate::model::prefill::prefill_time;
 use crate::model::{Offload, Scenario};
+use crate::scenario::{build, Options};
 use crate::units::Bytes;
 
 /// Efficiency of 1 everywhere and unit attention factors: the regressors' yardstick.

@@ -1,7 +1,6 @@
 //! The physics: pure functions from a scenario to a prediction. No I/O, no printing, and
 //! no efficiency literals: achieved fractions come with the scenario from calibration.
 
-pub mod build;
 pub mod decode;
 pub mod footprint;
 pub mod parallel;

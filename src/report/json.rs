@@ -1,4 +1,5 @@
-//! JSON: one object `{schema_version, inputs, results[, summary]}`, keys in a stable order.
+//! JSON: one object `{schema_version, inputs, results[, summary]}`, keys in a stable order;
+//! JSON lines: one result per line.
 
 use super::{Output, SCHEMA_VERSION};
 use serde_json::{json, Map, Value};
@@ -18,5 +19,15 @@ pub fn render(o: &Output) -> String {
     let mut s =
         serde_json::to_string_pretty(&Value::Object(m)).expect("a JSON value always serializes");
     s.push('\n');
+    s
+}
+
+/// Renders JSON lines: one compact result object per line.
+pub fn render_lines(results: &[Value]) -> String {
+    let mut s = String::new();
+    for r in results {
+        s.push_str(&r.to_string());
+        s.push('\n');
+    }
     s
 }

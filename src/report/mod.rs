@@ -4,9 +4,11 @@
 
 pub mod breakeven_views;
 mod csv;
+pub mod file;
 mod json;
 mod markdown;
 pub mod plot;
+pub mod stream;
 mod table;
 pub mod views;
 
@@ -24,17 +26,30 @@ pub enum Format {
     Csv,
     /// One JSON object.
     Json,
+    /// JSON lines: one result object per line.
+    Jsonl,
     /// A Markdown table.
     Markdown,
 }
 
 impl Format {
+    /// The row-by-row writer of this format, if it has one (tables need every row first).
+    pub fn row_format(self) -> Option<stream::RowFormat> {
+        match self {
+            Format::Csv => Some(stream::RowFormat::Csv),
+            Format::Json => Some(stream::RowFormat::Json),
+            Format::Jsonl => Some(stream::RowFormat::Jsonl),
+            Format::Table | Format::Markdown => None,
+        }
+    }
+
     /// Parses a format name.
     pub fn parse(s: &str) -> Option<Format> {
         match s.to_ascii_lowercase().as_str() {
             "table" => Some(Format::Table),
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
             "markdown" | "md" => Some(Format::Markdown),
             _ => None,
         }
@@ -143,6 +158,7 @@ impl Output {
             Format::Table => self.raw_text.clone().unwrap_or_else(|| table::render(self)),
             Format::Csv => csv::render(&self.results),
             Format::Json => json::render(self),
+            Format::Jsonl => json::render_lines(&self.results),
             Format::Markdown => markdown::render(self),
         }
     }

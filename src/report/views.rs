@@ -25,14 +25,6 @@ pub fn tokens(c: u64) -> String {
     }
 }
 
-fn verdict_label(v: &str) -> &'static str {
-    match v {
-        "fits" => "fits",
-        "spills" => "spills to host",
-        _ => "does not fit",
-    }
-}
-
 /// Fit: one device per row, ranked.
 pub fn fit_view(rows: &[ScenarioRow]) -> View {
     View {
@@ -61,8 +53,8 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
             .map(|(i, r)| {
                 vec![
                     Cell::Num((i + 1) as f64, 0),
-                    r.device.as_str().into(),
-                    verdict_label(r.verdict).into(),
+                    r.device.into(),
+                    r.verdict.label().into(),
                     Cell::Text(format!(
                         "{:.1} ({:.1}+{:.1}+{:.1})",
                         r.total_bytes / GIB,
@@ -76,7 +68,7 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
                     with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
                     Cell::opt(r.ttft_s, 2),
-                    r.bound.as_str().into(),
+                    r.bound.to_string().into(),
                     r.efficiency.into(),
                     Cell::opt(r.price_usd, 0),
                     Cell::opt(r.energy_j_per_token, 2),
@@ -111,18 +103,18 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
             .iter()
             .map(|r| {
                 vec![
-                    r.device.as_str().into(),
-                    r.model.as_str().into(),
-                    r.quant.as_str().into(),
-                    r.kv_type.as_str().into(),
+                    r.device.into(),
+                    r.model.into(),
+                    r.quant.into(),
+                    r.kv_type.into(),
                     Cell::Text(tokens(r.ctx)),
-                    verdict_label(r.verdict).into(),
+                    r.verdict.label().into(),
                     gib(r.total_bytes),
                     gib(r.usable_bytes),
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
                     with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
                     Cell::opt(r.ttft_s, 2),
-                    r.bound.as_str().into(),
+                    r.bound.to_string().into(),
                     r.efficiency.into(),
                 ]
             })
@@ -146,7 +138,7 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "context (depth + prompt + gen)",
         format!("{} ({} + {} + {})", r.ctx, r.depth, r.prompt, r.gen).into(),
     );
-    kv("verdict", verdict_label(r.verdict).into());
+    kv("verdict", r.verdict.label().into());
     kv("weights GiB", gib(r.weights_bytes));
     kv("KV cache GiB", gib(r.kv_bytes));
     kv("recurrent state GiB", gib(r.state_bytes));
@@ -177,7 +169,7 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "decode tok/s",
         with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
     );
-    kv("decode bound", r.bound.as_str().into());
+    kv("decode bound", r.bound.to_string().into());
     kv(
         "decode roofline tok/s (100% bandwidth)",
         Cell::Num(r.roofline_tok_s, 1),
@@ -186,7 +178,7 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "prefill tok/s",
         with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
     );
-    kv("prefill bound", r.prefill_bound.as_str().into());
+    kv("prefill bound", r.prefill_bound.to_string().into());
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
     kv("efficiency", r.efficiency.into());
@@ -242,12 +234,12 @@ pub fn cliff_output(c: &Cliff, out: &mut Output) {
             .map(|p| {
                 vec![
                     Cell::Text(tokens(p.ctx)),
-                    verdict_label(p.verdict).into(),
+                    p.verdict.label().into(),
                     Cell::Num(f64::from(p.gpu_layers), 0),
                     gib(p.fast_bytes),
                     gib(p.host_bytes),
                     with_interval(p.decode_tok_s, p.decode_tok_s_lo, p.decode_tok_s_hi).into(),
-                    p.bound.as_str().into(),
+                    p.bound.to_string().into(),
                 ]
             })
             .collect(),

@@ -71,11 +71,6 @@ fn grouped(v: u64) -> String {
     out
 }
 
-/// The tier of a bound (`memory:vram` → `vram`).
-fn tier(bound: &str) -> &str {
-    bound.split_once(':').map_or(bound, |(_, t)| t)
-}
-
 /// The annotation of a cliff: where, which tier the bytes leave for which, the speed on
 /// each side.
 fn cliff_note(c: &Cliff) -> Option<(u64, String)> {
@@ -85,12 +80,12 @@ fn cliff_note(c: &Cliff) -> Option<(u64, String)> {
         .iter()
         .rev()
         .find(|p| p.ctx < at)
-        .map(|p| tier(&p.bound));
+        .map(|p| p.bound.tier);
     let host = c
         .series
         .iter()
         .filter(|p| p.ctx >= at)
-        .map(|p| tier(&p.bound))
+        .map(|p| p.bound.tier)
         .find(|t| Some(*t) != fast);
     let tiers = match (fast, host) {
         (Some(f), Some(h)) => format!("{f} → {h}"),
@@ -210,7 +205,7 @@ fn draw_series<DB: DrawingBackend>(
     }
     chart.draw_series(c.series.iter().filter_map(|p| {
         let y = speed(p)?;
-        let style = if p.verdict == "fits" {
+        let style = if p.verdict == crate::model::Verdict::Fits {
             col.filled()
         } else {
             col.stroke_width(2)
@@ -253,7 +248,6 @@ mod tests {
         assert_eq!(ctx_label(40961.0), "40961");
         assert_eq!(grouped(18562), "18,562");
         assert_eq!(grouped(512), "512");
-        assert_eq!(tier("memory:host-ram"), "host-ram");
     }
 
     #[test]

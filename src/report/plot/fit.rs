@@ -6,6 +6,7 @@ use super::style::{self, font, num};
 use super::{render, Chart};
 use crate::advise::row::ScenarioRow;
 use crate::error::{Error, Result};
+use crate::model::Verdict;
 use plotters::coord::ranged1d::SegmentedCoord;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::coord::Shift;
@@ -25,15 +26,15 @@ pub fn fit_chart(rows: &[ScenarioRow], title: &str, path: &Path) -> Result<()> {
 }
 
 struct FitChart<'a> {
-    rows: &'a [ScenarioRow],
+    rows: &'a [ScenarioRow<'a>],
     title: &'a str,
 }
 
-fn verdict_label(v: &str) -> &'static str {
+fn verdict_label(v: Verdict) -> &'static str {
     match v {
-        "fits" => "fits in fast memory",
-        "spills" => "spills to host memory",
-        _ => "does not fit",
+        Verdict::Fits => "fits in fast memory",
+        Verdict::Spills => "spills to host memory",
+        Verdict::DoesNotFit => "does not fit",
     }
 }
 
@@ -78,7 +79,9 @@ impl Chart for FitChart<'_> {
             .y_label_style(font(label_size))
             .y_labels(n)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(k) => row_at(*k).map_or(String::new(), |r| r.device.clone()),
+                SegmentValue::CenterOf(k) => {
+                    row_at(*k).map_or(String::new(), |r| r.device.to_string())
+                }
                 _ => String::new(),
             })
             .x_label_formatter(&|v| num(*v))
@@ -86,7 +89,7 @@ impl Chart for FitChart<'_> {
             .light_line_style(WHITE.mix(0.0))
             .bold_line_style(BLACK.mix(0.12))
             .draw()?;
-        for v in ["fits", "spills", "does_not_fit"] {
+        for v in [Verdict::Fits, Verdict::Spills, Verdict::DoesNotFit] {
             let c = style::verdict_color(v);
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, SegmentValue<i32>), i32>>())?

@@ -1,6 +1,7 @@
 //! What every chart shares: the palette (Okabe–Ito, readable by colour-blind eyes, then
 //! Tableau's extras), font sizes for 1200×800, log-axis ticks on a 1–2–5 grid, number labels.
 
+use crate::model::Verdict;
 use plotters::coord::cartesian::Cartesian2d;
 use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::coord::Shift;
@@ -99,12 +100,12 @@ pub const DOES_NOT_FIT: RGBColor = RGBColor(213, 94, 0);
 /// Annotations and reference lines.
 pub const INK: RGBColor = RGBColor(60, 60, 60);
 
-/// The colour of a memory verdict (`fits`, `spills`, `does_not_fit`).
-pub fn verdict_color(v: &str) -> RGBColor {
+/// The colour of a memory verdict.
+pub fn verdict_color(v: Verdict) -> RGBColor {
     match v {
-        "fits" => FITS,
-        "spills" => SPILLS,
-        _ => DOES_NOT_FIT,
+        Verdict::Fits => FITS,
+        Verdict::Spills => SPILLS,
+        Verdict::DoesNotFit => DOES_NOT_FIT,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Builds a resolved [`Scenario`] from database entries and options: looks up the device,
+//! Scenario building (between the databases and the physics): builds a resolved [`Scenario`] from database entries and options: looks up the device,
 //! model, quant, KV type and backend, the efficiency (fitted, borrowed or prior) and the runtime
 //! overhead, and collects the warnings a user should see.
 
@@ -90,6 +90,112 @@ pub fn overhead(b: &BackendRaw, m: &ModelRaw, ubatch: u32) -> Bytes {
     Bytes::from_gib(b.overhead_gib) + Bytes(f64::from(ubatch) * per_tok)
 }
 
+/// What a scenario needs from its device, resolved once per device: the backend, the
+/// efficiency and where it came from, the host tier (with overrides) and the dequantize
+/// rule. A sweep builds it once per device, not once per row.
+#[derive(Debug, Clone)]
+pub struct DeviceSetup<'a> {
+    /// The device.
+    pub device: &'a Device,
+    /// The backend.
+    pub backend: &'a BackendRaw,
+    /// The efficiency (fitted, borrowed or prior).
+    pub eff: crate::db::calibration::Efficiency,
+    /// Where the efficiency came from.
+    pub provenance: Provenance,
+    /// The host tier, with --host-gib / --host-gb-s applied.
+    pub host: Option<crate::db::hardware::Tier>,
+    /// Micro-batch, tokens.
+    pub ubatch: u32,
+    /// Fewest tokens a quantized matmul runs as dequantize + GEMM on this device, if ever.
+    pub dequant_min_tokens: Option<u32>,
+    /// Warnings about the device (prior efficiency, ignored host overrides).
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the device's part of every scenario on it.
+pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<DeviceSetup<'a>> {
+    let backend = match &o.backend {
+        Some(b) => db.backend(b)?,
+        None => db.default_backend(device)?,
+    };
+    let (eff, provenance) = db.efficiency(device, &backend.id);
+    let ubatch = o.ubatch.unwrap_or(backend.ubatch);
+    if ubatch == 0 {
+        return Err(Error::Input("--ubatch must be at least 1".into()));
+    }
+    let mut warnings = Vec::new();
+    if provenance == Provenance::Prior {
+        warnings.push(format!(
+            "no calibration for '{}' on {}: using the uncalibrated prior",
+            device.id(),
+            backend.id
+        ));
+    }
+    let host = host_tier(device, o, &mut warnings)?;
+    Ok(DeviceSetup {
+        device,
+        backend,
+        eff,
+        provenance,
+        host,
+        ubatch,
+        dequant_min_tokens: backend
+            .dequant_gemm
+            .as_ref()
+            .filter(|g| g.families.contains(&device.raw.family))
+            .map(|g| g.min_tokens),
+        warnings,
+    })
+}
+
+/// The device's host tier with --host-gib / --host-gb-s applied.
+fn host_tier(
+    device: &Device,
+    o: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<Option<crate::db::hardware::Tier>> {
+    let mut host = device.host;
+    if o.host_gib.is_none() && o.host_gb_s.is_none() {
+        return Ok(host);
+    }
+    let Some(h) = host.as_mut() else {
+        warnings.push(format!(
+            "'{}' has no separate host tier: --host-gib / --host-gb-s ignored",
+            device.id()
+        ));
+        return Ok(host);
+    };
+    if let Some(g) = o.host_gib {
+        if !(0.0..1e6).contains(&g) {
+            return Err(Error::Input(format!(
+                "--host-gib must be a size in GiB, got {g}"
+            )));
+        }
+        h.capacity = crate::units::Bytes::from_gib(g);
+        h.usable = h.capacity;
+    }
+    if let Some(b) = o.host_gb_s {
+        if !(b > 0.0 && b < 1e5) {
+            return Err(Error::Input(format!(
+                "--host-gb-s must be a positive bandwidth in GB/s, got {b}"
+            )));
+        }
+        h.bandwidth = crate::units::BytesPerSecond::from_gb_per_s(b);
+    }
+    Ok(host)
+}
+
+/// The context warning of a model: past its maximum, the prediction extrapolates.
+pub fn context_warning(model: &ModelRaw, ctx: u64) -> Option<String> {
+    (ctx > model.max_context).then(|| {
+        format!(
+            "context {ctx} exceeds the maximum of '{}' ({} tokens): extrapolating",
+            model.id, model.max_context
+        )
+    })
+}
+
 /// Builds a scenario from resolved entries.
 pub fn build<'a>(
     db: &'a Db,
@@ -98,16 +204,24 @@ pub fn build<'a>(
     quant: &'a QuantRaw,
     o: &Options,
 ) -> Result<Resolved<'a>> {
-    let backend = match &o.backend {
-        Some(b) => db.backend(b)?,
-        None => db.default_backend(device)?,
-    };
+    let setup = setup_device(db, device, o)?;
     let kv = db.kv_type(&o.kv_type)?;
-    let (eff, provenance) = db.efficiency(device, &backend.id);
-    let ubatch = o.ubatch.unwrap_or(backend.ubatch);
-    if ubatch == 0 {
-        return Err(Error::Input("--ubatch must be at least 1".into()));
-    }
+    let mut r = build_on(db, &setup, model, quant, kv, o)?;
+    // A user sees the context warning first, then the device's.
+    r.warnings.extend(setup.warnings);
+    Ok(r)
+}
+
+/// Builds a scenario on a device already set up, with the KV type resolved. The warnings
+/// returned are the model's (context); the device's stay in `setup`.
+pub fn build_on<'a>(
+    db: &'a Db,
+    setup: &DeviceSetup<'a>,
+    model: &'a ModelRaw,
+    quant: &'a QuantRaw,
+    kv: &'a KvTypeRaw,
+    o: &Options,
+) -> Result<Resolved<'a>> {
     let n_layers = model.n_layers();
     if let Some(g) = o.gpu_layers {
         if g > n_layers {
@@ -123,73 +237,32 @@ pub fn build<'a>(
         (None, None) => 512,
     };
     let ctx = o.ctx.unwrap_or(o.depth + prompt + o.gen);
-    let mut warnings = Vec::new();
     if o.depth + prompt + o.gen > ctx {
         return Err(Error::Input(format!(
             "depth + prompt + gen = {} tokens exceeds the context of {ctx}; raise --ctx",
             o.depth + prompt + o.gen
         )));
     }
-    if ctx > model.max_context {
-        warnings.push(format!(
-            "context {ctx} exceeds the maximum of '{}' ({} tokens): extrapolating",
-            model.id, model.max_context
-        ));
-    }
-    if provenance == Provenance::Prior {
-        warnings.push(format!(
-            "no calibration for '{}' on {}: using the uncalibrated prior",
-            device.id(),
-            backend.id
-        ));
-    }
+    let warnings: Vec<String> = context_warning(model, ctx).into_iter().collect();
     let native_expert_bpw = model
         .native_quant
         .as_ref()
         .and_then(|n| n.experts.as_deref())
         .and_then(|t| db.tensor_type(t))
         .map(|t| t.bpw);
-    let mut host = device.host;
-    if o.host_gib.is_some() || o.host_gb_s.is_some() {
-        match host.as_mut() {
-            Some(h) => {
-                if let Some(g) = o.host_gib {
-                    if !(0.0..1e6).contains(&g) {
-                        return Err(Error::Input(format!(
-                            "--host-gib must be a size in GiB, got {g}"
-                        )));
-                    }
-                    h.capacity = crate::units::Bytes::from_gib(g);
-                    h.usable = h.capacity;
-                }
-                if let Some(b) = o.host_gb_s {
-                    if !(b > 0.0 && b < 1e5) {
-                        return Err(Error::Input(format!(
-                            "--host-gb-s must be a positive bandwidth in GB/s, got {b}"
-                        )));
-                    }
-                    h.bandwidth = crate::units::BytesPerSecond::from_gb_per_s(b);
-                }
-            }
-            None => warnings.push(format!(
-                "'{}' has no separate host tier: --host-gib / --host-gb-s ignored",
-                device.id()
-            )),
-        }
-    }
     let scenario = Scenario {
-        host,
-        device,
+        host: setup.host,
+        device: setup.device,
         model,
         quant,
         native_expert_bpw,
         weights_bytes: o.weights_bytes,
         kv_type_id: &kv.id,
         kv_elem_bytes: kv.bytes_per_element,
-        eff,
+        eff: setup.eff,
         host_eff: &db.host,
-        overhead: overhead(backend, model, ubatch),
-        ubatch,
+        overhead: overhead(setup.backend, model, setup.ubatch),
+        ubatch: setup.ubatch,
         ctx,
         depth: o.depth,
         prompt,
@@ -198,17 +271,13 @@ pub fn build<'a>(
         flash_attn: o.flash_attn,
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
-        dequant_min_tokens: backend
-            .dequant_gemm
-            .as_ref()
-            .filter(|g| g.families.contains(&device.raw.family))
-            .map(|g| g.min_tokens),
+        dequant_min_tokens: setup.dequant_min_tokens,
     };
     Ok(Resolved {
         scenario,
-        backend,
+        backend: setup.backend,
         kv,
-        provenance,
+        provenance: setup.provenance,
         local_cost: &db.local_cost,
         warnings,
     })

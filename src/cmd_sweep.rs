@@ -1,0 +1,211 @@
+//! `sweep`: rows predicted on every core and written as they come (CSV, JSON, JSON lines),
+//! or the first `--top` of them as a table.
+
+use crate::cli::SweepArgs;
+use crate::commands::{devices, list, offload, tokens};
+use anyhow::{bail, Result};
+use serde_json::{json, Value};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use tokenfit::advise::ordered::for_each_ordered;
+use tokenfit::advise::row::ScenarioRow;
+use tokenfit::advise::sweep::{Axes, Plan};
+use tokenfit::db::Db;
+use tokenfit::report::file::OutputFile;
+use tokenfit::report::stream::{encode, RowFormat, StreamWriter};
+use tokenfit::report::{views, Format, Output};
+use tokenfit::scenario::Options;
+
+/// Rows a chunk of work encodes (about; whole units of contexts).
+const ROWS_PER_CHUNK: usize = 2048;
+/// Rows a table shows when standard output is not a terminal and `--top` is not given.
+const TABLE_ROWS_PIPED: usize = 10_000;
+
+/// The plans to run: the listed models, then a file's model one quant at a time (its exact
+/// bytes hold for its own scheme only).
+fn plans<'a>(
+    db: &'a Db,
+    imp: Option<&'a tokenfit::import::ImportedModel>,
+    a: &SweepArgs,
+) -> Result<(Vec<Plan<'a>>, Value)> {
+    let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
+    let models = match a.models.as_deref() {
+        None => Vec::new(),
+        Some(m) if all(m) => db.models.iter().collect(),
+        Some(m) => list(m)
+            .into_iter()
+            .map(|m| db.model(m))
+            .collect::<tokenfit::Result<Vec<_>>>()?,
+    };
+    let quant_list = a
+        .quants
+        .clone()
+        .or_else(|| imp.and_then(|i| i.quant.clone()))
+        .unwrap_or_else(|| "q4_k_m".into());
+    let quants = if all(&quant_list) {
+        db.quants.iter().collect()
+    } else {
+        list(&quant_list)
+            .into_iter()
+            .map(|q| db.quant(q))
+            .collect::<tokenfit::Result<Vec<_>>>()?
+    };
+    let kv_types: Vec<String> = if all(&a.kv_type) {
+        db.kv_types.iter().map(|k| k.id.clone()).collect()
+    } else {
+        list(&a.kv_type)
+            .into_iter()
+            .map(|k| db.kv_type(k).map(|k| k.id.clone()))
+            .collect::<tokenfit::Result<Vec<_>>>()?
+    };
+    let ctxs = list(&a.ctx)
+        .into_iter()
+        .map(|c| tokens("ctx", c))
+        .collect::<Result<Vec<_>>>()?;
+    if ctxs.is_empty() || ctxs.contains(&0) {
+        bail!("--ctx needs at least one context, each at least 1 token");
+    }
+    if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
+        bail!("--models, --quants and --kv-type each need at least one entry");
+    }
+    let axes = Axes {
+        devices: devices(db, &a.devices)?,
+        models,
+        quants,
+        ctxs,
+        kv_types,
+    };
+    let o = Options {
+        backend: a.backend.clone(),
+        offload: offload(&a.offload)?,
+        ..Options::default()
+    };
+    let inputs = json!({
+        "command": "sweep",
+        "devices": axes.devices.iter().map(|d| d.id()).collect::<Vec<_>>(),
+        "models": axes.models.iter().copied().chain(imp.map(|i| &i.model)).map(|m| &m.id).collect::<Vec<_>>(),
+        "quants": axes.quants.iter().map(|q| &q.id).collect::<Vec<_>>(),
+        "ctx": axes.ctxs, "kv_types": axes.kv_types, "backend": a.backend, "offload": o.offload,
+    });
+    let mut plans = vec![Plan::new(db, axes.clone(), &o)?];
+    if let Some(i) = imp {
+        for q in &axes.quants {
+            let mut notes = Vec::new();
+            let (_, weights_bytes) =
+                crate::cmd_import::quant(db, Some(&q.id), Some(i), None, &mut notes)?;
+            let one = Axes {
+                models: vec![&i.model],
+                quants: vec![*q],
+                ..axes.clone()
+            };
+            let o = Options {
+                weights_bytes,
+                ..o.clone()
+            };
+            let mut plan = Plan::new(db, one, &o)?;
+            plan.prepend_warnings(notes);
+            plans.push(plan);
+        }
+    }
+    Ok((plans, inputs))
+}
+
+/// Runs `sweep` and writes its output.
+pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> Result<()> {
+    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let (plans, inputs) = plans(db, imp.as_ref(), &a)?;
+    let mut warnings: Vec<&String> = Vec::new();
+    for w in plans.iter().flat_map(|p| p.warnings()) {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    match format.row_format() {
+        Some(rf) => stream(&plans, rf, &inputs, path),
+        None => table(&plans, a.top, format, inputs, path),
+    }
+}
+
+/// Predicts on every core and writes each chunk as it is encoded, in order.
+fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) -> Result<()> {
+    let mut file = path.map(OutputFile::create).transpose()?;
+    let stdout = std::io::stdout();
+    let sink: Box<dyn Write> = match file.as_mut() {
+        Some(f) => Box::new(f),
+        None => Box::new(stdout.lock()),
+    };
+    let sink = std::io::BufWriter::with_capacity(1 << 20, sink);
+    let mut w = StreamWriter::begin(sink, rf, inputs)?;
+    for plan in plans {
+        let units_per_chunk = (ROWS_PER_CHUNK / plan.rows_per_unit().max(1)).max(1);
+        let header = w.is_empty();
+        for_each_ordered(
+            plan.units(),
+            units_per_chunk,
+            |units| -> Result<Vec<u8>> {
+                let first = header && units.start == 0;
+                let mut rows: Vec<ScenarioRow> = Vec::with_capacity(ROWS_PER_CHUNK);
+                let mut bytes = Vec::with_capacity(ROWS_PER_CHUNK * 600);
+                plan.for_each_row(units, |r| rows.push(r.clone()))?;
+                encode(rf, &rows, first, &mut bytes)?;
+                Ok(bytes)
+            },
+            |bytes| Ok(w.chunk(&bytes)?),
+        )?;
+    }
+    drop(w.finish(None)?);
+    if let Some(f) = file {
+        f.commit()?;
+    }
+    Ok(())
+}
+
+/// The first `--top` rows as a table (a screenful on a terminal), and how many were left out.
+fn table(
+    plans: &[Plan],
+    top: Option<usize>,
+    format: Format,
+    inputs: Value,
+    path: Option<&Path>,
+) -> Result<()> {
+    let total: usize = plans.iter().map(Plan::rows).sum();
+    let cap = top.unwrap_or_else(|| {
+        if path.is_none() && std::io::stdout().is_terminal() {
+            screen_rows()
+        } else {
+            TABLE_ROWS_PIPED
+        }
+    });
+    let mut rows: Vec<ScenarioRow> = Vec::with_capacity(cap.min(total));
+    for plan in plans {
+        let per_unit = plan.rows_per_unit().max(1);
+        let want = cap.saturating_sub(rows.len());
+        let units = want.div_ceil(per_unit).min(plan.units());
+        plan.for_each_row(0..units, |r| {
+            if rows.len() < cap {
+                rows.push(r.clone());
+            }
+        })?;
+    }
+    let mut out = Output::new(inputs);
+    out.view = views::sweep_view(&rows);
+    if total > rows.len() {
+        out.notes.push(format!(
+            "{} of {total} rows shown; --top N shows more, --format csv or jsonl writes them all",
+            rows.len()
+        ));
+    }
+    crate::emit(&out, format, path)
+}
+
+/// Rows of a table that fit the terminal: `LINES` less the title, header and notes.
+fn screen_rows() -> usize {
+    let lines = std::env::var("LINES")
+        .ok()
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(24);
+    lines.saturating_sub(8).max(5)
+}
