@@ -7,17 +7,18 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Mutex;
 use tokenfit::advise::ordered::for_each_ordered;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::advise::sweep::{Axes, Plan};
 use tokenfit::db::Db;
 use tokenfit::report::file::OutputFile;
-use tokenfit::report::stream::{encode, RowFormat, StreamWriter};
+use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
 use tokenfit::report::{views, Format, Output};
 use tokenfit::scenario::Options;
 
 /// Rows a chunk of work encodes (about; whole units of contexts).
-const ROWS_PER_CHUNK: usize = 2048;
+const ROWS_PER_CHUNK: usize = 512;
 /// Rows a table shows when standard output is not a terminal and `--top` is not given.
 const TABLE_ROWS_PIPED: usize = 10_000;
 
@@ -139,6 +140,14 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
     };
     let sink = std::io::BufWriter::with_capacity(1 << 20, sink);
     let mut w = StreamWriter::begin(sink, rf, inputs)?;
+    // Written chunks' buffers, reused: fresh ones would be faulted in page by page.
+    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    let take = || {
+        pool.lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Vec::with_capacity(ROWS_PER_CHUNK * 1024))
+    };
     for plan in plans {
         let units_per_chunk = (ROWS_PER_CHUNK / plan.rows_per_unit().max(1)).max(1);
         let header = w.is_empty();
@@ -147,13 +156,23 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
             units_per_chunk,
             |units| -> Result<Vec<u8>> {
                 let first = header && units.start == 0;
-                let mut rows: Vec<ScenarioRow> = Vec::with_capacity(ROWS_PER_CHUNK);
-                let mut bytes = Vec::with_capacity(ROWS_PER_CHUNK * 600);
-                plan.for_each_row(units, |r| rows.push(r.clone()))?;
-                encode(rf, &rows, first, &mut bytes)?;
-                Ok(bytes)
+                let mut e = ChunkEncoder::new(rf, first, take());
+                let mut err = Ok(());
+                plan.for_each_row(units, |r| {
+                    if err.is_ok() {
+                        err = e.row(r);
+                    }
+                })?;
+                err?;
+                Ok(e.finish()?)
             },
-            |bytes| Ok(w.chunk(&bytes)?),
+            |bytes| {
+                w.chunk(&bytes)?;
+                if let Ok(mut p) = pool.lock() {
+                    p.push(bytes);
+                }
+                Ok(())
+            },
         )?;
     }
     drop(w.finish(None)?);

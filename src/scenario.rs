@@ -250,7 +250,11 @@ pub fn build_on<'a>(
         .and_then(|n| n.experts.as_deref())
         .and_then(|t| db.tensor_type(t))
         .map(|t| t.bpw);
+    let (params, weights) =
+        crate::model::footprint::model_weights(model, quant, native_expert_bpw, o.weights_bytes);
     let scenario = Scenario {
+        params,
+        weights,
         host: setup.host,
         device: setup.device,
         model,

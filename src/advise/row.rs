@@ -32,23 +32,23 @@ pub struct ScenarioRow<'a> {
     pub gen: u64,
     /// Weights in memory, bytes (a tied embedding table twice: llama.cpp loads it as the input
     /// table and again as the output layer's tensor).
-    pub weights_bytes: f64,
+    pub weights_bytes: u64,
     /// KV cache at ctx, bytes.
-    pub kv_bytes: f64,
+    pub kv_bytes: u64,
     /// Recurrent state, bytes.
-    pub state_bytes: f64,
+    pub state_bytes: u64,
     /// Runtime overhead, bytes.
-    pub overhead_bytes: f64,
+    pub overhead_bytes: u64,
     /// Total, bytes.
-    pub total_bytes: f64,
+    pub total_bytes: u64,
     /// Usable fast memory, bytes.
-    pub usable_bytes: f64,
+    pub usable_bytes: u64,
     /// Usable minus what the fast tier holds, bytes (negative: short by that much).
-    pub headroom_bytes: f64,
+    pub headroom_bytes: i64,
     /// Bytes placed in the fast tier.
-    pub fast_bytes: f64,
+    pub fast_bytes: u64,
     /// Bytes placed in the host tier.
-    pub host_bytes: f64,
+    pub host_bytes: u64,
     /// fits | spills | does_not_fit (JSON / CSV spelling).
     pub verdict: Verdict,
     /// Offload policy.
@@ -84,11 +84,11 @@ pub struct ScenarioRow<'a> {
     /// Decode tok/s at 100% of peak bandwidth.
     pub roofline_tok_s: f64,
     /// Bytes read per decoded token, by tier.
-    pub bytes_per_token_fast: f64,
+    pub bytes_per_token_fast: u64,
     /// Host-tier bytes per token.
-    pub bytes_per_token_host: f64,
+    pub bytes_per_token_host: u64,
     /// Link bytes per token.
-    pub bytes_per_token_link: f64,
+    pub bytes_per_token_link: u64,
     /// fitted | family | backend | prior.
     pub efficiency: &'static str,
     /// Device price, USD.
@@ -143,15 +143,15 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         depth: s.depth,
         prompt: s.prompt,
         gen: s.gen,
-        weights_bytes: f.weights.loaded().0.round(),
-        kv_bytes: f.kv.0.round(),
-        state_bytes: f.state.0.round(),
-        overhead_bytes: f.overhead.0.round(),
-        total_bytes: f.total().0.round(),
-        usable_bytes: pl.usable_fast.0.round(),
-        headroom_bytes: (pl.usable_fast - pl.fast_bytes).0.round(),
-        fast_bytes: pl.fast_bytes.0.round(),
-        host_bytes: pl.host_bytes.0.round(),
+        weights_bytes: bytes(f.weights.loaded()),
+        kv_bytes: bytes(f.kv),
+        state_bytes: bytes(f.state),
+        overhead_bytes: bytes(f.overhead),
+        total_bytes: bytes(f.total()),
+        usable_bytes: bytes(pl.usable_fast),
+        headroom_bytes: signed(pl.usable_fast - pl.fast_bytes),
+        fast_bytes: bytes(pl.fast_bytes),
+        host_bytes: bytes(pl.host_bytes),
         verdict: pl.verdict,
         offload: pl.offload,
         gpu_layers: pl.gpu_layers,
@@ -169,9 +169,9 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         bound: p.decode.bound,
         prefill_bound: p.prefill.bound,
         roofline_tok_s: p.roofline_tok_s,
-        bytes_per_token_fast: p.decode.bytes_fast.0.round(),
-        bytes_per_token_host: p.decode.bytes_host.0.round(),
-        bytes_per_token_link: p.decode.bytes_link.0.round(),
+        bytes_per_token_fast: bytes(p.decode.bytes_fast),
+        bytes_per_token_host: bytes(p.decode.bytes_host),
+        bytes_per_token_link: bytes(p.decode.bytes_link),
         efficiency: r.provenance.label(),
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
@@ -179,6 +179,16 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         verify_command: None,
         max_fast_ctx: None,
     }
+}
+
+/// A byte count as a whole number (CSV and JSON carry integers).
+fn bytes(b: crate::units::Bytes) -> u64 {
+    b.0.round().max(0.0) as u64
+}
+
+/// A signed byte difference as a whole number.
+fn signed(b: crate::units::Bytes) -> i64 {
+    b.0.round() as i64
 }
 
 /// Formats an estimate as `16.2 (14.9–17.6)`.

@@ -88,6 +88,22 @@ pub fn weight_bytes(p: &ParamGroups, q: &QuantRaw, native_expert_bpw: Option<f64
     }
 }
 
+/// A model's parameter groups and their bytes under a scheme, scaled to a model file's
+/// measured size when one is given: what every scenario of that (model, quant) shares.
+pub fn model_weights(
+    m: &ModelRaw,
+    q: &QuantRaw,
+    native_expert_bpw: Option<f64>,
+    file_bytes: Option<Bytes>,
+) -> (ParamGroups, WeightBytes) {
+    let p = super::params::param_groups(m);
+    let mut weights = weight_bytes(&p, q, native_expert_bpw);
+    if let Some(w) = file_bytes {
+        weights = weights.scaled(w.0 / weights.total().0);
+    }
+    (p, weights)
+}
+
 /// KV cache bytes of one sequence holding `ctx` tokens (context-dependent part only).
 pub fn kv_bytes(m: &ModelRaw, ctx: f64, kv_elem_bytes: f64) -> Bytes {
     let mut elems = 0.0;

@@ -97,6 +97,11 @@ pub struct Scenario<'a> {
     /// Measured weight bytes (a GGUF file's size) that replace the quant estimate; the
     /// groups are scaled in proportion.
     pub weights_bytes: Option<Bytes>,
+    /// The model's parameter groups (computed once per model, see
+    /// [`footprint::model_weights`]).
+    pub params: ParamGroups,
+    /// Their bytes under the scheme (and the file's size, if given).
+    pub weights: footprint::WeightBytes,
     /// KV cache type id (llama.cpp `-ctk` / `-ctv` spelling).
     pub kv_type_id: &'a str,
     /// Bytes per KV cache element.

@@ -7,8 +7,8 @@
 //! host; under `experts` only routed experts move; under `stream` weights that do not fit
 //! are read over the link each token.
 
-use super::footprint::{kv_bytes, state_bytes, weight_bytes, WeightBytes};
-use super::params::{param_groups, ParamGroups};
+use super::footprint::{kv_bytes, state_bytes, WeightBytes};
+use super::params::ParamGroups;
 use super::{Offload, Scenario, Verdict};
 use crate::db::hardware::DeviceKind;
 use crate::db::model::FfnKind;
@@ -74,14 +74,9 @@ pub struct Placement {
 
 /// The footprint of a scenario at `ctx` tokens.
 pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
-    let p = param_groups(s.model);
-    let mut weights = weight_bytes(&p, s.quant, s.native_expert_bpw);
-    if let Some(w) = s.weights_bytes {
-        weights = weights.scaled(w.0 / weights.total().0);
-    }
     Footprint {
-        params: p,
-        weights,
+        params: s.params,
+        weights: s.weights,
         // Every stream holds its own cache and state (paged KV: no padding beyond ctx).
         kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),
         state: state_bytes(s.model) * f64::from(s.batch.max(1)),

@@ -79,7 +79,6 @@ impl OutputFile {
         let user = self.user_path.clone();
         self.file.flush().map_err(|e| named(&user, e))?;
         if let Some((tmp, target)) = self.rename.take() {
-            self.file.sync_all().map_err(|e| named(&user, e))?;
             if let Err(e) = std::fs::rename(&tmp, &target) {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(named(&user, e));

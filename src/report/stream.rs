@@ -24,44 +24,83 @@ pub enum RowFormat {
 /// Indentation of a result inside the pretty-printed document (two levels).
 const RESULT_INDENT: &[u8] = b"    ";
 
-/// Encodes `rows` in `format` and appends the bytes to `out`. The CSV header is written
-/// when `header` is set (the first chunk); each JSON result is preceded by `,` and a new
-/// line ([`StreamWriter::chunk`] drops the first comma).
+/// Encodes rows in one format into a chunk of bytes, on any thread. The CSV header is
+/// written when asked (the first chunk); each JSON result is preceded by `,` and a new line
+/// ([`StreamWriter::chunk`] drops the first comma).
+#[derive(Debug)]
+pub struct ChunkEncoder {
+    format: RowFormat,
+    csv: Option<csv::Writer<Vec<u8>>>,
+    buf: Vec<u8>,
+    one: Vec<u8>,
+}
+
+impl ChunkEncoder {
+    /// An encoder whose chunk starts with the CSV header when `header` is set, written into
+    /// `buf` (cleared; pass a used buffer back in to spare the allocation).
+    pub fn new(format: RowFormat, header: bool, mut buf: Vec<u8>) -> ChunkEncoder {
+        buf.clear();
+        let (csv, buf) = match format {
+            RowFormat::Csv => (
+                Some(
+                    csv::WriterBuilder::new()
+                        .has_headers(header)
+                        .from_writer(buf),
+                ),
+                Vec::new(),
+            ),
+            _ => (None, buf),
+        };
+        ChunkEncoder {
+            format,
+            csv,
+            buf,
+            one: Vec::new(),
+        }
+    }
+
+    /// Encodes one row.
+    pub fn row<R: Serialize>(&mut self, r: &R) -> io::Result<()> {
+        match (self.format, self.csv.as_mut()) {
+            (RowFormat::Csv, Some(w)) => w.serialize(r).map_err(io::Error::other),
+            (RowFormat::Json, _) => {
+                self.one.clear();
+                serde_json::to_writer_pretty(&mut self.one, r)?;
+                self.buf.extend_from_slice(b",\n");
+                self.buf.extend_from_slice(RESULT_INDENT);
+                indent_into(&self.one, RESULT_INDENT, &mut self.buf);
+                Ok(())
+            }
+            _ => {
+                serde_json::to_writer(&mut self.buf, r)?;
+                self.buf.push(b'\n');
+                Ok(())
+            }
+        }
+    }
+
+    /// The encoded chunk.
+    pub fn finish(self) -> io::Result<Vec<u8>> {
+        match self.csv {
+            Some(w) => w.into_inner().map_err(|e| io::Error::other(e.to_string())),
+            None => Ok(self.buf),
+        }
+    }
+}
+
+/// Encodes `rows` in `format` and appends the bytes to `out` (see [`ChunkEncoder`]).
 pub fn encode<'r, R: Serialize + 'r>(
     format: RowFormat,
     rows: impl IntoIterator<Item = &'r R>,
     header: bool,
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
-    match format {
-        RowFormat::Csv => {
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(header)
-                .from_writer(out);
-            for r in rows {
-                w.serialize(r).map_err(io::Error::other)?;
-            }
-            w.flush()
-        }
-        RowFormat::Json => {
-            let mut one = Vec::with_capacity(2048);
-            for r in rows {
-                one.clear();
-                serde_json::to_writer_pretty(&mut one, r)?;
-                out.extend_from_slice(b",\n");
-                out.extend_from_slice(RESULT_INDENT);
-                indent_into(&one, RESULT_INDENT, out);
-            }
-            Ok(())
-        }
-        RowFormat::Jsonl => {
-            for r in rows {
-                serde_json::to_writer(&mut *out, r)?;
-                out.push(b'\n');
-            }
-            Ok(())
-        }
+    let mut e = ChunkEncoder::new(format, header, Vec::new());
+    for r in rows {
+        e.row(r)?;
     }
+    out.extend_from_slice(&e.finish()?);
+    Ok(())
 }
 
 /// Copies pretty JSON, indenting every line after the first (JSON strings hold no raw

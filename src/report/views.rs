@@ -57,13 +57,13 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
                     r.verdict.label().into(),
                     Cell::Text(format!(
                         "{:.1} ({:.1}+{:.1}+{:.1})",
-                        r.total_bytes / GIB,
-                        r.weights_bytes / GIB,
-                        (r.kv_bytes + r.state_bytes) / GIB,
-                        r.overhead_bytes / GIB
+                        (r.total_bytes as f64) / GIB,
+                        (r.weights_bytes as f64) / GIB,
+                        ((r.kv_bytes as f64) + (r.state_bytes as f64)) / GIB,
+                        (r.overhead_bytes as f64) / GIB
                     )),
-                    gib(r.usable_bytes),
-                    gib(r.headroom_bytes),
+                    gib(r.usable_bytes as f64),
+                    gib(r.headroom_bytes as f64),
                     ctx_cell(r.max_fast_ctx),
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
                     with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
@@ -109,8 +109,8 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
                     r.kv_type.into(),
                     Cell::Text(tokens(r.ctx)),
                     r.verdict.label().into(),
-                    gib(r.total_bytes),
-                    gib(r.usable_bytes),
+                    gib(r.total_bytes as f64),
+                    gib(r.usable_bytes as f64),
                     with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
                     with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
                     Cell::opt(r.ttft_s, 2),
@@ -139,15 +139,20 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         format!("{} ({} + {} + {})", r.ctx, r.depth, r.prompt, r.gen).into(),
     );
     kv("verdict", r.verdict.label().into());
-    kv("weights GiB", gib(r.weights_bytes));
-    kv("KV cache GiB", gib(r.kv_bytes));
-    kv("recurrent state GiB", gib(r.state_bytes));
-    kv("runtime overhead GiB", gib(r.overhead_bytes));
-    kv("total GiB", gib(r.total_bytes));
-    kv("usable fast GiB", gib(r.usable_bytes));
+    kv("weights GiB", gib(r.weights_bytes as f64));
+    kv("KV cache GiB", gib(r.kv_bytes as f64));
+    kv("recurrent state GiB", gib(r.state_bytes as f64));
+    kv("runtime overhead GiB", gib(r.overhead_bytes as f64));
+    kv("total GiB", gib(r.total_bytes as f64));
+    kv("usable fast GiB", gib(r.usable_bytes as f64));
     kv(
         "in fast tier / host tier GiB",
-        format!("{:.1} / {:.1}", r.fast_bytes / GIB, r.host_bytes / GIB).into(),
+        format!(
+            "{:.1} / {:.1}",
+            (r.fast_bytes as f64) / GIB,
+            (r.host_bytes as f64) / GIB
+        )
+        .into(),
     );
     kv(
         "layers on fast tier",
@@ -159,9 +164,9 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "bytes per token GB (fast / host / link)",
         format!(
             "{:.2} / {:.2} / {:.2}",
-            r.bytes_per_token_fast / 1e9,
-            r.bytes_per_token_host / 1e9,
-            r.bytes_per_token_link / 1e9
+            (r.bytes_per_token_fast as f64) / 1e9,
+            (r.bytes_per_token_host as f64) / 1e9,
+            (r.bytes_per_token_link as f64) / 1e9
         )
         .into(),
     );
