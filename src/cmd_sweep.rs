@@ -133,12 +133,12 @@ pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> 
 /// Predicts on every core and writes each chunk as it is encoded, in order.
 fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) -> Result<()> {
     let mut file = path.map(OutputFile::create).transpose()?;
-    let stdout = std::io::stdout();
-    let sink: Box<dyn Write> = match file.as_mut() {
+    let sink: Box<dyn Write + Send> = match file.as_mut() {
         Some(f) => Box::new(f),
-        None => Box::new(stdout.lock()),
+        None => Box::new(std::io::stdout()),
     };
-    let sink = std::io::BufWriter::with_capacity(1 << 20, sink);
+    // Chunks larger than the buffer go straight to the sink.
+    let sink = std::io::BufWriter::with_capacity(64 << 10, sink);
     let mut w = StreamWriter::begin(sink, rf, inputs)?;
     // Written chunks' buffers, reused: fresh ones would be faulted in page by page.
     let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());

@@ -9,12 +9,14 @@ use std::ops::Range;
 const CHUNKS_PER_THREAD: usize = 4;
 
 /// Splits `0..n` into chunks of `chunk` indices, runs `work` on each in parallel and hands
-/// the results to `emit` in order. Stops at the first error from `work` or `emit`.
+/// the results to `emit` in order. While one window of chunks is emitted the next is being
+/// worked on, so a slow consumer (a file) and the producers overlap. Stops at the first
+/// error from `work` or `emit`.
 pub fn for_each_ordered<T, E>(
     n: usize,
     chunk: usize,
     work: impl Fn(Range<usize>) -> Result<T, E> + Sync,
-    mut emit: impl FnMut(T) -> Result<(), E>,
+    mut emit: impl FnMut(T) -> Result<(), E> + Send,
 ) -> Result<(), E>
 where
     T: Send,
@@ -22,20 +24,29 @@ where
 {
     let chunk = chunk.max(1);
     let window = rayon::current_num_threads().max(1) * CHUNKS_PER_THREAD * chunk;
-    let mut start = 0;
-    while start < n {
+    let run = |start: usize| -> Vec<Result<T, E>> {
         let end = (start + window).min(n);
         let ranges: Vec<Range<usize>> = (start..end)
             .step_by(chunk)
             .map(|s| s..(s + chunk).min(end))
             .collect();
-        let done: Vec<Result<T, E>> = ranges.into_par_iter().map(&work).collect();
+        ranges.into_par_iter().map(&work).collect()
+    };
+    let mut emit_all = |done: Vec<Result<T, E>>| -> Result<(), E> {
         for r in done {
             emit(r?)?;
         }
-        start = end;
+        Ok(())
+    };
+    let mut pending = run(0);
+    let mut start = window;
+    while start < n {
+        let (next, wrote) = rayon::join(|| run(start), || emit_all(pending));
+        wrote?;
+        pending = next;
+        start += window;
     }
-    Ok(())
+    emit_all(pending)
 }
 
 #[cfg(test)]
@@ -61,6 +72,7 @@ mod tests {
     #[test]
     fn the_first_error_stops() {
         let mut emitted = 0;
+        // The window is 4 chunks per thread: errors at 30 stop emission before chunk 3.
         let r = for_each_ordered(
             100,
             10,
