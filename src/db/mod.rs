@@ -114,19 +114,40 @@ fn top_level_keys(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T> {
-    serde_norway::from_str(text).map_err(|e| Error::Parse {
-        file: file.to_string(),
-        line: e.location().map(|l| l.line()),
-        msg: e.to_string(),
-    })
+/// The text of a database file: YAML (a user's), or the JSON the build prepared from a
+/// shipped YAML file.
+#[derive(Debug, Clone, Copy)]
+enum Source<'t> {
+    /// YAML text.
+    Yaml(&'t str),
+    /// Build-time JSON with the file's top-level keys.
+    Prepared(&'t [&'t str], &'t str),
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &str, src: Source) -> Result<T> {
+    match src {
+        Source::Yaml(text) => serde_norway::from_str(text).map_err(|e| Error::Parse {
+            file: file.to_string(),
+            line: e.location().map(|l| l.line()),
+            msg: e.to_string(),
+        }),
+        Source::Prepared(_, json) => serde_json::from_str(json).map_err(|e| Error::Parse {
+            file: file.to_string(),
+            line: None,
+            msg: e.to_string(),
+        }),
+    }
 }
 
 impl Collect {
-    fn add(&mut self, file: &str, text: &str) -> Result<()> {
-        // The kind of file from its top-level keys: a line scan in block style (each file is
-        // parsed once, into its typed form); a full parse only when the scan finds none.
-        let mut keys: Vec<String> = top_level_keys(text);
+    fn add(&mut self, file: &str, text: Source) -> Result<()> {
+        // The kind of file from its top-level keys: prepared with the file, or a line scan
+        // in block style (each file is parsed once, into its typed form); a full parse only
+        // when the scan finds none.
+        let mut keys: Vec<String> = match text {
+            Source::Prepared(keys, _) => keys.iter().map(|k| k.to_string()).collect(),
+            Source::Yaml(t) => top_level_keys(t),
+        };
         if !keys.iter().any(|k| KNOWN_KEYS.contains(&k.as_str())) {
             let v: serde_norway::Value = parse(file, text)?;
             keys = v
@@ -198,8 +219,8 @@ impl Db {
     /// Built-ins, with the YAML files of `user_dir` (searched recursively) merged over them.
     pub fn load(user_dir: Option<&Path>) -> Result<Db> {
         let mut c = Collect::default();
-        for (path, text) in BUILTIN_FILES {
-            c.add(path, text)?;
+        for (path, keys, json) in BUILTIN_FILES {
+            c.add(path, Source::Prepared(keys, json))?;
         }
         if let Some(dir) = user_dir {
             let mut files = Vec::new();
@@ -210,7 +231,7 @@ impl Db {
                     path: f.clone(),
                     cause: e,
                 })?;
-                c.add(&f.display().to_string(), &text)?;
+                c.add(&f.display().to_string(), Source::Yaml(&text))?;
             }
         }
         Db::from_collect(c)
@@ -569,5 +590,26 @@ impl Named for Device {
     }
     fn aliases(&self) -> &[String] {
         &self.raw.aliases
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON the build prepares loads to exactly what parsing the shipped YAML gives.
+    #[test]
+    fn prepared_databases_equal_the_yaml() {
+        let mut yaml = Collect::default();
+        for (path, _, _) in BUILTIN_FILES {
+            let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+                .expect("shipped file reads");
+            yaml.add(path, Source::Yaml(&text))
+                .expect("shipped YAML parses");
+        }
+        let from_yaml = Db::from_collect(yaml).expect("shipped YAML validates");
+        let prepared = Db::builtin().expect("prepared databases load");
+        assert_eq!(format!("{prepared:?}"), format!("{from_yaml:?}"));
+        assert!(prepared.devices.len() > 20 && prepared.models.len() > 20);
     }
 }
