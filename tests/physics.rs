@@ -163,8 +163,8 @@ fn spilling_layers_slow_decode_by_host_bandwidth() {
     );
     assert_eq!(spills.placement.verdict, Verdict::Spills);
     assert!(spills.placement.gpu_layers < spills.placement.n_layers);
-    assert_eq!(spills.decode.bound.kind, "memory");
-    assert_eq!(spills.decode.bound.tier, "host-ram");
+    assert_eq!(spills.decode.bound.kind.as_str(), "memory");
+    assert_eq!(spills.decode.bound.tier.as_str(), "host-ram");
     // the cliff: an order of magnitude or so slower than the card that holds it all
     assert!(spills.decode_tok_s.unwrap().value * 4.0 < fits.decode_tok_s.unwrap().value);
 }

@@ -15,17 +15,45 @@
 
 use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
-use super::{tier_names, Scenario};
+use super::{tier_names, Scenario, TierName};
 use crate::units::{Bytes, Seconds};
 use serde::Serialize;
 
-/// What limited a step.
+/// Which resource limited a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundKind {
+    /// Memory bandwidth of a tier.
+    Memory,
+    /// Arithmetic.
+    Compute,
+    /// The link between tiers or devices.
+    Link,
+    /// Fixed per-step and attention-kernel time.
+    Latency,
+    /// Weights memory-mapped from disk.
+    Disk,
+}
+
+impl BoundKind {
+    /// The spelling in JSON, CSV and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoundKind::Memory => "memory",
+            BoundKind::Compute => "compute",
+            BoundKind::Link => "link",
+            BoundKind::Latency => "latency",
+            BoundKind::Disk => "disk",
+        }
+    }
+}
+
+/// What limited a step: the resource and the tier it sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bound {
-    /// memory | compute | link | latency.
-    pub kind: &'static str,
-    /// The tier (vram, unified, ram, host-ram, cpu-share, pcie …).
-    pub tier: &'static str,
+    /// memory | compute | link | latency | disk.
+    pub kind: BoundKind,
+    /// The tier.
+    pub tier: TierName,
 }
 
 impl Bound {
@@ -40,13 +68,21 @@ impl Bound {
 
 impl Serialize for Bound {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{}:{}", self.kind, self.tier))
+        // `kind:tier` built on the stack: a row carries two bounds, and a sweep millions of rows.
+        let (k, t) = (self.kind.as_str().as_bytes(), self.tier.as_str().as_bytes());
+        let mut buf = [0u8; 32];
+        buf[..k.len()].copy_from_slice(k);
+        buf[k.len()] = b':';
+        buf[k.len() + 1..k.len() + 1 + t.len()].copy_from_slice(t);
+        let text =
+            std::str::from_utf8(&buf[..k.len() + 1 + t.len()]).expect("bound names are ASCII");
+        s.serialize_str(text)
     }
 }
 
 impl std::fmt::Display for Bound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.kind, self.tier)
+        write!(f, "{}:{}", self.kind.as_str(), self.tier.as_str())
     }
 }
 
@@ -146,42 +182,42 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
         (
             t_disk,
             Bound {
-                kind: "disk",
-                tier: "nvme",
+                kind: BoundKind::Disk,
+                tier: TierName::Nvme,
             },
         ),
         (
             t_fast_memory,
             Bound {
-                kind: "memory",
+                kind: BoundKind::Memory,
                 tier: fast_name,
             },
         ),
         (
             t_fast_compute,
             Bound {
-                kind: "compute",
+                kind: BoundKind::Compute,
                 tier: fast_name,
             },
         ),
         (
             t_host,
             Bound {
-                kind: "memory",
+                kind: BoundKind::Memory,
                 tier: host_name,
             },
         ),
         (
             t_link,
             Bound {
-                kind: "link",
-                tier: "link",
+                kind: BoundKind::Link,
+                tier: TierName::Link,
             },
         ),
         (
             t_latency,
             Bound {
-                kind: "latency",
+                kind: BoundKind::Latency,
                 tier: fast_name,
             },
         ),

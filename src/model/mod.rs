@@ -267,11 +267,54 @@ impl Scenario<'_> {
     }
 }
 
-/// Names of a device's tiers, for bounds and tables.
-pub fn tier_names(d: &Device) -> (&'static str, &'static str) {
+/// A memory tier (or the link or disk) as a bound names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierName {
+    /// A discrete GPU's memory.
+    Vram,
+    /// Host RAM behind a discrete GPU.
+    HostRam,
+    /// A unified SoC's GPU share of memory.
+    Unified,
+    /// A unified SoC's CPU share.
+    CpuShare,
+    /// A CPU's RAM.
+    Ram,
+    /// No such tier.
+    None,
+    /// The link.
+    Link,
+    /// NVMe (memory-mapped weights).
+    Nvme,
+}
+
+impl TierName {
+    /// The spelling in JSON, CSV and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TierName::Vram => "vram",
+            TierName::HostRam => "host-ram",
+            TierName::Unified => "unified",
+            TierName::CpuShare => "cpu-share",
+            TierName::Ram => "ram",
+            TierName::None => "none",
+            TierName::Link => "link",
+            TierName::Nvme => "nvme",
+        }
+    }
+}
+
+impl std::fmt::Display for TierName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A device's fast and host tiers, for bounds and tables.
+pub fn tier_names(d: &Device) -> (TierName, TierName) {
     match d.raw.kind {
-        DeviceKind::DiscreteGpu => ("vram", "host-ram"),
-        DeviceKind::UnifiedSoc => ("unified", "cpu-share"),
-        DeviceKind::Cpu => ("ram", "none"),
+        DeviceKind::DiscreteGpu => (TierName::Vram, TierName::HostRam),
+        DeviceKind::UnifiedSoc => (TierName::Unified, TierName::CpuShare),
+        DeviceKind::Cpu => (TierName::Ram, TierName::None),
     }
 }

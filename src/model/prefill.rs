@@ -22,9 +22,10 @@
 //! parameter.
 
 use super::decode::Bound;
+use super::decode::BoundKind;
 use super::footprint::prefill_attn_flop;
 use super::placement::{Footprint, Placement};
-use super::{tier_names, Scenario};
+use super::{tier_names, Scenario, TierName};
 use crate::units::Seconds;
 use serde::Serialize;
 
@@ -90,22 +91,22 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
         (
             t_compute + t_attn,
             Bound {
-                kind: "compute",
+                kind: BoundKind::Compute,
                 tier: fast_name,
             },
         ),
         (
             t_memory,
             Bound {
-                kind: "memory",
+                kind: BoundKind::Memory,
                 tier: fast_name,
             },
         ),
         (
             t_link,
             Bound {
-                kind: "link",
-                tier: "link",
+                kind: BoundKind::Link,
+                tier: TierName::Link,
             },
         ),
     ];

@@ -94,7 +94,7 @@ impl Roofline {
             fast_tier: fast.to_string(),
             host: d
                 .host
-                .filter(|_| host != "none")
+                .filter(|_| host != crate::model::TierName::None)
                 .map(|t| (t.bandwidth, host.to_string())),
             points,
         }
