@@ -165,11 +165,20 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
             fp4_tflops: None,
             int8_tops: None,
             fp32_tflops: Some(round3(tflops)),
-            source: format!(
-                "[computed] {} cores x {} FP32 lanes x 2 FLOP per FMA x 2 FMA pipes [assumed] x clock read by tokenfit detect",
-                p.cores.unwrap_or(1),
-                if p.cpu_features.iter().any(|f| f == "avx512f") { 16 } else if p.cpu_features.iter().any(|f| f == "avx2") { 8 } else { 4 }
-            ),
+            source: {
+                let lanes = if p.cpu_features.iter().any(|f| f == "avx512f") {
+                    16
+                } else if p.cpu_features.iter().any(|f| f == "avx2") {
+                    8
+                } else {
+                    4
+                };
+                let cores = p.cores.unwrap_or(1);
+                let ghz = tflops * 1000.0 / (cores as f64 * lanes as f64 * 4.0);
+                format!(
+                    "[computed] {cores} cores x {lanes} FP32 lanes x 2 FLOP per FMA x 2 FMA pipes [assumed] x {ghz:.2} GHz (clock read by tokenfit detect)"
+                )
+            },
             note: None,
         },
         power_w: 10.0 * p.cores.unwrap_or(1) as f64,
