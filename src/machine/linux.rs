@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 /// What `/proc/cpuinfo` says.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CpuInfo {
-    /// The brand string (`model name`; `Hardware` or `Model` on Arm boards), as llama-bench's
-    /// `cpu_info` prints it.
+    /// The brand string (`model name`; `Hardware` or `Model` on Arm boards, else the core's
+    /// implementer and part numbers), as llama-bench's `cpu_info` prints it on x86.
     pub model_name: Option<String>,
     /// Logical CPUs.
     pub threads: u32,
@@ -55,6 +55,7 @@ pub fn parse_cpuinfo(text: &str) -> Option<CpuInfo> {
     let mut physical = String::new();
     let mut flags: BTreeSet<String> = BTreeSet::new();
     let mut board_name = None;
+    let (mut implementer, mut part) = (None, None);
     for line in text.lines() {
         let Some((k, v)) = line.split_once(':') else {
             continue;
@@ -80,6 +81,8 @@ pub fn parse_cpuinfo(text: &str) -> Option<CpuInfo> {
                     info.max_mhz = Some(info.max_mhz.map_or(m, |x: f64| x.max(m)));
                 }
             }
+            "CPU implementer" if implementer.is_none() => implementer = Some(v.to_string()),
+            "CPU part" if part.is_none() => part = Some(v.to_string()),
             "flags" | "Features" => flags.extend(v.split_whitespace().map(String::from)),
             _ => {}
         }
@@ -87,7 +90,11 @@ pub fn parse_cpuinfo(text: &str) -> Option<CpuInfo> {
     if info.threads == 0 {
         return None;
     }
-    info.model_name = info.model_name.or(board_name);
+    // Arm kernels print no brand: name the core by its implementer and part numbers.
+    let arm = implementer
+        .zip(part)
+        .map(|(i, p)| format!("Arm CPU (implementer {i}, part {p})"));
+    info.model_name = info.model_name.or(board_name).or(arm);
     info.cores = if cores.is_empty() {
         info.threads
     } else {
