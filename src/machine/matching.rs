@@ -16,6 +16,8 @@ use crate::error::Error;
 /// Largest relative difference between a discrete GPU's memory as read and its entry's.
 const GPU_CAPACITY_TOLERANCE_FRAC: f64 = 0.10;
 
+const GIB: f64 = (1u64 << 30) as f64;
+
 /// The spellings of a tool's name to try, in order, without repeats.
 pub fn name_variants(name: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -88,8 +90,12 @@ pub fn match_device<'a>(
             _ => None,
         }
     };
+    // A size suffix as aliases write it (`RTX 4060 Ti 16GB`), for boards sold in two sizes.
+    let sized = |v: &str| capacity_bytes.map(|c| format!("{v} {}GB", (c as f64 / GIB).round()));
     for name in names {
-        for v in name_variants(name) {
+        let variants = name_variants(name);
+        let with_sizes = variants.iter().filter_map(|v| sized(v));
+        for v in variants.clone().into_iter().chain(with_sizes) {
             match resolve("device", &v, &db.devices) {
                 Ok(d) if fits(d) => return Some(d),
                 Ok(_) | Err(Error::Unknown { .. }) => {}
