@@ -12,6 +12,7 @@ mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
 mod cmd_scan;
+mod cmd_trace_models;
 mod commands;
 
 use anyhow::{Context, Result};

@@ -179,3 +179,42 @@ fn scan_finds_ranks_and_lists_the_unreadable() {
     // Unreadable files come last.
     assert_eq!(rows.last().unwrap()["label"], "broken.gguf");
 }
+
+#[test]
+fn validate_reads_the_gguf_a_row_names() {
+    let root = fresh("validate-gguf");
+    let cfg = root.join("cfg");
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/llama-bench/sample.json"
+    ))
+    .unwrap();
+    let mut rows: Vec<Value> = serde_json::from_str(&sample).unwrap();
+    for r in rows.iter_mut() {
+        r["gpu_info"] = "NVIDIA GeForce RTX 4090".into();
+        r["backends"] = "CUDA".into();
+        r["model_filename"] = "models/rand-0.1b-q8_0.gguf".into();
+    }
+    let trace = root.join("bench.json");
+    std::fs::write(&trace, serde_json::to_string(&rows).unwrap()).unwrap();
+    let validate = || {
+        tokenfit_in(&cfg)
+            .current_dir(&cfg.parent().unwrap().parent().unwrap())
+            .args(["validate", trace.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    // "llama 256M" names no database model, nor does the file name (the sample's own): nothing maps.
+    let out = validate();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("could not be mapped"));
+    // With the file beside the trace, its header gives the model.
+    std::fs::create_dir_all(root.join("models")).unwrap();
+    let (kv, ts) = gguf_writer::models::llama();
+    gguf_writer::write(&root.join("models/rand-0.1b-q8_0.gguf"), &kv, &ts);
+    let out = validate();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["rows_used"], rows.len());
+    assert_eq!(v["summary"]["rows_unmapped"], 0);
+}
