@@ -103,8 +103,15 @@ fn rank_file(db: &Db, device: &Device, f: &Found, o: &Options) -> ScanRow {
 fn view(rows: &[ScanRow]) -> View {
     View {
         headers: [
-            "file", "model", "quant", "GB", "verdict", "fast ctx", "decode tok/s",
-            "prefill tok/s", "note",
+            "file",
+            "model",
+            "quant",
+            "GB",
+            "verdict",
+            "fast ctx",
+            "decode tok/s",
+            "prefill tok/s",
+            "note",
         ]
         .map(String::from)
         .to_vec(),
@@ -175,7 +182,8 @@ pub fn scan_cmd(db: &Db, a: ScanArgs) -> Result<Output> {
     ));
     out.view = view(&rows);
     if rows.is_empty() {
-        out.notes.push("no GGUF files found; name a directory: tokenfit scan DIR".into());
+        out.notes
+            .push("no GGUF files found; name a directory: tokenfit scan DIR".into());
     }
     out.results = to_values(&rows);
     out.warnings = warnings;

@@ -14,7 +14,9 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn fresh(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("detect-tests").join(name);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("detect-tests")
+        .join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -26,14 +28,30 @@ fn json_in(config: &Path, args: &[&str]) -> Value {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn decode(config: &Path, device: &str) -> f64 {
     let v = json_in(
         config,
-        &["predict", "--device", device, "--model", "llama-3.1-8b", "--quant", "q4_k_m", "--prompt", "512", "--gen", "128"],
+        &[
+            "predict",
+            "--device",
+            device,
+            "--model",
+            "llama-3.1-8b",
+            "--quant",
+            "q4_k_m",
+            "--prompt",
+            "512",
+            "--gen",
+            "128",
+        ],
     );
     v["results"][0]["decode_tok_s"].as_f64().unwrap()
 }
@@ -42,7 +60,16 @@ fn decode(config: &Path, device: &str) -> f64 {
 fn saved_machine_is_the_device_this() {
     let cfg = fresh("saved-4090");
     let from = fixture("rtx-4090");
-    let v = json_in(&cfg, &["detect", "--no-probe", "--save", "--from", from.to_str().unwrap()]);
+    let v = json_in(
+        &cfg,
+        &[
+            "detect",
+            "--no-probe",
+            "--save",
+            "--from",
+            from.to_str().unwrap(),
+        ],
+    );
     assert_eq!(v["results"][1]["matched"], "rtx-4090");
     assert!(cfg.join("this-device.yaml").is_file());
     // Built on rtx-4090, with its fitted efficiencies: the same decode speed for a model that
@@ -76,7 +103,15 @@ fn saved_machine_is_the_device_this() {
 fn this_before_any_save_says_how() {
     let cfg = fresh("nothing-saved");
     let out = tokenfit_in(&cfg)
-        .args(["predict", "--device", "this", "--model", "llama-3.1-8b", "--quant", "q4_k_m"])
+        .args([
+            "predict",
+            "--device",
+            "this",
+            "--model",
+            "llama-3.1-8b",
+            "--quant",
+            "q4_k_m",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -91,8 +126,17 @@ fn detect_here_reports_every_key() {
     assert!(!results.is_empty());
     for r in results {
         for k in [
-            "id", "name", "kind", "matched", "capacity_bytes", "free_bytes", "bandwidth_gb_s",
-            "bandwidth_source", "fp16_tflops", "cores", "threads",
+            "id",
+            "name",
+            "kind",
+            "matched",
+            "capacity_bytes",
+            "free_bytes",
+            "bandwidth_gb_s",
+            "bandwidth_source",
+            "fp16_tflops",
+            "cores",
+            "threads",
         ] {
             assert!(r.get(k).is_some(), "key {k} in {r}");
         }
@@ -104,7 +148,10 @@ fn detect_here_reports_every_key() {
 fn save_measures_an_unmatched_cpu() {
     let cfg = fresh("saved-cpu");
     let from = fixture("this-machine-epyc-2vcpu");
-    let v = json_in(&cfg, &["detect", "--save", "--from", from.to_str().unwrap()]);
+    let v = json_in(
+        &cfg,
+        &["detect", "--save", "--from", from.to_str().unwrap()],
+    );
     let cpu = &v["results"][0];
     assert_eq!(cpu["bandwidth_source"], "measured");
     let bw = cpu["bandwidth_gb_s"].as_f64().unwrap();
@@ -114,7 +161,13 @@ fn save_measures_an_unmatched_cpu() {
     assert!(decode(&cfg, "this") > 0.0);
     // Without the probe an unmatched CPU has no bandwidth to save: an error that says so.
     let out = tokenfit_in(&cfg)
-        .args(["detect", "--no-probe", "--save", "--from", from.to_str().unwrap()])
+        .args([
+            "detect",
+            "--no-probe",
+            "--save",
+            "--from",
+            from.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -154,16 +207,32 @@ fn scan_finds_ranks_and_lists_the_unreadable() {
         .env_remove("HF_HOME")
         .env_remove("LLAMA_CACHE")
         .env_remove("OLLAMA_MODELS")
-        .args(["scan", given.to_str().unwrap(), "--device", "rtx-4090", "--format", "json"])
+        .args([
+            "scan",
+            given.to_str().unwrap(),
+            "--device",
+            "rtx-4090",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows: Vec<&Value> = v["results"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["path"].as_str().unwrap().starts_with(root.to_str().unwrap()))
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(root.to_str().unwrap())
+        })
         .collect();
     assert_eq!(rows.len(), 3, "{rows:?}");
     let by = |label: &str| *rows.iter().find(|r| r["label"] == label).unwrap();
@@ -199,7 +268,7 @@ fn validate_reads_the_gguf_a_row_names() {
     std::fs::write(&trace, serde_json::to_string(&rows).unwrap()).unwrap();
     let validate = || {
         tokenfit_in(&cfg)
-            .current_dir(&cfg.parent().unwrap().parent().unwrap())
+            .current_dir(cfg.parent().unwrap().parent().unwrap())
             .args(["validate", trace.to_str().unwrap(), "--format", "json"])
             .output()
             .unwrap()
@@ -213,7 +282,11 @@ fn validate_reads_the_gguf_a_row_names() {
     let (kv, ts) = gguf_writer::models::llama();
     gguf_writer::write(&root.join("models/rand-0.1b-q8_0.gguf"), &kv, &ts);
     let out = validate();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["rows_used"], rows.len());
     assert_eq!(v["summary"]["rows_unmapped"], 0);

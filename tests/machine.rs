@@ -73,7 +73,10 @@ fn h100_vm() {
     assert_eq!(gpu.capacity_bytes, Some(81559 * MIB));
     assert_eq!((gpu.pcie_gen, gpu.power_limit_w), (Some(5), Some(700.0)));
     let cpu = part(&d, "cpu0");
-    assert_eq!((cpu.cores, cpu.threads, cpu.sockets), (Some(26), Some(26), Some(1)));
+    assert_eq!(
+        (cpu.cores, cpu.threads, cpu.sockets),
+        (Some(26), Some(26), Some(1))
+    );
     assert!(cpu.cpu_features.contains(&"amx_tile".to_string()));
     // Unmatched: 26 cores × 16 lanes × 2 × 2 × 2.0 GHz (the brand has no clock; cpu MHz 2000).
     assert!((cpu.fp16_tflops.unwrap() - 3.328).abs() < 1e-9);
@@ -108,7 +111,11 @@ fn rx_7900_xtx_from_rocm_smi() {
 fn strix_halo_counts_gtt() {
     let d = fixture("strix-halo-gtt");
     let gpus: Vec<&Part> = d.parts.iter().filter(|p| p.id.starts_with("gpu")).collect();
-    assert_eq!(gpus.len(), 1, "the connector directory card1-DP-1 is not a card");
+    assert_eq!(
+        gpus.len(),
+        1,
+        "the connector directory card1-DP-1 is not a card"
+    );
     let gpu = gpus[0];
     assert_eq!(gpu.kind, DeviceKind::UnifiedSoc);
     assert_eq!(gpu.matched.as_deref(), Some("strix-halo-128gb"));
@@ -166,13 +173,23 @@ fn unexpected_tool_output_is_a_note() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/machines/rx-7900-xtx"
     )));
-    c.nvidia_smi = Some("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n".into());
+    c.nvidia_smi = Some(
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n".into(),
+    );
     c.rocm_smi = Some("ERROR: GPU[0]: not supported\n".into());
     let d = detect(&db, &c, None);
     // The CPU is still there; neither GPU tool's text gave a GPU, and each said why.
     assert_eq!(d.parts.len(), 1);
-    assert!(d.notes.iter().any(|n| n.starts_with("nvidia-smi:")), "{:?}", d.notes);
-    assert!(d.notes.iter().any(|n| n.starts_with("rocm-smi:")), "{:?}", d.notes);
+    assert!(
+        d.notes.iter().any(|n| n.starts_with("nvidia-smi:")),
+        "{:?}",
+        d.notes
+    );
+    assert!(
+        d.notes.iter().any(|n| n.starts_with("rocm-smi:")),
+        "{:?}",
+        d.notes
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -308,7 +308,8 @@ impl Db {
         let n = resolve::normalize(name);
         let this = self.devices.iter().find(|d| d.raw.id == THIS_DEVICE_ID);
         if let Some(d) = this.filter(|d| {
-            name.trim() == THIS_DEVICE_ID || d.raw.aliases.iter().any(|a| resolve::normalize(a) == n)
+            name.trim() == THIS_DEVICE_ID
+                || d.raw.aliases.iter().any(|a| resolve::normalize(a) == n)
         }) {
             return Ok(d);
         }

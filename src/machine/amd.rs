@@ -48,8 +48,8 @@ pub struct AmdParseError(pub String);
 /// Parses `rocm-smi --json`: one object per `cardN` key (the `system` key is skipped), values
 /// as strings. Keys are matched without regard to case (`Card series` / `Card Series`).
 pub fn parse_rocm_smi_json(text: &str) -> Result<Vec<AmdGpu>, AmdParseError> {
-    let v: serde_json::Value = serde_json::from_str(text.trim())
-        .map_err(|e| AmdParseError(format!("not JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| AmdParseError(format!("not JSON: {e}")))?;
     let obj = v
         .as_object()
         .ok_or_else(|| AmdParseError("expected an object of cards".into()))?;

@@ -90,7 +90,13 @@ fn linux_cpu(
         return None;
     };
     let name = info.model_name.clone().unwrap_or_else(|| "CPU".into());
-    let mut p = Part::new("cpu0", &name, DeviceKind::Cpu, vendor_of(&name), "/proc/cpuinfo");
+    let mut p = Part::new(
+        "cpu0",
+        &name,
+        DeviceKind::Cpu,
+        vendor_of(&name),
+        "/proc/cpuinfo",
+    );
     p.cores = Some(info.cores);
     p.threads = Some(info.threads);
     p.sockets = Some(info.sockets);
@@ -133,12 +139,7 @@ fn next_gpu_id(det: &Detection) -> String {
     format!("gpu{n}")
 }
 
-fn nvidia_parts(
-    db: &Db,
-    cap: &Captured,
-    host: Option<super::linux::MemInfo>,
-    det: &mut Detection,
-) {
+fn nvidia_parts(db: &Db, cap: &Captured, host: Option<super::linux::MemInfo>, det: &mut Detection) {
     let Some(text) = cap.nvidia_smi.as_deref() else {
         return;
     };
@@ -183,7 +184,8 @@ fn amd_parts(db: &Db, cap: &Captured, cpu: Option<&CpuInfo>, det: &mut Detection
     let from_smi = match cap.rocm_smi.as_deref().map(amd::parse_rocm_smi_json) {
         Some(Ok(g)) if !g.is_empty() => Some(g),
         Some(Err(e)) => {
-            det.notes.push(format!("{e}; read the amdgpu sysfs files instead"));
+            det.notes
+                .push(format!("{e}; read the amdgpu sysfs files instead"));
             None
         }
         _ => None,
@@ -266,7 +268,9 @@ fn apple_part(db: &Db, cap: &Captured, probe: Option<&ProbeResult>, det: &mut De
     names.extend(s.brand.clone());
     match match_device(db, &names, &[DeviceKind::UnifiedSoc], p.capacity_bytes) {
         Some(d) => from_entry(&mut p, d),
-        None => det.notes.push(format!("'{name}': no database entry matches")),
+        None => det
+            .notes
+            .push(format!("'{name}': no database entry matches")),
     }
     det.notes
         .push("macOS: free memory is not read (vm_stat is not parsed)".into());

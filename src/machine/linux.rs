@@ -44,7 +44,13 @@ impl CpuInfo {
 
 /// Features reported, in this order, when present.
 const FEATURES: [&str; 7] = [
-    "avx2", "avx512f", "avx512_bf16", "amx_tile", "fma", "asimd", "sve",
+    "avx2",
+    "avx512f",
+    "avx512_bf16",
+    "amx_tile",
+    "fma",
+    "asimd",
+    "sve",
 ];
 
 /// Parses `/proc/cpuinfo`. `None` when it lists no processor.
@@ -194,8 +200,10 @@ mod tests {
 
     #[test]
     fn meminfo_in_kib() {
-        let m = parse_meminfo("MemTotal:       24683784 kB\nMemFree: 1 kB\nMemAvailable:   24349472 kB\n")
-            .unwrap();
+        let m = parse_meminfo(
+            "MemTotal:       24683784 kB\nMemFree: 1 kB\nMemAvailable:   24349472 kB\n",
+        )
+        .unwrap();
         assert_eq!(m.total_bytes, 24683784 * 1024);
         assert_eq!(m.available_bytes, Some(24349472 * 1024));
         assert_eq!(parse_meminfo("nothing here"), None);
@@ -203,7 +211,10 @@ mod tests {
 
     #[test]
     fn clock_from_brand() {
-        assert_eq!(brand_clock_ghz("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"), Some(2.0));
+        assert_eq!(
+            brand_clock_ghz("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"),
+            Some(2.0)
+        );
         assert_eq!(brand_clock_ghz("AMD EPYC 9654 96-Core Processor"), None);
     }
 }

@@ -84,9 +84,7 @@ pub fn match_device<'a>(
         });
         match v.as_slice() {
             [one] => Some(*one),
-            [a, b, ..] if (a.fast.capacity.0 - c).abs() < (b.fast.capacity.0 - c).abs() => {
-                Some(*a)
-            }
+            [a, b, ..] if (a.fast.capacity.0 - c).abs() < (b.fast.capacity.0 - c).abs() => Some(*a),
             _ => None,
         }
     };
@@ -128,6 +126,9 @@ mod tests {
         let v = name_variants("Navi 31 [Radeon RX 7900 XT/7900 XTX/7900M]");
         assert!(v.contains(&"Radeon RX 7900 XT".to_string()));
         assert!(v.contains(&"Radeon RX 7900 XTX".to_string()));
-        assert_eq!(name_variants("AMD Radeon 8060S Graphics")[1], "Radeon 8060S Graphics");
+        assert_eq!(
+            name_variants("AMD Radeon 8060S Graphics")[1],
+            "Radeon 8060S Graphics"
+        );
     }
 }

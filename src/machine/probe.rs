@@ -141,7 +141,10 @@ fn worker(barrier: &Barrier, stop: &AtomicBool, n: usize) {
 /// The probe as `detect` runs it: every logical CPU, arrays sized by [`array_bytes`].
 pub fn probe_host(available_bytes: Option<u64>) -> ProbeResult {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    run_probe(threads, array_bytes(last_level_cache_bytes(), available_bytes))
+    run_probe(
+        threads,
+        array_bytes(last_level_cache_bytes(), available_bytes),
+    )
 }
 
 #[cfg(test)]

@@ -66,7 +66,8 @@ pub fn build_this(db: &Db, det: &Detection) -> Result<SavedMachineRaw> {
     raw.aliases = vec![p.name.clone()];
     if p.kind != DeviceKind::DiscreteGpu {
         // llama-bench prints the CPU's brand as cpu_info on CPU and unified machines.
-        raw.aliases.extend(cpu.filter(|c| c.name != p.name).map(|c| c.name.clone()));
+        raw.aliases
+            .extend(cpu.filter(|c| c.name != p.name).map(|c| c.name.clone()));
     }
     raw.sources.insert(
         0,
@@ -135,9 +136,9 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
                 p.name
             ))
         })?;
-    let tflops = p.fp16_tflops.ok_or_else(|| {
-        Error::Input(format!("'{}': no clock read, so no compute peak", p.name))
-    })?;
+    let tflops = p
+        .fp16_tflops
+        .ok_or_else(|| Error::Input(format!("'{}': no clock read, so no compute peak", p.name)))?;
     let arm = p.cpu_features.iter().any(|f| f == "asimd");
     Ok(DeviceRaw {
         id: THIS_DEVICE_ID.into(),

@@ -52,7 +52,11 @@ pub struct Found {
 /// The places searched by default, from the environment (`HOME`, `HF_HUB_CACHE`,
 /// `HF_HOME`, `LLAMA_CACHE`, `OLLAMA_MODELS`).
 pub fn default_roots() -> Vec<(Origin, PathBuf)> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let home = env("HOME");
     let under = |p: &str| home.as_ref().map(|h| h.join(p));
     let mut roots = Vec::new();
@@ -89,10 +93,9 @@ pub fn is_listed_gguf(name: &str) -> bool {
     };
     // `…-00002-of-00003`: a later shard.
     match stem.rsplit_once("-of-") {
-        Some((head, tail)) if tail.len() == 5 && tail.chars().all(|c| c.is_ascii_digit()) => {
-            head.rsplit_once('-')
-                .is_none_or(|(_, n)| n.chars().all(|c| c == '0' || c == '1') && n.ends_with('1'))
-        }
+        Some((head, tail)) if tail.len() == 5 && tail.chars().all(|c| c.is_ascii_digit()) => head
+            .rsplit_once('-')
+            .is_none_or(|(_, n)| n.chars().all(|c| c == '0' || c == '1') && n.ends_with('1')),
         _ => true,
     }
 }
@@ -230,7 +233,9 @@ mod tests {
         assert_eq!(ollama_model_digest(m).as_deref(), Some("sha256:abc123"));
         assert_eq!(ollama_model_digest("{\"layers\":[]}"), None);
         assert_eq!(
-            ollama_model_digest(r#"{"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:../../etc"}]}"#),
+            ollama_model_digest(
+                r#"{"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:../../etc"}]}"#
+            ),
             None
         );
     }
