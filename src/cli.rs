@@ -11,7 +11,9 @@ const EXAMPLES: &str = "Examples:
   tokenfit devices --format csv
   tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
   tokenfit validate calibration/traces/*.csv --holdout device
-  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png";
+  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
+  tokenfit detect --save
+  tokenfit scan";
 
 /// Does this model fit on this machine, how fast will it run, where is the cliff?
 #[derive(Debug, Parser)]
@@ -62,6 +64,10 @@ pub enum Command {
     Apis(ShowArgs),
     /// Draw a chart to -o FILE.svg|FILE.png: cliff, fit, calibration, breakeven, roofline.
     Plot(PlotArgs),
+    /// This machine: CPU, RAM, GPUs (matched to the database) and measured memory bandwidth; --save keeps it as the device `this`.
+    Detect(crate::cmd_detect::DetectArgs),
+    /// Find the GGUF files on this machine and rank them for `this` (or --device): verdict, context that fits, speed.
+    Scan(crate::cmd_scan::ScanArgs),
 }
 
 /// Options shared by scenario commands.

@@ -160,6 +160,9 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
         other => bail!("unknown --holdout '{other}'; expected device, model, none or shipped"),
     };
     let mut warnings = Vec::new();
+    // Rows whose model file exists map to the model its GGUF header describes.
+    let with_files = crate::cmd_trace_models::with_trace_models(db, &a.traces, &mut warnings)?;
+    let db = with_files.as_ref().unwrap_or(db);
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     // One fit per held-out device (or model), shared by its single- and multi-device rows.
     let mut fits = HoldoutFits::new(&loaded.samples, holdout);

@@ -34,6 +34,8 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Breakeven(a) => crate::cmd_plot::breakeven_cmd(db, a)?,
         Command::Plot(_) => bail!("internal: `plot` writes to -o and is run by main"),
         Command::Apis(a) => crate::cmd_breakeven::apis_cmd(db, a)?,
+        Command::Detect(a) => crate::cmd_detect::detect_cmd(db, a)?,
+        Command::Scan(a) => crate::cmd_scan::scan_cmd(db, a)?,
     };
     Ok((out, ExitCode::SUCCESS))
 }

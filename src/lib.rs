@@ -13,6 +13,7 @@ pub mod error;
 pub mod gguf;
 pub mod hfconfig;
 pub mod import;
+pub mod machine;
 pub mod model;
 pub mod report;
 pub mod scenario;

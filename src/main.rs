@@ -6,11 +6,14 @@ mod cmd_breakeven;
 mod cmd_calibrate;
 mod cmd_capacity;
 mod cmd_check;
+mod cmd_detect;
 mod cmd_import;
 mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
+mod cmd_scan;
 mod cmd_sweep;
+mod cmd_trace_models;
 mod commands;
 
 use anyhow::{Context, Result};
@@ -46,6 +49,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     })?;
     let mut db = Db::load(cli.db.as_deref()).context("loading the databases")?;
     if let Some(dir) = tokenfit::calib::local::config_dir() {
+        // The saved machine `this` (`detect --save`) first: a local calibration may refit it.
+        let saved = dir.join(tokenfit::machine::saved::SAVED_FILE);
+        db.merge_saved_machine(&saved)
+            .with_context(|| format!("loading the saved machine {}", saved.display()))?;
         let local = dir.join(tokenfit::calib::local::LOCAL_FILE);
         db.merge_local_calibration(&local)
             .with_context(|| format!("loading the local calibration {}", local.display()))?;

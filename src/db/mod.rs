@@ -12,7 +12,11 @@ pub mod pricing;
 pub mod quant;
 pub mod resolve;
 mod validate;
+pub use validate::device as validate_device;
 pub use validate::efficiency as validate_efficiency;
+
+/// Id of the machine saved by `tokenfit detect --save` (see `machine::saved`).
+pub const THIS_DEVICE_ID: &str = "this";
 
 use crate::error::{Error, Result};
 use calibration::{
@@ -318,8 +322,23 @@ impl Db {
         })
     }
 
-    /// Resolves a device name.
+    /// Resolves a device name. The saved machine `this` owns the names it was saved under
+    /// (the `cpu_info` / `gpu_info` llama-bench prints) ahead of a catalogue entry that
+    /// shares them.
     pub fn device(&self, name: &str) -> Result<&Device> {
+        let n = resolve::normalize(name);
+        let this = self.devices.iter().find(|d| d.raw.id == THIS_DEVICE_ID);
+        if let Some(d) = this.filter(|d| {
+            name.trim() == THIS_DEVICE_ID
+                || d.raw.aliases.iter().any(|a| resolve::normalize(a) == n)
+        }) {
+            return Ok(d);
+        }
+        if this.is_none() && name.trim() == THIS_DEVICE_ID {
+            return Err(Error::Input(
+                "no saved machine 'this': run `tokenfit detect --save` first".into(),
+            ));
+        }
         resolve("device", name, &self.devices)
     }
     /// Resolves a model name.
