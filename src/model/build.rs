@@ -43,6 +43,8 @@ pub struct Options {
     pub ubatch: Option<u32>,
     /// Measured weight bytes (model file size) replacing the quant estimate.
     pub weights_bytes: Option<Bytes>,
+    /// Board power limit, W (None: the default limit of a device with power data).
+    pub power_limit_w: Option<f64>,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             gpu_layers: None,
             ubatch: None,
             weights_bytes: None,
+            power_limit_w: None,
         }
     }
 }
@@ -177,7 +180,9 @@ pub fn build<'a>(
             )),
         }
     }
+    let power = super::power_setting::power_model(db, device, o.power_limit_w)?;
     let scenario = Scenario {
+        power,
         host,
         device,
         model,
