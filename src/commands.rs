@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use tokenfit::advise::scenario::Options;
-use tokenfit::advise::{cliff, fit, row, scenario, sweep};
+use tokenfit::advise::{cliff, fit, power, row, scenario, sweep};
 use tokenfit::db::hardware::Device;
 use tokenfit::db::Db;
 use tokenfit::model::Offload;
@@ -33,6 +33,7 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Breakeven(a) => crate::cmd_plot::breakeven_cmd(db, a)?,
         Command::Plot(_) => bail!("internal: `plot` writes to -o and is run by main"),
         Command::Apis(a) => crate::cmd_breakeven::apis_cmd(db, a)?,
+        Command::Power(a) => crate::cmd_power::power_cmd(db, a)?,
     };
     Ok((out, ExitCode::SUCCESS))
 }
@@ -80,6 +81,7 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
         flash_attn,
         host_gib: c.host_gib,
         host_gb_s: c.host_gb_s,
+        power_limit_w: c.power_limit,
         ..Options::default()
     })
 }
@@ -127,6 +129,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         bail!("--ctx must be at least 1 token");
     }
     let devs = devices(db, &a.devices)?;
+    let (devs, left_out) = power::with_power_data(db, devs, a.common.power_limit)?;
     let o = Options {
         ctx: Some(ctx),
         prompt: Some(ctx),
@@ -136,6 +139,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     };
     let (rows, mut warnings) = fit::fit(db, model, quant, &devs, &o)?;
     warnings.splice(0..0, file_warnings);
+    warnings.extend(left_out);
     if let Some(p) = &a.plot {
         crate::cmd_plot::fit(&rows, model, quant, ctx, p)?;
     }
@@ -200,6 +204,9 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
         crate::cmd_import::quant(db, Some(&a.quant), imp.as_ref(), None, &mut file_warnings)?;
     o.weights_bytes = weights_bytes;
     if let Some(list) = &a.devices {
+        if o.power_limit_w.is_some() {
+            bail!("--power-limit works with one --device; several devices are not modelled under a limit");
+        }
         return crate::cmd_multi::multi_predict(
             db,
             list,
@@ -249,7 +256,7 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
 }
 
 fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
-    let devs = devices(db, &a.devices)?;
+    let (devs, left_out) = power::with_power_data(db, devices(db, &a.devices)?, a.power_limit)?;
     let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
     let imp = crate::cmd_import::imported(db, &a.file)?;
     let models = match a.models.as_deref() {
@@ -301,9 +308,11 @@ fn sweep_cmd(db: &Db, a: SweepArgs) -> Result<Output> {
     let o = Options {
         backend: a.backend.clone(),
         offload: offload(&a.offload)?,
+        power_limit_w: a.power_limit,
         ..Options::default()
     };
     let (mut rows, mut warnings) = sweep::sweep(db, &axes, &o)?;
+    warnings.extend(left_out);
     if let Some(i) = &imp {
         // The file's model, one quant at a time: its exact bytes hold for its own scheme only.
         for q in &axes.quants {

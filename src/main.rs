@@ -10,6 +10,7 @@ mod cmd_import;
 mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
+mod cmd_power;
 mod commands;
 
 use anyhow::{Context, Result};

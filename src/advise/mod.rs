@@ -7,6 +7,7 @@ pub mod cliff;
 pub mod energy;
 pub mod fit;
 pub mod payback;
+pub mod power;
 pub mod row;
 pub use crate::model::build as scenario;
 pub mod sweep;

@@ -7,6 +7,7 @@ mod csv;
 mod json;
 mod markdown;
 pub mod plot;
+pub mod power_views;
 mod table;
 pub mod views;
 
