@@ -251,3 +251,26 @@ fn bad_limits_and_devices_without_power_data_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("--hours-per-day"));
 }
+
+#[test]
+fn the_readme_power_examples_run_as_written() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("## Power limits")
+        .expect("README has a power section");
+    let section = &readme[start..];
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+    let dir = std::env::temp_dir().join("tokenfit-readme-power");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| l.starts_with("tokenfit ")) {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        tokenfit().current_dir(&dir).args(&args).assert().success();
+        ran += 1;
+    }
+    assert_eq!(ran, 3);
+}
