@@ -62,12 +62,14 @@ pub enum Command {
     Breakeven(BreakevenArgs),
     /// List API offerings and their prices per 1M tokens, or show one.
     Apis(ShowArgs),
-    /// Draw a chart to -o FILE.svg|FILE.png: cliff, fit, calibration, breakeven, roofline.
+    /// Draw a chart to -o FILE.svg|FILE.png: cliff, fit, calibration, breakeven, roofline, power.
     Plot(PlotArgs),
     /// This machine: CPU, RAM, GPUs (matched to the database) and measured memory bandwidth; --save keeps it as the device `this`.
     Detect(crate::cmd_detect::DetectArgs),
     /// Find the GGUF files on this machine and rank them for `this` (or --device): verdict, context that fits, speed.
     Scan(crate::cmd_scan::ScanArgs),
+    /// Speed, power drawn and J/token over a board's power limits; the plateau where watts stop buying speed.
+    Power(PowerArgs),
 }
 
 /// Options shared by scenario commands.
@@ -95,6 +97,9 @@ pub struct Common {
     /// Micro-batch in tokens (llama.cpp -ub) [default: the backend's, 512 for llama.cpp].
     #[arg(long)]
     pub ubatch: Option<String>,
+    /// Board power limit, W (nvidia-smi -pl), for devices with power data [default: the board's default limit].
+    #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
+    pub power_limit: Option<f64>,
 }
 
 /// `fit` arguments.
@@ -208,6 +213,9 @@ pub struct SweepArgs {
     /// CSV, JSON and JSON lines always carry every row.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Board power limit, W (nvidia-smi -pl): devices without power data, or whose range lacks it, are left out.
+    #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
+    pub power_limit: Option<f64>,
 }
 
 /// `cliff` arguments.
@@ -353,9 +361,19 @@ pub struct BreakevenArgs {
     /// Electricity, USD per kWh; 0 ignores it [default: 0.165, US residential average 2024 (EIA)].
     #[arg(long = "kwh-usd", allow_hyphen_values = true)]
     pub kwh_usd: Option<f64>,
-    /// Power while busy, W [default: the device's rated power].
+    /// Power while busy, W [default: the power the device draws for this workload where it has power data, else its rated power].
     #[arg(long = "power-w", allow_hyphen_values = true)]
     pub power_w: Option<f64>,
+    /// Hours a day the machine is on; the hours it is on but not generating draw idle power [default: 24].
+    #[arg(
+        long = "hours-per-day",
+        default_value = "24",
+        allow_hyphen_values = true
+    )]
+    pub hours_per_day: f64,
+    /// Idle power, W [default: the device's idle power where it has power data, else 0].
+    #[arg(long = "idle-w", allow_hyphen_values = true)]
+    pub idle_w: Option<f64>,
     /// Output tokens per month (12.5M, 800k, 2B) [default: the machine's capacity, busy around the clock].
     #[arg(long = "tokens-per-month", allow_hyphen_values = true)]
     pub tokens_per_month: Option<String>,
@@ -446,6 +464,8 @@ pub enum PlotKind {
     Breakeven(BreakevenArgs),
     /// A device's roofline with a scenario's decode and prefill placed on it.
     Roofline(PredictArgs),
+    /// Decode and prefill tok/s and J per token against the power limit, the plateau marked.
+    Power(PowerArgs),
 }
 
 /// `plot cliff` arguments.
@@ -486,4 +506,46 @@ pub struct CapacityArgs {
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
+}
+
+const POWER_EXAMPLES: &str = "Examples:
+  tokenfit power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0
+  tokenfit power --device rtx-pro-6000-blackwell --model qwen3-32b --quant q4_k_m --ctx 16k --batch 8 --format json
+  tokenfit plot power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0 -o power.svg
+Devices with power data (a `power_limit` block in hardware-db): rtx-pro-6000-blackwell, h100-pcie.";
+
+/// `power` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = POWER_EXAMPLES)]
+pub struct PowerArgs {
+    /// Device id, alias or name (one with power data).
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Context allocated, tokens [default: prompt + gen].
+    #[arg(long)]
+    pub ctx: Option<String>,
+    /// Prompt tokens [default: ctx − gen, or 512].
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Generated tokens [default: 128].
+    #[arg(long, default_value = "128")]
+    pub gen: String,
+    /// Concurrent streams decoded together [default: 1].
+    #[arg(long, default_value = "1")]
+    pub batch: u32,
+    /// Backend [default: the device's].
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// KV cache element type.
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Step between limits, W [default: a round step giving about 16 limits].
+    #[arg(long = "step-w")]
+    pub step_w: Option<f64>,
 }

@@ -6,7 +6,7 @@ use crate::commands::{devices, options, to_values, tokens};
 use anyhow::{bail, Result};
 use serde_json::json;
 use tokenfit::advise::breakeven::{human_tokens, parse_volume, ApiPrice, Volume};
-use tokenfit::advise::payback::{evaluate, rank, workload_options, DeviceBreakeven, Request};
+use tokenfit::advise::payback::{evaluate, rank, workload_options, DeviceBreakeven, Draw, Request};
 use tokenfit::db::hardware::{Device, DeviceKind};
 use tokenfit::db::model::ModelRaw;
 use tokenfit::db::pricing::OfferingRaw;
@@ -98,6 +98,13 @@ fn numbers(db: &Db, a: &BreakevenArgs) -> Result<Numbers> {
     if let Some(w) = a.power_w {
         non_negative("power-w", w)?;
     }
+    if let Some(w) = a.idle_w {
+        non_negative("idle-w", w)?;
+    }
+    let h = finite("hours-per-day", a.hours_per_day)?;
+    if !(h > 0.0 && h <= 24.0) {
+        bail!("--hours-per-day must be more than 0 and at most 24, got {h}");
+    }
     Ok(Numbers {
         years,
         kwh_usd: non_negative("kwh-usd", a.kwh_usd.unwrap_or(db.local_cost.kwh_usd))?,
@@ -145,8 +152,14 @@ fn machines(
                 warnings.push(w.clone());
             }
         }
-        let power_w = a.power_w.unwrap_or(d.raw.power_w);
-        rows.push(evaluate(&r, req, price, source, power_w));
+        let draw = Draw {
+            busy_w: a.power_w,
+            idle_w: a
+                .idle_w
+                .or_else(|| tokenfit::scenario::power::board(db, d).map(|b| b.idle_w))
+                .unwrap_or(0.0),
+        };
+        rows.push(evaluate(&r, req, price, source, draw));
     }
     if rows.is_empty() {
         bail!("none of the devices named has a price in the database; name one with --device and pass --price-usd");
@@ -182,6 +195,7 @@ pub fn breakeven_cmd(db: &Db, a: BreakevenArgs) -> Result<Output> {
         years: n.years,
         kwh_usd: n.kwh_usd,
         tokens_per_month: n.tokens_per_month,
+        hours_per_day: a.hours_per_day,
     };
     let (rows, mut warnings) = machines(db, &a, model, quant, &o, &req)?;
     let mut out = Output::new(json!({
@@ -195,6 +209,7 @@ pub fn breakeven_cmd(db: &Db, a: BreakevenArgs) -> Result<Output> {
         "input_per_output": n.input_per_output, "years": n.years, "kwh_usd": n.kwh_usd,
         "kwh_source": a.kwh_usd.is_none().then_some(db.local_cost.kwh_source.as_str()),
         "tokens_per_month": n.tokens_per_month, "price_usd": a.price_usd, "power_w": a.power_w,
+        "idle_w": a.idle_w, "hours_per_day": a.hours_per_day,
     }));
     out.title = Some(format!(
         "{} · {} · requests of {} tokens ({} input per output) against {} — purchase over {} years, electricity ${}/kWh; volumes are output tokens per month{}",

@@ -46,6 +46,7 @@ pub fn plot_cmd(db: &Db, a: PlotArgs, output: Option<&Path>) -> Result<ExitCode>
             let path = target(output, None)?;
             roofline_plot_cmd(db, p, &path)?
         }
+        PlotKind::Power(p) => crate::cmd_power::plot(db, &p, &target(output, None)?)?,
     };
     for w in warnings {
         eprintln!("warning: {w}");

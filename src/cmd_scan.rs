@@ -8,11 +8,11 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 use std::path::PathBuf;
-use tokenfit::scenario::Options;
 use tokenfit::db::hardware::Device;
 use tokenfit::db::Db;
 use tokenfit::machine::scan::{self, Found, Origin};
 use tokenfit::report::{Cell, Output, View};
+use tokenfit::scenario::Options;
 
 /// `scan` arguments.
 #[derive(Debug, Args)]

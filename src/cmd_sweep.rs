@@ -28,7 +28,7 @@ fn plans<'a>(
     db: &'a Db,
     imp: Option<&'a tokenfit::import::ImportedModel>,
     a: &SweepArgs,
-) -> Result<(Vec<Plan<'a>>, Value)> {
+) -> Result<(Vec<Plan<'a>>, Value, Option<String>)> {
     let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
     let models = match a.models.as_deref() {
         None => Vec::new(),
@@ -69,8 +69,10 @@ fn plans<'a>(
     if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
+    let (devs, left_out) =
+        tokenfit::advise::power::with_power_data(db, devices(db, &a.devices)?, a.power_limit)?;
     let axes = Axes {
-        devices: devices(db, &a.devices)?,
+        devices: devs,
         models,
         quants,
         ctxs,
@@ -79,6 +81,7 @@ fn plans<'a>(
     let o = Options {
         backend: a.backend.clone(),
         offload: offload(&a.offload)?,
+        power_limit_w: a.power_limit,
         ..Options::default()
     };
     let inputs = json!({
@@ -108,15 +111,17 @@ fn plans<'a>(
             plans.push(plan);
         }
     }
-    Ok((plans, inputs))
+    Ok((plans, inputs, left_out))
 }
 
 /// Runs `sweep` and writes its output.
 pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> Result<()> {
     let imp = crate::cmd_import::imported(db, &a.file)?;
-    let (plans, inputs) = plans(db, imp.as_ref(), &a)?;
+    let (plans, inputs, left_out) = plans(db, imp.as_ref(), &a)?;
     let mut warnings: Vec<&String> = Vec::new();
-    for w in plans.iter().flat_map(|p| p.warnings()) {
+    let main = plans.first().map(|p| p.warnings()).unwrap_or_default();
+    let files = plans.iter().skip(1).flat_map(|p| p.warnings());
+    for w in main.iter().chain(left_out.as_ref()).chain(files) {
         if !warnings.contains(&w) {
             warnings.push(w);
         }

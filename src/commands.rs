@@ -4,7 +4,7 @@ use crate::cli::{CliffArgs, Command, Common, FitArgs, PredictArgs, ShowArgs};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::process::ExitCode;
-use tokenfit::advise::{cliff, fit, row};
+use tokenfit::advise::{cliff, fit, power, row};
 use tokenfit::db::hardware::Device;
 use tokenfit::db::Db;
 use tokenfit::model::Offload;
@@ -36,6 +36,7 @@ pub fn dispatch(db: &Db, c: Command) -> Result<(Output, ExitCode)> {
         Command::Apis(a) => crate::cmd_breakeven::apis_cmd(db, a)?,
         Command::Detect(a) => crate::cmd_detect::detect_cmd(db, a)?,
         Command::Scan(a) => crate::cmd_scan::scan_cmd(db, a)?,
+        Command::Power(a) => crate::cmd_power::power_cmd(db, a)?,
     };
     Ok((out, ExitCode::SUCCESS))
 }
@@ -83,6 +84,7 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
         flash_attn,
         host_gib: c.host_gib,
         host_gb_s: c.host_gb_s,
+        power_limit_w: c.power_limit,
         ..Options::default()
     })
 }
@@ -130,6 +132,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         bail!("--ctx must be at least 1 token");
     }
     let devs = devices(db, &a.devices)?;
+    let (devs, left_out) = power::with_power_data(db, devs, a.common.power_limit)?;
     let o = Options {
         ctx: Some(ctx),
         prompt: Some(ctx),
@@ -139,6 +142,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     };
     let (rows, mut warnings) = fit::fit(db, model, quant, &devs, &o)?;
     warnings.splice(0..0, file_warnings);
+    warnings.extend(left_out);
     if let Some(p) = &a.plot {
         crate::cmd_plot::fit(&rows, model, quant, ctx, p)?;
     }
@@ -203,6 +207,9 @@ fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
         crate::cmd_import::quant(db, Some(&a.quant), imp.as_ref(), None, &mut file_warnings)?;
     o.weights_bytes = weights_bytes;
     if let Some(list) = &a.devices {
+        if o.power_limit_w.is_some() {
+            bail!("--power-limit works with one --device; several devices are not modelled under a limit");
+        }
         return crate::cmd_multi::multi_predict(
             db,
             list,

@@ -11,6 +11,7 @@ mod cmd_import;
 mod cmd_lists;
 mod cmd_multi;
 mod cmd_plot;
+mod cmd_power;
 mod cmd_scan;
 mod cmd_sweep;
 mod cmd_trace_models;

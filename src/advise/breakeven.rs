@@ -8,11 +8,16 @@
 //! - API cost per output token `a = (p_out + R · p_in) / 1e6`;
 //! - seconds the machine is busy per output token `t = 1/decode + R/prefill` (tok/s predicted
 //!   by [`crate::model::predict`]); electricity per output token `e = W · t / 3.6e6 · K`;
-//! - owning costs `C(T) = P / (12·Y) + e · T` per month at `T` output tokens a month;
-//! - break-even `T* = (P / (12·Y)) / (a − e)`: local equals API. When `a ≤ e` the
-//!   electricity alone costs more than the API and it never pays off;
-//! - capacity `T_max = 730.5 h · 3600 / t` (a month busy around the clock, one stream);
-//! - payback at `T`: `P / (T · (a − e))` months. At `T = T*` this is exactly `12·Y`, so a
+//! - the machine is on `H` hours a day (`--hours-per-day`, 24 by default), `h = 730.5 · H/24`
+//!   hours a month, and draws its idle power `W_i` whenever it is on and not generating:
+//!   idle costs `I = W_i · h / 1000 · K` a month at zero volume, and each output token takes
+//!   its busy time off it, `i = W_i · t / 3.6e6 · K`;
+//! - owning costs `C(T) = P / (12·Y) + I + (e − i) · T` per month at `T` output tokens a
+//!   month (with `W_i = 0`, `P / (12·Y) + e · T`);
+//! - break-even `T* = (P / (12·Y) + I) / (a − e + i)`: local equals API. When `a ≤ e − i`
+//!   the electricity alone costs more than the API and it never pays off;
+//! - capacity `T_max = h · 3600 / t` (busy all the hours it is on, one stream);
+//! - payback at `T`: `P / (T · (a − e + i) − I)` months. At `T = T*` this is exactly `12·Y`, so a
 //!   machine pays off (within the years it is amortized over) iff `T ≥ T*`; `payback_months`
 //!   is null otherwise, and always when `T* > T_max` (the machine cannot make enough tokens).
 //!   Without a volume, `T = T_max` (the best case); a volume above `T_max` is capped at it.
@@ -24,12 +29,13 @@
 //! Assumptions: one stream at a time (batched serving is not modelled yet: a GPU serving
 //! several requests at once makes several times more tokens for about the same power, so
 //! capacity is a lower bound and break-even a pessimistic figure for a busy server); power is
-//! the device's rated draw while busy and zero while idle; prompt caching, resale value,
+//! what the device draws for the workload (`model/power.rs`) or its rated power while busy,
+//! its idle power (devices with power data, or `--idle-w`; else zero) while on and idle; prompt caching, resale value,
 //! maintenance and the host PC of a discrete GPU are left out.
 
 use super::energy::{
     amortization_usd_per_month, capacity_tokens_per_month, electricity_usd_per_m_tokens,
-    energy_j_per_token,
+    energy_j_per_token, HOURS_PER_MONTH,
 };
 use serde::Serialize;
 
@@ -59,6 +65,10 @@ pub struct Ownership {
     pub years: f64,
     /// Power while busy, W.
     pub power_w: f64,
+    /// Power while on but not generating, W.
+    pub idle_w: f64,
+    /// Hours a day the machine is on (24: always).
+    pub hours_per_day: f64,
     /// Electricity, USD per kWh.
     pub kwh_usd: f64,
 }
@@ -137,8 +147,11 @@ pub struct Breakeven {
     pub electricity_usd_per_m_tokens: Option<f64>,
     /// Output tokens a month at which local equals API (null: never).
     pub breakeven_tokens_per_month: Option<f64>,
-    /// Output tokens a month the machine can make, one stream, busy around the clock.
+    /// Output tokens a month the machine can make, one stream, busy all the hours it is on.
     pub capacity_tokens_per_month: f64,
+    /// Idle electricity a month were it never to generate, USD (`idle_w` over the hours on);
+    /// each generated token takes its own busy time off it.
+    pub idle_usd_per_month: f64,
     /// Output tokens a month the costs are evaluated at.
     pub tokens_per_month: f64,
     /// given | capped | capacity.
@@ -173,16 +186,22 @@ pub fn breakeven(
     let energy = seconds_per_output_token.map(|t| energy_j_per_token(own.power_w, t));
     let elec_m = energy.map(|e| electricity_usd_per_m_tokens(e, own.kwh_usd));
     let e = elec_m.unwrap_or(0.0) / 1e6;
-    let capacity = seconds_per_output_token.map_or(0.0, capacity_tokens_per_month);
+    let on = (own.hours_per_day / 24.0).clamp(0.0, 1.0);
+    let capacity = seconds_per_output_token.map_or(0.0, |t| capacity_tokens_per_month(t) * on);
+    // Idle draw over the hours on, less the busy time of each token.
+    let idle_month = own.idle_w * HOURS_PER_MONTH * on / 1000.0 * own.kwh_usd;
+    let i = seconds_per_output_token.map_or(0.0, |t| {
+        electricity_usd_per_m_tokens(energy_j_per_token(own.idle_w, t), own.kwh_usd) / 1e6
+    });
     let (volume, t) = match tokens_per_month {
         None => (Volume::Capacity, capacity),
         Some(v) if v > capacity => (Volume::Capped, capacity),
         Some(v) => (Volume::Given, v),
     };
-    let t_star = breakeven_tokens_per_month(amort, a, e);
-    let monthly_cost = amort + e * t;
+    let t_star = breakeven_tokens_per_month(amort + idle_month, a, e - i);
+    let monthly_cost = amort + idle_month + (e - i) * t;
     let api_monthly = a * t;
-    let gross = t * (a - e);
+    let gross = t * (a - e + i) - idle_month;
     let verdict = match t_star {
         _ if seconds_per_output_token.is_none() => Verdict::DoesNotRun,
         None => Verdict::ApiCheaperThanElectricity,
@@ -204,6 +223,7 @@ pub fn breakeven(
         electricity_usd_per_m_tokens: elec_m,
         breakeven_tokens_per_month: t_star,
         capacity_tokens_per_month: capacity,
+        idle_usd_per_month: idle_month,
         tokens_per_month: t,
         volume,
         monthly_cost_usd: monthly_cost,
@@ -300,6 +320,8 @@ mod tests {
             price_usd: 4499.0,
             years: 3.0,
             power_w: 240.0,
+            idle_w: 0.0,
+            hours_per_day: 24.0,
             kwh_usd,
         }
     }

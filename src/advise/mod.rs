@@ -8,6 +8,7 @@ pub mod energy;
 pub mod fit;
 pub mod ordered;
 pub mod payback;
+pub mod power;
 pub mod row;
 pub mod sweep;
 pub mod verify;

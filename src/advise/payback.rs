@@ -26,6 +26,18 @@ pub struct Request {
     pub kwh_usd: f64,
     /// Output tokens a month (None: the machine's capacity).
     pub tokens_per_month: Option<f64>,
+    /// Hours a day the machine is on.
+    pub hours_per_day: f64,
+}
+
+/// What the machine draws: busy (None: what the prediction says it draws for the workload on
+/// a device with power data, else its rated power) and idle, W.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Draw {
+    /// Power while busy, W (None: predicted or rated).
+    pub busy_w: Option<f64>,
+    /// Power while on and idle, W.
+    pub idle_w: f64,
 }
 
 /// The scenario options of the workload: requests filling `ctx`, `R` prompt tokens per
@@ -60,8 +72,13 @@ pub struct DeviceBreakeven {
     pub price_usd: f64,
     /// Where the price comes from: the database entry (with its date) or `--price-usd`.
     pub price_source: String,
-    /// Power while busy, W.
+    /// Power while busy, W (for a device with power data, the mean of what decode and
+    /// prefill draw, weighted by their time).
     pub power_w: f64,
+    /// Power while on and idle, W.
+    pub idle_w: f64,
+    /// Hours a day the machine is on.
+    pub hours_per_day: f64,
     /// Electricity, USD per kWh.
     pub kwh_usd: f64,
     /// Years amortized over.
@@ -104,10 +121,13 @@ pub fn evaluate(
     req: &Request,
     price_usd: f64,
     price_source: String,
-    power_w: f64,
+    draw: Draw,
 ) -> DeviceBreakeven {
     let p = predict(&r.scenario);
     let ipo = req.input_per_output;
+    let power_w = draw
+        .busy_w
+        .unwrap_or_else(|| busy_power_w(&p, r.scenario.device.raw.power_w, ipo));
     let spt = |d: Option<f64>, pf: Option<f64>| match (d, pf) {
         (Some(d), Some(pf)) if d > 0.0 && pf > 0.0 => Some(seconds_per_output_token(d, pf, ipo)),
         _ => None,
@@ -121,6 +141,8 @@ pub fn evaluate(
         price_usd,
         years: req.years,
         power_w,
+        idle_w: draw.idle_w,
+        hours_per_day: req.hours_per_day,
         kwh_usd: req.kwh_usd,
     };
     let b = breakeven(&own, req.api_usd_per_m_tokens, t, req.tokens_per_month);
@@ -136,6 +158,8 @@ pub fn evaluate(
         price_usd,
         price_source,
         power_w,
+        idle_w: draw.idle_w,
+        hours_per_day: req.hours_per_day,
         kwh_usd: req.kwh_usd,
         years: req.years,
         input_per_output: ipo,
@@ -155,6 +179,20 @@ pub fn evaluate(
         explanation: explain(&b, req.years),
         breakeven: b,
     }
+}
+
+/// Power while busy on the workload: with power data, decode's and prefill's draws weighted
+/// by the time each takes per output token (`1/decode`, `R/prefill`); else `rated_w`.
+fn busy_power_w(p: &crate::model::predict::Prediction, rated_w: f64, ipo: f64) -> f64 {
+    let (Some(w), Some(d)) = (p.power, p.decode_tok_s.filter(|d| d.value > 0.0)) else {
+        return rated_w;
+    };
+    let t_dec = 1.0 / d.value;
+    let t_pre = match p.prefill_tok_s {
+        Some(x) if ipo > 0.0 && x.value > 0.0 => ipo / x.value,
+        _ => 0.0,
+    };
+    (w.decode.power_w * t_dec + w.prefill.power_w * t_pre) / (t_dec + t_pre)
 }
 
 /// The batch (a power of two up to 256, caches all in fast memory) with the highest aggregate

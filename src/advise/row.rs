@@ -93,8 +93,18 @@ pub struct ScenarioRow<'a> {
     pub efficiency: &'static str,
     /// Device price, USD.
     pub price_usd: Option<f64>,
-    /// Energy per generated token at the device's rated power, J (`power_w / decode_tok_s`).
+    /// Energy per generated token, J: the power decode draws over decode tok/s for a device
+    /// with power data (`model/power.rs`), else the rated power over decode tok/s.
     pub energy_j_per_token: Option<f64>,
+    /// The board power limit, W (devices with power data only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_limit_w: Option<f64>,
+    /// Board power decode draws under that limit, W.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode_power_w: Option<f64>,
+    /// Board power prefill draws under that limit, W.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill_power_w: Option<f64>,
     /// Electricity plus the price amortized at full use, USD per 1M generated tokens
     /// (`advise::energy`; null without a price).
     pub local_usd_per_m_tokens: Option<f64>,
@@ -126,7 +136,7 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
     let pl = &p.placement;
     let cost = p.decode_tok_s.filter(|d| d.value > 0.0).map(|d| {
         local_cost_at_full_use(
-            s.device.raw.power_w,
+            p.power.map_or(s.device.raw.power_w, |w| w.decode.power_w),
             s.device.price_usd(),
             r.local_cost.amortization_years,
             r.local_cost.kwh_usd,
@@ -175,6 +185,9 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         efficiency: r.provenance.label(),
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
+        power_limit_w: p.power.map(|w| w.limit_w),
+        decode_power_w: p.power.map(|w| w.decode.power_w),
+        prefill_power_w: p.power.map(|w| w.prefill.power_w),
         local_usd_per_m_tokens: cost.and_then(|c| c.local_usd_per_m_tokens),
         verify_command: None,
         max_fast_ctx: None,

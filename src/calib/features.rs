@@ -147,6 +147,7 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         gpu_layers,
         ubatch: r.n_ubatch.filter(|u| *u > 0),
         weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),
+        power_limit_w: None,
     };
     let mut s = build(db, m.device, m.model, m.quant, &o)?.scenario;
     s.eff = eff;

@@ -8,6 +8,7 @@ pub mod local;
 pub mod map;
 pub mod multi;
 pub mod normalized;
+pub mod power;
 pub mod read;
 pub mod run;
 pub mod solve;

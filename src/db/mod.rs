@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod hardware;
 pub mod link;
 pub mod model;
+pub mod power;
 pub mod pricing;
 pub mod quant;
 pub mod resolve;
@@ -69,6 +70,8 @@ pub struct Db {
     pub local_cost: LocalCostRaw,
     /// Links between devices.
     pub links: Vec<link::LinkEntryRaw>,
+    /// The power model's parameters (`calibration/power.yaml`).
+    pub power_model: power::PowerModelRaw,
     /// Files loaded, in order (built-ins first).
     pub files: Vec<String>,
 }
@@ -85,6 +88,7 @@ struct Collect {
     offerings: Vec<(String, OfferingRaw)>,
     local_cost: Option<(String, LocalCostRaw)>,
     links: Vec<(String, link::LinkEntryRaw)>,
+    power_model: Option<(String, power::PowerModelRaw)>,
     files: Vec<String>,
 }
 
@@ -97,7 +101,8 @@ fn upsert<T>(v: &mut Vec<(String, T)>, file: &str, item: T, id: impl Fn(&T) -> &
 }
 
 /// Top-level keys a database file may have.
-const KNOWN_KEYS: [&str; 10] = [
+const KNOWN_KEYS: [&str; 11] = [
+    "power_model",
     "devices",
     "models",
     "schemes",
@@ -164,7 +169,11 @@ impl Collect {
                 .unwrap_or_default();
         }
         let has = |k: &str| keys.iter().any(|x| x == k);
-        if has("links") {
+        if has("power_model") {
+            let f: power::PowerModelFileRaw = parse(file, text)?;
+            power::validate_model(file, &f.power_model)?;
+            self.power_model = Some((file.to_string(), f.power_model));
+        } else if has("links") {
             let f: link::LinkFileRaw = parse(file, text)?;
             for l in f.links {
                 upsert(&mut self.links, file, l, |l| &l.id);
@@ -282,6 +291,11 @@ impl Db {
             });
         }
         let fitted = c.fitted.unwrap_or_default();
+        let power_model = c.power_model.map(|p| p.1).ok_or_else(|| Error::Parse {
+            file: "calibration/power.yaml".into(),
+            line: None,
+            msg: "missing: the power model's parameters were not found".into(),
+        })?;
         let (offerings, local_cost) = pricing_of(c.offerings, c.local_cost, &models)?;
         for e in defaults.priors.iter().chain(&fitted.entries) {
             validate::efficiency("calibration", e)?;
@@ -318,6 +332,7 @@ impl Db {
                     Ok(l)
                 })
                 .collect::<Result<Vec<_>>>()?,
+            power_model,
             files: c.files,
         })
     }

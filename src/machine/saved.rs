@@ -183,6 +183,7 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
             note: None,
         },
         power_w: 10.0 * p.cores.unwrap_or(1) as f64,
+        power_limit: None,
         price: None,
         sources: Vec::new(),
         notes: Some(crate::db::Text::One(

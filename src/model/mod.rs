@@ -6,6 +6,7 @@ pub mod footprint;
 pub mod parallel;
 pub mod params;
 pub mod placement;
+pub mod power;
 pub mod predict;
 pub mod prefill;
 
@@ -135,6 +136,8 @@ pub struct Scenario<'a> {
     /// Fewest tokens of a quantized matmul that the backend runs as dequantize + BLAS GEMM
     /// on this device (`None`: it always uses its fused quantized kernels).
     pub dequant_min_tokens: Option<u32>,
+    /// The board's power model and the limit set (`None`: the device has no power data).
+    pub power: Option<power::PowerModel>,
 }
 
 impl Scenario<'_> {

@@ -3,6 +3,7 @@
 
 use super::decode::{decode_step, roofline_tok_s, DecodeStep};
 use super::placement::{footprint, place, Footprint, Placement};
+use super::power::{slow_decode, slow_prefill, PhaseAtLimit, PhaseTimes};
 use super::prefill::{prefill_time, PrefillTime};
 use super::{Offload, Scenario, Verdict};
 
@@ -49,6 +50,20 @@ pub struct Prediction {
     pub total_s: Option<f64>,
     /// Decode tok/s at 100% of peak bandwidth (the physical bound).
     pub roofline_tok_s: f64,
+    /// Decode and prefill under the power limit, with the power drawn (devices with power
+    /// data only).
+    pub power: Option<PowerDraw>,
+}
+
+/// Decode and prefill under the scenario's power limit.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct PowerDraw {
+    /// The limit, W.
+    pub limit_w: f64,
+    /// Decode.
+    pub decode: PhaseAtLimit,
+    /// Prefill.
+    pub prefill: PhaseAtLimit,
 }
 
 /// Predicts a scenario. With `Offload::Auto` the placements `layers`, `experts` (MoE only)
@@ -77,9 +92,20 @@ pub fn predict(s: &Scenario) -> Prediction {
 /// Predicts a scenario whose footprint and placement are known.
 pub fn predict_placed(s: &Scenario, f: &Footprint, pl: &Placement) -> Prediction {
     let mean_depth = (s.depth + s.prompt) as f64 + s.gen as f64 / 2.0;
-    let decode = decode_step(s, f, pl, mean_depth);
+    let mut decode = decode_step(s, f, pl, mean_depth);
     let prompt = s.prompt.max(1) as f64;
-    let prefill = prefill_time(s, f, pl, prompt, s.depth as f64);
+    let mut prefill = prefill_time(s, f, pl, prompt, s.depth as f64);
+    let power = s.power.map(|m| {
+        let d = m.at_limit(&PhaseTimes::of_decode(&decode));
+        let p = m.at_limit(&PhaseTimes::of_prefill(&prefill));
+        slow_decode(&mut decode, d.core_slowdown);
+        slow_prefill(&mut prefill, p.core_slowdown);
+        PowerDraw {
+            limit_w: m.limit_w,
+            decode: d,
+            prefill: p,
+        }
+    });
     let runs = pl.verdict != Verdict::DoesNotFit;
     let dec = 1.0 / decode.time.0;
     let pp = prompt / prefill.time.0;
@@ -101,5 +127,6 @@ pub fn predict_placed(s: &Scenario, f: &Footprint, pl: &Placement) -> Prediction
         ttft_s: runs.then_some(prefill.time.0),
         total_s: runs.then_some(prefill.time.0 + s.gen as f64 * decode.time.0),
         roofline_tok_s: roofline,
+        power,
     }
 }

@@ -98,6 +98,8 @@ pub fn single_view(r: &DeviceBreakeven) -> View {
         Cell::Num(b.amortization_usd_per_month, 2),
     );
     kv("power while busy W", Cell::Num(r.power_w, 0));
+    kv("power while idle W", Cell::Num(r.idle_w, 0));
+    kv("hours on per day", Cell::Num(r.hours_per_day, 1));
     kv("electricity USD/kWh", Cell::Num(r.kwh_usd, 3));
     kv(
         "decode tok/s",

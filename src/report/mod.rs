@@ -8,6 +8,7 @@ pub mod file;
 mod json;
 mod markdown;
 pub mod plot;
+pub mod power_views;
 pub mod stream;
 mod table;
 pub mod views;

@@ -187,10 +187,18 @@ pub fn predict_view(r: &ScenarioRow) -> View {
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
     kv("efficiency", r.efficiency.into());
-    kv(
-        "energy J per generated token (rated power)",
-        Cell::opt(r.energy_j_per_token, 2),
-    );
+    if let (Some(l), Some(d), Some(p)) = (r.power_limit_w, r.decode_power_w, r.prefill_power_w) {
+        kv("power limit W", Cell::Num(l, 0));
+        kv(
+            "power drawn W (decode / prefill)",
+            format!("{d:.0} / {p:.0}").into(),
+        );
+    }
+    let energy = match r.decode_power_w {
+        Some(_) => "energy J per generated token (power drawn)",
+        None => "energy J per generated token (rated power)",
+    };
+    kv(energy, Cell::opt(r.energy_j_per_token, 2));
     kv(
         "local USD per 1M tokens (electricity + purchase, full use)",
         Cell::opt(r.local_usd_per_m_tokens, 3),

@@ -15,6 +15,7 @@ mod breakeven;
 mod calibration;
 mod cliff;
 mod fit;
+mod power;
 mod roofline;
 mod style;
 mod text;
@@ -23,6 +24,7 @@ pub use breakeven::{breakeven_chart, BreakevenSeries};
 pub use calibration::calibration_chart;
 pub use cliff::cliff_chart;
 pub use fit::{fit_chart, FIT_CHART_MAX_ROWS};
+pub use power::power_chart;
 pub use roofline::{roofline_chart, Roofline, RooflinePoint};
 
 use crate::error::{Error, Result};

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
+pub mod power;
+
 /// Options shared by every scenario of a command.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -43,6 +45,8 @@ pub struct Options {
     pub ubatch: Option<u32>,
     /// Measured weight bytes (model file size) replacing the quant estimate.
     pub weights_bytes: Option<Bytes>,
+    /// Board power limit, W (None: the default limit of a device with power data).
+    pub power_limit_w: Option<f64>,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             gpu_layers: None,
             ubatch: None,
             weights_bytes: None,
+            power_limit_w: None,
         }
     }
 }
@@ -109,6 +114,8 @@ pub struct DeviceSetup<'a> {
     pub ubatch: u32,
     /// Fewest tokens a quantized matmul runs as dequantize + GEMM on this device, if ever.
     pub dequant_min_tokens: Option<u32>,
+    /// The board's power model at the limit asked for (devices with power data).
+    pub power: Option<crate::model::power::PowerModel>,
     /// Warnings about the device (prior efficiency, ignored host overrides).
     pub warnings: Vec<String>,
 }
@@ -133,7 +140,9 @@ pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<D
         ));
     }
     let host = host_tier(device, o, &mut warnings)?;
+    let power = power::power_model(db, device, o.power_limit_w)?;
     Ok(DeviceSetup {
+        power,
         device,
         backend,
         eff,
@@ -255,6 +264,7 @@ pub fn build_on<'a>(
     let scenario = Scenario {
         params,
         weights,
+        power: setup.power,
         host: setup.host,
         device: setup.device,
         model,
