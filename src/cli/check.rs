@@ -1,8 +1,10 @@
-//! `check`: audit a published speed claim (exit 0 plausible, 1 otherwise).
+//! `check`: audit a published speed claim.
 
-use crate::cli::CheckArgs;
-use crate::commands::{options, tokens};
+use super::common::Common;
+use crate::cli::common::options;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
 use tokenfit::advise::check::{check, Phase};
@@ -10,6 +12,32 @@ use tokenfit::advise::row::sig;
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 use tokenfit::scenario::resolve;
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Tokens already in the cache when the claim was measured [default: 0].
+    #[arg(long)]
+    pub ctx: Option<String>,
+    /// The claimed speed, tokens per second.
+    #[arg(long = "claimed-tok-s", allow_negative_numbers = true)]
+    pub claimed_tok_s: f64,
+    /// What the claim measures: tg (decode, single stream) or pp (prefill).
+    #[arg(long, default_value = "tg")]
+    pub test: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// Runs `check`.
 pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {

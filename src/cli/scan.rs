@@ -2,7 +2,9 @@
 //! saved machine `this` unless `--device` names another). A file that cannot be read is
 //! listed with the reason, never fatal.
 
-use crate::commands::{options, to_values, tokens};
+use crate::cli::common::options;
+use crate::cli::common::to_values;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
@@ -28,7 +30,7 @@ pub struct ScanArgs {
     pub ctx: String,
     /// Shared scenario options.
     #[command(flatten)]
-    pub common: crate::cli::Common,
+    pub common: crate::cli::common::Common,
 }
 
 /// One file: its verdict and speeds, or why it could not be read.

@@ -1,143 +1,35 @@
-//! `calibrate` (including `--add`, the local calibration) and `validate`.
+//! `validate`: predicted against measured on traces, with a holdout.
 
-use crate::commands::to_values;
-use anyhow::{bail, Context, Result};
+use super::calibrate::load_traces;
+use super::common::plot_file;
+use crate::cli::common::to_values;
+use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::{json, Value};
-use tokenfit::db::calibration::EfficiencyEntry;
+use std::path::PathBuf;
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 
-fn load_traces<'a>(
-    db: &'a Db,
-    paths: &[std::path::PathBuf],
-    verbose: bool,
-    out: &mut Vec<String>,
-) -> Result<tokenfit::calib::run::Loaded<'a>> {
-    let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
-    let loaded = tokenfit::calib::run::load(db, &refs)?;
-    if verbose {
-        for u in &loaded.unmapped {
-            eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
-        }
-    }
-    if loaded.samples.is_empty() {
-        bail!(
-            "no usable rows in {} file(s): {} rows could not be mapped{}",
-            paths.len(),
-            loaded.unmapped.len(),
-            if verbose {
-                " (listed above)"
-            } else {
-                " (run with --verbose to see why)"
-            }
-        );
-    }
-    if !verbose && !loaded.unmapped.is_empty() {
-        out.push(format!(
-            "{} rows could not be mapped and were left out (--verbose lists them with the reason)",
-            loaded.unmapped.len()
-        ));
-    }
-    Ok(loaded)
+/// `validate` arguments.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Trace files.
+    #[arg(required = true)]
+    pub traces: Vec<PathBuf>,
+    /// What the predicting fit leaves out: device (leave-one-device-out), model, none
+    /// (in-sample refit), or shipped (no refit: the calibration `predict` uses). Default:
+    /// device when every file is a shipped calibration trace, else shipped.
+    #[arg(long)]
+    pub holdout: Option<String>,
+    /// List every row that could not be mapped, with the reason, on stderr.
+    #[arg(long)]
+    pub verbose: bool,
+    /// Also draw predicted against measured to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
 }
 
-/// Refuses traces with nothing for the fit: every usable row batched (B > 1) or run across
-/// several devices, which `validate` checks but the single-stream fit does not use.
-fn require_fit_rows(loaded: &tokenfit::calib::run::Loaded, what: &str) -> Result<()> {
-    if loaded.fitted_rows() == 0 {
-        bail!(
-            "nothing to fit in {what}: its {} usable rows are batched (B > 1) or run across \
-             several devices; the fit uses single-stream rows (`tokenfit validate` checks these)",
-            loaded.validation_only_rows()
-        );
-    }
-    Ok(())
-}
-
-/// Fitted entries as a table: what each applies to, its rows, its parameters and its fit
-/// quality.
-fn entries_view(entries: &[EfficiencyEntry]) -> View {
-    View {
-        headers: [
-            "backend",
-            "family",
-            "kind",
-            "vendor",
-            "device",
-            "rows",
-            "η bandwidth",
-            "fixed ms",
-            "per layer µs",
-            "FA per layer µs",
-            "κ decode",
-            "η compute (block/k/float/experts)",
-            "κ prefill",
-            "tg MAPE %",
-            "pp MAPE %",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: entries
-            .iter()
-            .map(|e| {
-                let q = e.quality.unwrap_or_default();
-                let x = &e.eff;
-                vec![
-                    e.backend.as_str().into(),
-                    e.family.clone().unwrap_or_default().into(),
-                    e.kind.map_or("", |k| k.label()).into(),
-                    e.vendor.clone().unwrap_or_default().into(),
-                    e.device.clone().unwrap_or_default().into(),
-                    Cell::opt(e.rows.map(|r| r as f64), 0),
-                    Cell::Num(x.bandwidth_frac, 3),
-                    Cell::Num(x.fixed_s * 1e3, 3),
-                    Cell::Num(x.layer_s * 1e6, 1),
-                    Cell::Num(x.layer_fa_s * 1e6, 1),
-                    Cell::Num(x.decode_attn, 2),
-                    format!(
-                        "{:.3}/{:.3}/{:.3}/{:.3}",
-                        x.compute_frac,
-                        x.kquant_compute_frac,
-                        x.float_compute_frac,
-                        x.expert_compute_frac
-                    )
-                    .into(),
-                    Cell::Num(x.prefill_attn, 2),
-                    Cell::opt(q.tg_mape_pct, 1),
-                    Cell::opt(q.pp_mape_pct, 1),
-                ]
-            })
-            .collect(),
-    }
-}
-
-pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
-    if let Some(file) = &a.add {
-        return calibrate_add(db, file, a.verbose);
-    }
-    let mut warnings = Vec::new();
-    let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
-    require_fit_rows(&loaded, &format!("{} file(s)", a.traces.len()))?;
-    let fitted = tokenfit::calib::run::calibrate(db, &loaded);
-    let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
-    out.raw_text = Some(tokenfit::calib::run::to_yaml(&fitted));
-    out.summary = Some(
-        json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "rows_validation_only": fitted.rows_validation_only }),
-    );
-    out.results = to_values(&fitted.entries);
-    out.view = entries_view(&fitted.entries);
-    warnings.push(format!(
-        "{} rows used, {} unmapped, {} kept for validation only (batched or multi-device), {} entries fitted",
-        fitted.rows_used,
-        fitted.rows_unmapped,
-        fitted.rows_validation_only,
-        fitted.entries.len()
-    ));
-    out.warnings = warnings;
-    Ok(out)
-}
-
-pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
+pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Output> {
     use tokenfit::calib::trace::Test;
     use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
     let shipped_traces = a.traces.iter().all(|p| {
@@ -161,7 +53,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     };
     let mut warnings = Vec::new();
     // Rows whose model file exists map to the model its GGUF header describes.
-    let with_files = crate::cmd_trace_models::with_trace_models(db, &a.traces, &mut warnings)?;
+    let with_files = crate::cli::trace_models::with_trace_models(db, &a.traces, &mut warnings)?;
     let db = with_files.as_ref().unwrap_or(db);
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     // One fit per held-out device (or model), shared by its single- and multi-device rows.
@@ -187,7 +79,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     let n_multi = multi_rows.len();
     let unmapped_total = loaded.unmapped.len() + multi_bad.len();
     if let Some(p) = &a.plot {
-        crate::cmd_plot::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
+        crate::cli::draw::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
     }
     // Single-stream rows make the tg/pp summary; batched decode rows (B > 1) their own.
     let of = |t: Test| {
@@ -313,45 +205,6 @@ pub fn validate_cmd(db: &Db, a: crate::cli::ValidateArgs) -> Result<Output> {
     rows.extend(multi_rows);
     out.extra
         .push(("rows".into(), Value::Array(to_values(&rows))));
-    out.warnings = warnings;
-    Ok(out)
-}
-
-fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Output> {
-    use tokenfit::calib::local::{add_trace, config_dir, fit_local, write_local};
-    let dir =
-        config_dir().context("no configuration directory: set TOKENFIT_CONFIG_DIR or HOME")?;
-    // Read the new file first: a file that does not parse or map is refused before it is kept.
-    let mut warnings = Vec::new();
-    let new = load_traces(db, &[file.to_path_buf()], verbose, &mut warnings)?;
-    require_fit_rows(&new, &file.display().to_string())?;
-    let all = add_trace(&dir, file)?;
-    let loaded = load_traces(db, &all, verbose, &mut warnings)?;
-    let entries = fit_local(db, &loaded.samples);
-    let fitted = tokenfit::db::calibration::FittedRaw {
-        schema_version: 1,
-        files: loaded.files.clone(),
-        rows_used: loaded.fitted_rows(),
-        rows_unmapped: loaded.unmapped.len(),
-        rows_validation_only: loaded.validation_only_rows(),
-        entries,
-    };
-    let path = write_local(&dir, &fitted)?;
-    let mut out = Output::new(
-        json!({ "command": "calibrate", "add": file, "local_calibration": path, "traces": loaded.files }),
-    );
-    out.title = Some(format!(
-        "local calibration written to {} ({} rows from {} file(s))",
-        path.display(),
-        fitted.rows_used,
-        all.len()
-    ));
-    out.summary = Some(
-        json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "path": path }),
-    );
-    out.view = entries_view(&fitted.entries);
-    out.results = to_values(&fitted.entries);
-    out.notes.push("your next predictions on these devices use it (efficiency: fitted); delete the file to go back".into());
     out.warnings = warnings;
     Ok(out)
 }

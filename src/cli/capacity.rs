@@ -1,14 +1,36 @@
-//! `capacity`: concurrent streams one device serves, aggregate and per-stream decode speed.
+//! `capacity`: concurrent streams and the knee.
 
-use crate::cli::CapacityArgs;
-use crate::commands::{options, tokens};
+use super::common::Common;
+use crate::cli::common::options;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::json;
 use tokenfit::advise::capacity::capacity;
 use tokenfit::advise::row::sig;
 use tokenfit::db::Db;
 use tokenfit::report::views::tokens as show_tokens;
 use tokenfit::report::{Cell, Output, View};
+
+/// `capacity` arguments.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Context per stream, tokens [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
 
 /// Runs `capacity`.
 pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {

@@ -1,4 +1,4 @@
-//! `predict --devices …`: one model split over several devices.
+//! `predict --devices`: several devices serving one model.
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;

@@ -1,9 +1,13 @@
 //! `sweep`: rows predicted on every core and written as they come (CSV, JSON, JSON lines),
 //! or the first `--top` of them as a table.
 
-use crate::cli::SweepArgs;
-use crate::commands::{devices, list, offload, tokens};
+use super::common::ModelFileArgs;
+use crate::cli::common::devices;
+use crate::cli::common::list;
+use crate::cli::common::offload;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -17,8 +21,45 @@ use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
 use tokenfit::report::{views, Format, Output};
 use tokenfit::scenario::Options;
 
+/// `sweep` arguments.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Comma-separated device ids, or all.
+    #[arg(long, default_value = "all")]
+    pub devices: String,
+    /// Comma-separated model ids, or all (with --gguf / --hf-config: besides the file's model).
+    #[arg(long, required_unless_present_any = ["gguf", "hf_config"])]
+    pub models: Option<String>,
+    /// A model file besides (or instead of) the listed models.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Comma-separated quant ids, or all [default: the GGUF file's, else q4_k_m].
+    #[arg(long)]
+    pub quants: Option<String>,
+    /// Comma-separated contexts (4k,32k,128k).
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Comma-separated KV cache types, or all.
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Backend [default: each device's].
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Offload policy: none, layers, experts, stream.
+    #[arg(long, default_value = "layers")]
+    pub offload: String,
+    /// Show at most N rows in a table [default: a screenful on a terminal, else 10000];
+    /// CSV, JSON and JSON lines always carry every row.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Board power limit, W (nvidia-smi -pl): devices without power data, or whose range lacks it, are left out.
+    #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
+    pub power_limit: Option<f64>,
+}
+
 /// Rows a chunk of work encodes (about; whole units of contexts).
 const ROWS_PER_CHUNK: usize = 512;
+
 /// Rows a table shows when standard output is not a terminal and `--top` is not given.
 const TABLE_ROWS_PIPED: usize = 10_000;
 
@@ -96,7 +137,7 @@ fn plans<'a>(
         for q in &axes.quants {
             let mut notes = Vec::new();
             let (_, weights_bytes) =
-                crate::cmd_import::quant(db, Some(&q.id), Some(i), None, &mut notes)?;
+                crate::cli::model_file::quant(db, Some(&q.id), Some(i), None, &mut notes)?;
             let one = Axes {
                 models: vec![&i.model],
                 quants: vec![*q],
@@ -116,7 +157,7 @@ fn plans<'a>(
 
 /// Runs `sweep` and writes its output.
 pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> Result<()> {
-    let imp = crate::cmd_import::imported(db, &a.file)?;
+    let imp = crate::cli::model_file::imported(db, &a.file)?;
     let (plans, inputs, left_out) = plans(db, imp.as_ref(), &a)?;
     let mut warnings: Vec<&String> = Vec::new();
     let main = plans.first().map(|p| p.warnings()).unwrap_or_default();
@@ -222,7 +263,7 @@ fn table(
             rows.len()
         ));
     }
-    crate::emit(&out, format, path)
+    crate::cli::output::emit(&out, format, path)
 }
 
 /// Rows of a table that fit the terminal: `LINES` less the title, header and notes.

@@ -1,10 +1,16 @@
-//! `breakeven` (when a local machine pays off against an API) and `apis` (the API prices).
+//! `breakeven`: when a local machine pays off against an API priced per token.
 
-use crate::cli::{BreakevenArgs, ShowArgs};
-use crate::cmd_lists::kv_view;
-use crate::commands::{devices, options, to_values, tokens};
+use super::common::plot_file;
+use super::common::Common;
+use super::draw::breakeven;
+use crate::cli::common::devices;
+use crate::cli::common::options;
+use crate::cli::common::to_values;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::json;
+use std::path::PathBuf;
 use tokenfit::advise::breakeven::{human_tokens, parse_volume, ApiPrice, Volume};
 use tokenfit::advise::payback::{evaluate, rank, workload_options, DeviceBreakeven, Draw, Request};
 use tokenfit::db::hardware::{Device, DeviceKind};
@@ -16,8 +22,88 @@ use tokenfit::report::{breakeven_views, Output};
 use tokenfit::scenario::build;
 use tokenfit::scenario::Options;
 
+const BREAKEVEN_EXAMPLES: &str = "Examples:
+  tokenfit breakeven --device dgx-spark --api gpt-4o
+  tokenfit breakeven --device rtx-5090 --price-usd 3500 --api groq-llama-3.3-70b --tokens-per-month 30M
+  tokenfit breakeven --device strix-halo-128gb --api-usd-per-m-in 0.2 --api-usd-per-m-out 0.6 --model qwen3-30b-a3b
+  tokenfit breakeven --devices all --api claude-sonnet-4.5 --input-per-output 3 --model gpt-oss-120b --quant mxfp4";
+
+/// `breakeven` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = BREAKEVEN_EXAMPLES)]
+#[command(group(clap::ArgGroup::new("machine").required(true).args(["device", "devices"])))]
+pub struct BreakevenArgs {
+    /// Device id, alias or name.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Comma-separated device ids, or all: ranked by payback (devices without a price in the database are left out).
+    #[arg(long, conflicts_with_all = ["price_usd", "power_w"])]
+    pub devices: Option<String>,
+    /// Purchase price of the machine, USD [default: the device's price in the database].
+    #[arg(long = "price-usd", allow_hyphen_values = true)]
+    pub price_usd: Option<f64>,
+    /// Years the purchase is amortized over [default: 3, model-db/api-pricing.yaml].
+    #[arg(long, allow_hyphen_values = true)]
+    pub years: Option<f64>,
+    /// API offering to compare with (`tokenfit apis` lists them) [default: gpt-4o].
+    #[arg(long, conflicts_with_all = ["api_usd_per_m_in", "api_usd_per_m_out"])]
+    pub api: Option<String>,
+    /// API input price, USD per 1M tokens, instead of --api [default: 0].
+    #[arg(
+        long = "api-usd-per-m-in",
+        allow_hyphen_values = true,
+        requires = "api_usd_per_m_out"
+    )]
+    pub api_usd_per_m_in: Option<f64>,
+    /// API output price, USD per 1M tokens, instead of --api.
+    #[arg(long = "api-usd-per-m-out", allow_hyphen_values = true)]
+    pub api_usd_per_m_out: Option<f64>,
+    /// Electricity, USD per kWh; 0 ignores it [default: 0.165, US residential average 2024 (EIA)].
+    #[arg(long = "kwh-usd", allow_hyphen_values = true)]
+    pub kwh_usd: Option<f64>,
+    /// Power while busy, W [default: the power the device draws for this workload where it has power data, else its rated power].
+    #[arg(long = "power-w", allow_hyphen_values = true)]
+    pub power_w: Option<f64>,
+    /// Hours a day the machine is on; the hours it is on but not generating draw idle power [default: 24].
+    #[arg(
+        long = "hours-per-day",
+        default_value = "24",
+        allow_hyphen_values = true
+    )]
+    pub hours_per_day: f64,
+    /// Idle power, W [default: the device's idle power where it has power data, else 0].
+    #[arg(long = "idle-w", allow_hyphen_values = true)]
+    pub idle_w: Option<f64>,
+    /// Output tokens per month (12.5M, 800k, 2B) [default: the machine's capacity, busy around the clock].
+    #[arg(long = "tokens-per-month", allow_hyphen_values = true)]
+    pub tokens_per_month: Option<String>,
+    /// Input (prompt) tokens per output token; 0 compares output tokens only [default: 0].
+    #[arg(
+        long = "input-per-output",
+        default_value = "0",
+        allow_hyphen_values = true
+    )]
+    pub input_per_output: f64,
+    /// Model run locally [default: the open model the API serves, else llama-3.3-70b].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Quantization scheme.
+    #[arg(long, default_value = "q4_k_m")]
+    pub quant: String,
+    /// Context of each request, tokens (prompt + output) [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Also draw cumulative costs over the months to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
 /// The local model when neither `--model` nor the API's open model names one.
 const DEFAULT_MODEL: &str = "llama-3.3-70b";
+
 /// The API when neither `--api` nor a custom price is given.
 const DEFAULT_API: &str = "gpt-4o";
 
@@ -178,7 +264,7 @@ fn machines(
 }
 
 /// `tokenfit breakeven`.
-pub fn breakeven_cmd(db: &Db, a: BreakevenArgs) -> Result<Output> {
+pub fn breakeven_output(db: &Db, a: BreakevenArgs) -> Result<Output> {
     let n = numbers(db, &a)?;
     let api = api(db, &a)?;
     let local = api.offering.and_then(|o| o.local_model.as_deref());
@@ -265,23 +351,12 @@ pub fn breakeven_cmd(db: &Db, a: BreakevenArgs) -> Result<Output> {
     Ok(out)
 }
 
-/// `tokenfit apis [ID]`.
-pub fn apis_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
-    let mut out = Output::new(json!({ "command": "apis", "id": a.id }));
-    if let Some(id) = &a.id {
-        let v = serde_json::to_value(db.offering(id)?)?;
-        out.view = kv_view(&v);
-        out.results = vec![v];
-        return Ok(out);
+/// `breakeven`, drawing the chart when `--plot` asks.
+pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output> {
+    let path = a.plot.take();
+    let out = crate::cli::breakeven::breakeven_output(db, a)?;
+    if let Some(p) = path {
+        breakeven(db, &out, &p)?;
     }
-    out.view = breakeven_views::apis_view(&db.offerings);
-    out.results = to_values(&db.offerings);
-    out.notes.push(format!(
-        "Electricity default: ${}/kWh ({}, {}); purchases amortized over {} years.",
-        db.local_cost.kwh_usd,
-        db.local_cost.kwh_source,
-        db.local_cost.kwh_as_of,
-        db.local_cost.amortization_years
-    ));
     Ok(out)
 }

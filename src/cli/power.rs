@@ -1,13 +1,56 @@
-//! `power`: a scenario over the board's power limits (`tokenfit::advise::power`).
+//! `power`: speed, power drawn and J/token over a board's power limits.
 
-use crate::cli::PowerArgs;
-use crate::commands::{to_values, tokens};
+use crate::cli::common::to_values;
+use crate::cli::common::tokens;
 use anyhow::{bail, Result};
+use clap::Args;
 use serde_json::json;
 use tokenfit::advise::power::{power_sweep, PowerSweep, PLATEAU_FRAC};
 use tokenfit::db::Db;
 use tokenfit::report::{power_views, Output};
 use tokenfit::scenario::Options;
+
+const POWER_EXAMPLES: &str = "Examples:
+  tokenfit power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0
+  tokenfit power --device rtx-pro-6000-blackwell --model qwen3-32b --quant q4_k_m --ctx 16k --batch 8 --format json
+  tokenfit plot power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0 -o power.svg
+Devices with power data (a `power_limit` block in hardware-db): rtx-pro-6000-blackwell, h100-pcie.";
+
+/// `power` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = POWER_EXAMPLES)]
+pub struct PowerArgs {
+    /// Device id, alias or name (one with power data).
+    #[arg(long)]
+    pub device: String,
+    /// Model id, alias or name.
+    #[arg(long)]
+    pub model: String,
+    /// Quantization scheme.
+    #[arg(long)]
+    pub quant: String,
+    /// Context allocated, tokens [default: prompt + gen].
+    #[arg(long)]
+    pub ctx: Option<String>,
+    /// Prompt tokens [default: ctx − gen, or 512].
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Generated tokens [default: 128].
+    #[arg(long, default_value = "128")]
+    pub gen: String,
+    /// Concurrent streams decoded together [default: 1].
+    #[arg(long, default_value = "1")]
+    pub batch: u32,
+    /// Backend [default: the device's].
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// KV cache element type.
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Step between limits, W [default: a round step giving about 16 limits].
+    #[arg(long = "step-w")]
+    pub step_w: Option<f64>,
+}
 
 /// Runs the sweep of `power` (and `plot power`).
 pub fn sweep(db: &Db, a: &PowerArgs) -> Result<(PowerSweep, Vec<String>)> {

@@ -1,9 +1,11 @@
-//! `devices`, `models`, `quants`: list database entries or show one in full.
+//! `devices`, `models`, `quants`, `apis`: list database entries or show one in full.
 
-use crate::cli::ShowArgs;
+use crate::cli::common::to_values;
+use crate::cli::common::ShowArgs;
 use anyhow::Result;
 use serde_json::{json, Value};
 use tokenfit::db::Db;
+use tokenfit::report::breakeven_views;
 use tokenfit::report::views;
 use tokenfit::report::{Cell, Output, View};
 
@@ -222,5 +224,26 @@ pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             v
         }))
         .collect();
+    Ok(out)
+}
+
+/// `tokenfit apis [ID]`.
+pub fn apis_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+    let mut out = Output::new(json!({ "command": "apis", "id": a.id }));
+    if let Some(id) = &a.id {
+        let v = serde_json::to_value(db.offering(id)?)?;
+        out.view = kv_view(&v);
+        out.results = vec![v];
+        return Ok(out);
+    }
+    out.view = breakeven_views::apis_view(&db.offerings);
+    out.results = to_values(&db.offerings);
+    out.notes.push(format!(
+        "Electricity default: ${}/kWh ({}, {}); purchases amortized over {} years.",
+        db.local_cost.kwh_usd,
+        db.local_cost.kwh_source,
+        db.local_cost.kwh_as_of,
+        db.local_cost.amortization_years
+    ));
     Ok(out)
 }

@@ -1,69 +1,24 @@
-//! `tokenfit plot KIND … -o FILE.svg|FILE.png` and the `--plot FILE` hooks of `fit`, `cliff`,
-//! `validate` and `breakeven`: gather the typed results, title them, hand them to
-//! [`tokenfit::report::plot`].
+//! The `--plot FILE` hooks of `fit`, `cliff`, `validate` and `breakeven`: title the typed
+//! results and hand them to [`tokenfit::report::plot`].
 
-use crate::cli::{BreakevenArgs, PlotArgs, PlotCliffArgs, PlotKind, PredictArgs};
-use crate::commands::{max_ctx, options, predict_options};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use tokenfit::advise::cliff::{cliff, Cliff};
+use std::path::Path;
+use tokenfit::advise::cliff::Cliff;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::calib::trace::Test;
 use tokenfit::calib::validate::{stats, ValidationRow};
 use tokenfit::db::model::ModelRaw;
 use tokenfit::db::quant::QuantRaw;
 use tokenfit::db::Db;
-use tokenfit::report::plot::{self, BreakevenSeries, ImageFormat, Roofline};
+use tokenfit::report::plot::{self, BreakevenSeries};
 use tokenfit::report::views;
 use tokenfit::report::Output;
-use tokenfit::scenario;
 
 /// The most machines one break-even chart shows (the first in payback order).
 const BREAKEVEN_MAX_SERIES: usize = 5;
 
-/// `tokenfit plot KIND`: the chart goes to `-o FILE` (or the kind's own `--plot FILE`).
-pub fn plot_cmd(db: &Db, a: PlotArgs, output: Option<&Path>) -> Result<ExitCode> {
-    let warnings = match a.kind {
-        PlotKind::Cliff(c) => {
-            let path = target(output, None)?;
-            cliff_plot_cmd(db, c, &path)?
-        }
-        PlotKind::Fit(mut f) => {
-            f.plot = Some(target(output, f.plot.take())?);
-            crate::commands::fit_cmd(db, f)?.warnings
-        }
-        PlotKind::Calibration(mut v) => {
-            v.plot = Some(target(output, v.plot.take())?);
-            crate::cmd_calibrate::validate_cmd(db, v)?.warnings
-        }
-        PlotKind::Breakeven(mut b) => {
-            b.plot = Some(target(output, b.plot.take())?);
-            breakeven_cmd(db, b)?.warnings
-        }
-        PlotKind::Roofline(p) => {
-            let path = target(output, None)?;
-            roofline_plot_cmd(db, p, &path)?
-        }
-        PlotKind::Power(p) => crate::cmd_power::plot(db, &p, &target(output, None)?)?,
-    };
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Where the chart goes: `-o`, else `--plot`; its extension must name a format.
-fn target(output: Option<&Path>, plot: Option<PathBuf>) -> Result<PathBuf> {
-    let Some(p) = output.map(Path::to_path_buf).or(plot) else {
-        bail!("`tokenfit plot` needs -o FILE.svg or -o FILE.png");
-    };
-    ImageFormat::from_path(&p)?;
-    Ok(p)
-}
-
-fn written(r: tokenfit::Result<()>) -> Result<()> {
+pub(crate) fn written(r: tokenfit::Result<()>) -> Result<()> {
     r.context("drawing the chart")
 }
 
@@ -113,61 +68,9 @@ pub fn calibration(rows: &[ValidationRow], holdout: &str, path: &Path) -> Result
     written(plot::calibration_chart(rows, &title, path))
 }
 
-fn cliff_plot_cmd(db: &Db, a: PlotCliffArgs, path: &Path) -> Result<Vec<String>> {
-    let model = db.model(&a.model)?;
-    let quant = db.quant(&a.quant)?;
-    let devs = crate::commands::devices(db, &a.devices)?;
-    let mut o = options(&a.common)?;
-    o.ctx = max_ctx(a.max_ctx.as_deref())?;
-    let mut all = Vec::with_capacity(devs.len());
-    let mut warnings: Vec<String> = Vec::new();
-    for d in devs {
-        let (c, w) = cliff(db, d, model, quant, &o)?;
-        for x in w {
-            if !warnings.contains(&x) {
-                warnings.push(x);
-            }
-        }
-        all.push(c);
-    }
-    cliffs(&all, model, quant, path)?;
-    Ok(warnings)
-}
-
-fn roofline_plot_cmd(db: &Db, a: PredictArgs, path: &Path) -> Result<Vec<String>> {
-    let o = predict_options(&a)?;
-    if o.ctx == Some(0) {
-        bail!("--ctx must be at least 1 token");
-    }
-    let r = scenario::resolve(
-        db,
-        a.device.as_deref().unwrap_or_default(),
-        &a.model,
-        &a.quant,
-        &o,
-    )?;
-    let s = &r.scenario;
-    let title = format!(
-        "Roofline of {}: {} · {}",
-        s.device.raw.name, s.model.name, s.quant.name
-    );
-    written(plot::roofline_chart(&Roofline::of(s), &title, path))?;
-    Ok(r.warnings)
-}
-
-/// `breakeven`, drawing the chart when `--plot` asks.
-pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output> {
-    let path = a.plot.take();
-    let out = crate::cmd_breakeven::breakeven_cmd(db, a)?;
-    if let Some(p) = path {
-        breakeven(db, &out, &p)?;
-    }
-    Ok(out)
-}
-
 /// The break-even chart from `breakeven`'s results (one series per machine that runs the
 /// model, at most [`BREAKEVEN_MAX_SERIES`], in payback order).
-fn breakeven(db: &Db, out: &Output, path: &Path) -> Result<()> {
+pub(crate) fn breakeven(db: &Db, out: &Output, path: &Path) -> Result<()> {
     let f = |r: &Value, k: &str| r.get(k).and_then(Value::as_f64);
     let series: Vec<BreakevenSeries> = out
         .results

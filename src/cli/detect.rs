@@ -1,7 +1,7 @@
 //! `detect`: what this machine is (CPU, RAM, GPUs, each matched to the database), its
 //! measured memory bandwidth, and `--save` to keep it as the device `this`.
 
-use crate::commands::to_values;
+use crate::cli::common::to_values;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;

@@ -1,0 +1,142 @@
+//! Options and parsers shared by the commands: the scenario flags, a model file, list and
+//! count parsing, device lists.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::Value;
+use std::path::PathBuf;
+use tokenfit::db::hardware::Device;
+use tokenfit::db::Db;
+use tokenfit::model::Offload;
+use tokenfit::scenario::Options;
+use tokenfit::units::parse_tokens;
+
+/// Options shared by scenario commands.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// KV cache element type: f16, bf16, q8_0, q4_0, fp8 …
+    #[arg(long = "kv-type", default_value = "f16")]
+    pub kv_type: String,
+    /// Backend: llama.cpp-cuda, llama.cpp-metal, llama.cpp-rocm, llama.cpp-vulkan, llama.cpp-cpu, mlx, vllm [default: the device's]
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the
+    /// host), stream (weights over the link each token), disk (layers, then mmap from NVMe), auto (fastest).
+    #[arg(long, default_value = "layers")]
+    pub offload: String,
+    /// Host RAM of your machine, GiB [default: the device entry's typical host].
+    #[arg(long = "host-gib")]
+    pub host_gib: Option<f64>,
+    /// Host RAM bandwidth of your machine, GB/s (channels × MT/s × 8 B; e.g. 2 × 6000 × 8 = 96).
+    #[arg(long = "host-gb-s")]
+    pub host_gb_s: Option<f64>,
+    /// Flash attention: on or off (llama.cpp -fa 1 / -fa 0).
+    #[arg(long = "flash-attn", default_value = "on")]
+    pub flash_attn: String,
+    /// Micro-batch in tokens (llama.cpp -ub) [default: the backend's, 512 for llama.cpp].
+    #[arg(long)]
+    pub ubatch: Option<String>,
+    /// Board power limit, W (nvidia-smi -pl), for devices with power data [default: the board's default limit].
+    #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
+    pub power_limit: Option<f64>,
+}
+
+/// `devices` / `models` / `quants` arguments.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An id to show in full (omit to list all).
+    pub id: Option<String>,
+}
+
+/// A model read from a file instead of the database.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModelFileArgs {
+    /// GGUF model file: the header only is read (architecture, exact weight bytes, quantization); any shard of a split model.
+    #[arg(long, value_name = "FILE", conflicts_with = "hf_config")]
+    pub gguf: Option<PathBuf>,
+    /// Hugging Face config.json (or its directory): the architecture; choose the scheme with --quant.
+    #[arg(long = "hf-config", value_name = "FILE")]
+    pub hf_config: Option<PathBuf>,
+}
+
+/// A chart path: the extension must pick a backend (.svg or .png).
+pub(crate) fn plot_file(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    tokenfit::report::plot::ImageFormat::from_path(&p).map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+pub(crate) fn tokens(flag: &str, s: &str) -> Result<u64> {
+    parse_tokens(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
+}
+
+/// `--max-ctx` of `cliff` and `plot cliff`: a token count of at least 1, if given.
+pub(crate) fn max_ctx(given: Option<&str>) -> Result<Option<u64>> {
+    let c = given.map(|c| tokens("max-ctx", c)).transpose()?;
+    if c == Some(0) {
+        bail!("--max-ctx must be at least 1 token");
+    }
+    Ok(c)
+}
+
+pub(crate) fn offload(s: &str) -> Result<Offload> {
+    Offload::parse(s).with_context(|| {
+        format!("unknown --offload '{s}'; expected none, layers, experts, stream, disk or auto")
+    })
+}
+
+pub(crate) fn options(c: &Common) -> Result<Options> {
+    let ubatch = match &c.ubatch {
+        Some(u) => {
+            let v = tokens("ubatch", u)?;
+            if v == 0 || v > 1 << 20 {
+                bail!("--ubatch must be between 1 and 1048576, got {v}");
+            }
+            Some(v as u32)
+        }
+        None => None,
+    };
+    let flash_attn = match c.flash_attn.to_ascii_lowercase().as_str() {
+        "on" | "1" | "true" => true,
+        "off" | "0" | "false" => false,
+        other => bail!("unknown --flash-attn '{other}'; expected on or off"),
+    };
+    Ok(Options {
+        kv_type: c.kv_type.clone(),
+        backend: c.backend.clone(),
+        offload: offload(&c.offload)?,
+        ubatch,
+        flash_attn,
+        host_gib: c.host_gib,
+        host_gb_s: c.host_gb_s,
+        power_limit_w: c.power_limit,
+        ..Options::default()
+    })
+}
+
+pub(crate) fn list(s: &str) -> Vec<&str> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(db.devices.iter().collect());
+    }
+    let names = list(s);
+    if names.is_empty() {
+        bail!("--devices is empty; name at least one device or 'all'");
+    }
+    Ok(names
+        .into_iter()
+        .map(|n| db.device(n))
+        .collect::<tokenfit::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).expect("rows serialize"))
+        .collect()
+}

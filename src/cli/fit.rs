@@ -1,0 +1,100 @@
+//! `fit`: one model on many devices, ranked.
+
+use super::common::devices;
+use super::common::options;
+use super::common::plot_file;
+use super::common::to_values;
+use super::common::tokens;
+use super::common::ModelFileArgs;
+use crate::cli::common::Common;
+use anyhow::{bail, Result};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+use tokenfit::advise::{fit, power};
+use tokenfit::db::Db;
+use tokenfit::report::views;
+use tokenfit::report::Output;
+use tokenfit::scenario::Options;
+
+/// `fit` arguments.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Model id, alias or name (or --gguf / --hf-config).
+    #[arg(required_unless_present_any = ["gguf", "hf_config"], conflicts_with_all = ["gguf", "hf_config"])]
+    pub model: Option<String>,
+    /// A model file instead of a name.
+    #[command(flatten)]
+    pub file: ModelFileArgs,
+    /// Quantization scheme [default: the GGUF file's, else q4_k_m].
+    #[arg(long)]
+    pub quant: Option<String>,
+    /// Context in tokens (4096, 32k, 32K) [default: 4k].
+    #[arg(long, default_value = "4k")]
+    pub ctx: String,
+    /// Comma-separated device ids, or all.
+    #[arg(long, default_value = "all")]
+    pub devices: String,
+    /// Also draw the chart to FILE (.svg or .png, 1200×800).
+    #[arg(long, value_name = "FILE", value_parser = plot_file)]
+    pub plot: Option<PathBuf>,
+    /// Shared scenario options.
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
+    let imp = crate::cli::model_file::imported(db, &a.file)?;
+    let model = crate::cli::model_file::model(db, a.model.as_deref(), imp.as_ref())?;
+    let mut file_warnings = Vec::new();
+    let (quant, weights_bytes) = crate::cli::model_file::quant(
+        db,
+        a.quant.as_deref(),
+        imp.as_ref(),
+        Some("q4_k_m"),
+        &mut file_warnings,
+    )?;
+    let ctx = tokens("ctx", &a.ctx)?;
+    if ctx == 0 {
+        bail!("--ctx must be at least 1 token");
+    }
+    let devs = devices(db, &a.devices)?;
+    let (devs, left_out) = power::with_power_data(db, devs, a.common.power_limit)?;
+    let o = Options {
+        ctx: Some(ctx),
+        prompt: Some(ctx),
+        gen: 0,
+        weights_bytes,
+        ..options(&a.common)?
+    };
+    let (rows, mut warnings) = fit::fit(db, model, quant, &devs, &o)?;
+    warnings.splice(0..0, file_warnings);
+    warnings.extend(left_out);
+    if let Some(p) = &a.plot {
+        crate::cli::draw::fit(&rows, model, quant, ctx, p)?;
+    }
+    let mut out = Output::new(json!({
+        "command": "fit", "model": model.id, "quant": quant.id, "ctx": ctx, "kv_type": o.kv_type,
+        "backend": o.backend, "offload": o.offload, "devices": devs.iter().map(|d| d.id()).collect::<Vec<_>>(),
+    }));
+    out.title = Some(format!(
+        "{} · {} · {} tokens of context · KV {} — decode with the cache full, TTFT for a prompt that long",
+        model.name, quant.name, ctx, o.kv_type
+    ));
+    out.view = views::fit_view(&rows);
+    if let Some(i) = &imp {
+        out.notes
+            .push(crate::cli::model_file::note(i, o.weights_bytes));
+    }
+    if let Some(top) = rows.first() {
+        out.notes.push(format!(
+            "measure #1 ({}): {}",
+            top.device,
+            top.verify_command.as_deref().unwrap_or_default()
+        ));
+        out.notes.push("every result's `verify_command` (JSON) measures it; feed the output to `tokenfit validate`".into());
+    }
+    out.results = to_values(&rows);
+    out.warnings = warnings;
+    Ok(out)
+}
