@@ -14,11 +14,11 @@ fn db() -> Db {
     Db::builtin().expect("databases load")
 }
 
-fn read(b: &[u8]) -> tokenfit::Result<tokenfit::gguf::GgufHeader> {
+fn read(b: &[u8]) -> tokenfit::Result<tokenfit::import::gguf::GgufHeader> {
     static TYPES: std::sync::OnceLock<Vec<tokenfit::db::quant::TensorTypeRaw>> =
         std::sync::OnceLock::new();
     let types = TYPES.get_or_init(|| db().tensor_types);
-    tokenfit::gguf::read_bytes(b, "hostile.gguf", types)
+    tokenfit::import::gguf::read_bytes(b, "hostile.gguf", types)
 }
 
 fn expect_err(b: &[u8], needle: &str) {
@@ -292,14 +292,14 @@ fn mutated_files_never_panic() {
         }
         if let Ok(hd) = read(&b) {
             parsed += 1;
-            let g = tokenfit::gguf::GgufModel {
+            let g = tokenfit::import::gguf::GgufModel {
                 files: Vec::new(),
                 version: hd.version,
                 metadata: hd.metadata,
                 tensors: hd.tensors,
                 file_bytes: hd.file_size,
             };
-            if let Ok(m) = tokenfit::gguf::arch::spec(&g) {
+            if let Ok(m) = tokenfit::import::gguf::arch::spec(&g) {
                 let _ = tokenfit::model::params::param_groups(&m).total();
             }
         }
@@ -315,14 +315,16 @@ fn fuzz_crash_mla_u32_overflow_is_an_error() {
         .join("tests/fixtures/gguf/fuzz-mla-u32-overflow.gguf");
     let b = std::fs::read(&p).unwrap();
     let h = read(&b).expect("the header itself is well-formed");
-    let g = tokenfit::gguf::GgufModel {
+    let g = tokenfit::import::gguf::GgufModel {
         files: Vec::new(),
         version: h.version,
         metadata: h.metadata,
         tensors: h.tensors,
         file_bytes: h.file_size,
     };
-    let e = tokenfit::gguf::arch::spec(&g).unwrap_err().to_string();
+    let e = tokenfit::import::gguf::arch::spec(&g)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no real model is this large"), "{e}");
     assert!(load_model_file(&db(), &p).is_err());
 }

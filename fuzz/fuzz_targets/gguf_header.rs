@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use tokenfit::db::quant::TensorTypeRaw;
-use tokenfit::gguf::{arch, read_bytes, GgufModel};
+use tokenfit::import::gguf::{arch, read_bytes, GgufModel};
 
 static TYPES: OnceLock<Vec<TensorTypeRaw>> = OnceLock::new();
 

@@ -20,7 +20,7 @@ mod families;
 use crate::db::model::{ModelRaw, PublishedRaw};
 use crate::db::Text;
 use crate::error::{Error, Result};
-use crate::import::layer_groups;
+use crate::import::layers::layer_groups;
 use families::{deepseek, gemma3, gpt_oss, nemotron_h, qwen_hybrid, softmax_llama, Arch};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -237,7 +237,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         sources: Vec::new(),
         notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
     };
-    crate::import::check_ranges(&m, file)?;
+    crate::import::layers::check_ranges(&m, file)?;
     Ok(m)
 }
 

@@ -218,12 +218,12 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         mamba,
         ffn: dense_ffn(&c)?,
         moe,
-        layers: crate::import::layer_groups(&c.kinds),
+        layers: crate::import::layers::layer_groups(&c.kinds),
         native_quant,
         published: PublishedRaw::default(),
         sources: Vec::new(),
         notes: (!notes.is_empty()).then_some(Text::Many(notes)),
     };
-    crate::import::check_ranges(&m, &c.file)?;
+    crate::import::layers::check_ranges(&m, &c.file)?;
     Ok(m)
 }

@@ -1,15 +1,18 @@
 //! Models from the user's own files, used in place of a database name: a GGUF file (the
-//! header only, see [`crate::gguf`]: exact weight bytes and the file's quantization) or a
-//! Hugging Face `config.json` ([`crate::hfconfig`]). The result is a model-db entry whose
+//! header only, see [`crate::import::gguf`]: exact weight bytes and the file's quantization) or a
+//! Hugging Face `config.json` ([`crate::import::hfconfig`]). The result is a model-db entry whose
 //! parameter counts are computed from the architecture ([`crate::model::params`]) and
 //! validated like a database entry; [`to_yaml`] prints it as one.
 
-use crate::db::model::{FfnKind, LayerGroupRaw, Mixer, ModelRaw, PublishedRaw};
+use crate::db::model::{ModelRaw, PublishedRaw};
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::model::params::param_groups;
 use crate::units::Bytes;
-use crate::{gguf, hfconfig};
+pub mod gguf;
+pub mod hfconfig;
+pub mod layers;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -86,106 +89,6 @@ const FILE_TYPES: [(u64, &str); 36] = [
 ];
 /// llama.cpp's `LLAMA_FTYPE_GUESSED` flag.
 const FTYPE_GUESSED: u64 = 1024;
-
-/// The layer stack as groups of consecutive identical layers.
-pub(crate) fn layer_groups(kinds: &[(Mixer, FfnKind)]) -> Vec<LayerGroupRaw> {
-    let mut out: Vec<LayerGroupRaw> = Vec::new();
-    for &(mixer, ffn) in kinds {
-        match out.last_mut() {
-            Some(g) if g.mixer == mixer && g.ffn == ffn => g.count += 1,
-            _ => out.push(LayerGroupRaw {
-                count: 1,
-                mixer,
-                ffn,
-            }),
-        }
-    }
-    out
-}
-
-/// Largest width, head count or rank accepted (real models stay below 2^16): keeps the
-/// u32 arithmetic of the physics far from overflow on hostile files.
-const MAX_DIM: u64 = 1 << 20;
-/// Largest FFN width or vocabulary accepted.
-const MAX_WIDTH: u64 = 1 << 24;
-/// Largest context accepted, tokens.
-const MAX_CONTEXT: u64 = 1 << 32;
-
-/// Rejects a spec whose sizes no real model has (a hostile or corrupt file).
-pub(crate) fn check_ranges(m: &ModelRaw, file: &str) -> Result<()> {
-    let mut v: Vec<(&str, u64, u64)> = vec![
-        ("hidden_size", m.hidden_size, MAX_DIM),
-        ("vocab_size", m.vocab_size, MAX_WIDTH),
-        ("max_context", m.max_context, MAX_CONTEXT),
-    ];
-    let d = |name, x: u32| (name, u64::from(x), MAX_DIM);
-    if let Some(a) = &m.attention {
-        v.extend([
-            d("attention.heads", a.heads),
-            d("attention.kv_heads", a.kv_heads),
-            d("attention.head_dim", a.head_dim),
-        ]);
-        v.push((
-            "attention.sliding_window",
-            a.sliding_window.unwrap_or(0),
-            MAX_CONTEXT,
-        ));
-    }
-    if let Some(a) = &m.mla {
-        v.extend([
-            d("mla.heads", a.heads),
-            d("mla.q_lora_rank", a.q_lora_rank.unwrap_or(0)),
-            d("mla.kv_lora_rank", a.kv_lora_rank),
-            d("mla.qk_nope_head_dim", a.qk_nope_head_dim),
-            d("mla.qk_rope_head_dim", a.qk_rope_head_dim),
-            d("mla.v_head_dim", a.v_head_dim),
-        ]);
-    }
-    if let Some(l) = &m.linear {
-        v.extend([
-            d("linear.key_heads", l.key_heads),
-            d("linear.value_heads", l.value_heads),
-            d("linear.key_head_dim", l.key_head_dim),
-            d("linear.value_head_dim", l.value_head_dim),
-            d("linear.conv_kernel", l.conv_kernel),
-        ]);
-    }
-    if let Some(s) = &m.mamba {
-        v.extend([
-            d("mamba.heads", s.heads),
-            d("mamba.head_dim", s.head_dim),
-            d("mamba.state_size", s.state_size),
-            d("mamba.groups", s.groups),
-            d("mamba.conv_kernel", s.conv_kernel),
-        ]);
-    }
-    if let Some(f) = &m.ffn {
-        v.push(("ffn.size", f.size, MAX_WIDTH));
-    }
-    if let Some(e) = &m.moe {
-        v.extend([
-            d("moe.experts", e.experts),
-            d("moe.experts_per_token", e.experts_per_token),
-            d("moe.shared_experts", e.shared_experts),
-        ]);
-        v.push(("moe.expert_ffn_size", e.expert_ffn_size, MAX_WIDTH));
-        v.push((
-            "moe.shared_expert_ffn_size",
-            e.shared_expert_ffn_size,
-            MAX_WIDTH,
-        ));
-    }
-    match v.into_iter().find(|&(_, x, max)| x > max) {
-        Some((name, x, max)) => Err(Error::Parse {
-            file: file.to_string(),
-            line: None,
-            msg: format!(
-                "{name} = {x} exceeds {max}: no real model is this large (a corrupt file?)"
-            ),
-        }),
-        None => Ok(()),
-    }
-}
 
 /// Reads a GGUF file or a `config.json`, told apart by the GGUF magic (or a `.gguf` name).
 pub fn load_model_file(db: &Db, path: &Path) -> Result<ImportedModel> {
