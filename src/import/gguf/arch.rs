@@ -16,97 +16,17 @@
 //! and tell gated FFNs (`ffn_gate`) from plain ones; a missing `output.weight` means tied
 //! embeddings.
 
-use super::layers::{blocks, classify, Blocks};
+use super::context::Ctx;
+use super::keys::Keys;
+use super::layers::{blocks, classify};
 use super::parts::{attention, dense_ffn, dim, mla, moe, recurrent};
-use super::{GgufModel, TensorInfo, Value};
-use crate::db::model::{FfnKind, Mixer, ModelRaw, NativeQuantRaw, PublishedRaw};
+use super::{GgufModel, Value};
+use crate::db::model::{FfnKind, ModelRaw, NativeQuantRaw, PublishedRaw};
 use crate::db::Text;
 use crate::error::{Error, Result};
 
-/// Architectures whose softmax attention has an output gate folded into `attn_q`.
-pub(super) const Q_GATE_ARCHS: [&str; 3] = ["qwen3next", "qwen35", "qwen35moe"];
 /// Most blocks accepted (llama.cpp allows 512).
 const MAX_BLOCKS: u64 = 4096;
-
-/// Architecture keys of one GGUF model.
-pub struct Keys<'a> {
-    /// The model.
-    pub g: &'a GgufModel,
-    /// `general.architecture`.
-    pub arch: String,
-}
-
-impl Keys<'_> {
-    fn value(&self, suffix: &str) -> Option<&Value> {
-        self.g.get(&format!("{}.{suffix}", self.arch))
-    }
-    /// A scalar unsigned key.
-    pub fn u(&self, suffix: &str) -> Option<u64> {
-        self.value(suffix).and_then(Value::as_u64)
-    }
-    /// A key that is a number, or an array with one number per layer (element `i`).
-    pub fn per_layer(&self, suffix: &str, i: usize) -> Option<u64> {
-        match self.value(suffix)? {
-            Value::Array(a) => a.values.get(i).and_then(Value::as_u64),
-            v => v.as_u64(),
-        }
-    }
-    /// A per-layer array of booleans (integers 0/1 accepted).
-    pub fn bools(&self, suffix: &str) -> Option<Vec<bool>> {
-        let a = self.value(suffix)?.as_array()?;
-        a.values.iter().map(Value::as_bool).collect()
-    }
-    pub(super) fn max_over(&self, suffix: &str, layers: &[usize]) -> Option<u64> {
-        layers
-            .iter()
-            .filter_map(|&i| self.per_layer(suffix, i))
-            .max()
-    }
-}
-
-/// Keys, tensors by block and the layer kinds, for the block readers of `parts.rs`.
-pub(super) struct Ctx<'a> {
-    pub(super) k: Keys<'a>,
-    pub(super) b: Blocks<'a>,
-    pub(super) kinds: Vec<(Mixer, FfnKind)>,
-    file: String,
-}
-
-impl Ctx<'_> {
-    pub(super) fn err(&self, msg: impl Into<String>) -> Error {
-        Error::Parse {
-            file: self.file.clone(),
-            line: None,
-            msg: msg.into(),
-        }
-    }
-    pub(super) fn need(&self, suffix: &str, why: &str) -> Result<u64> {
-        match self.k.u(suffix) {
-            Some(v) if v > 0 && v < 1 << 32 => Ok(v),
-            Some(v) => Err(self.err(format!(
-                "{}.{suffix} = {v} is out of range ({why})",
-                self.k.arch
-            ))),
-            None => Err(self.err(format!("{}.{suffix} is missing ({why})", self.k.arch))),
-        }
-    }
-    pub(super) fn layers_with(&self, f: impl Fn(Mixer, FfnKind) -> bool) -> Vec<usize> {
-        (0..self.kinds.len())
-            .filter(|&i| f(self.kinds[i].0, self.kinds[i].1))
-            .collect()
-    }
-    /// A tensor of the first of `layers` that has it.
-    pub(super) fn tensor(&self, layers: &[usize], name: &str) -> Option<&TensorInfo> {
-        layers
-            .iter()
-            .find_map(|&i| self.b.get(i).and_then(|t| t.get(name)).copied())
-    }
-    pub(super) fn has_tensors(&self, layers: &[usize]) -> bool {
-        layers
-            .iter()
-            .any(|&i| self.b.get(i).is_some_and(|t| !t.is_empty()))
-    }
-}
 
 fn vocab(c: &Ctx) -> Result<u64> {
     let from_embd =

@@ -10,7 +10,7 @@
 //! N: every N-th layer full, llama.cpp `set_swa_pattern`), else the architecture's built-in
 //! pattern (gemma3 6, gemma2 and gpt-oss 2, cohere2 4).
 
-use super::arch::Keys;
+use super::keys::Keys;
 use crate::db::model::{FfnKind, Mixer};
 use std::collections::BTreeMap;
 

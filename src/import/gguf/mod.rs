@@ -20,6 +20,8 @@
 //! ([`read_model`]).
 
 pub mod arch;
+mod context;
+mod keys;
 mod layers;
 mod parts;
 mod reader;

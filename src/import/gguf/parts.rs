@@ -2,7 +2,8 @@
 //! FFN and MoE — from the architecture keys, with tensor shapes where keys are silent (see
 //! [`super::arch`] for the key list).
 
-use super::arch::{Ctx, Q_GATE_ARCHS};
+use super::context::Ctx;
+use super::keys::Q_GATE_ARCHS;
 use super::TensorInfo;
 use crate::db::model::{AttentionRaw, FfnKind, FfnRaw, LinearRaw, MambaRaw, Mixer, MlaRaw, MoeRaw};
 use crate::error::Result;
