@@ -167,26 +167,52 @@ pub fn tok_per_s(tokens: f64, t: Seconds) -> f64 {
     }
 }
 
-/// Parses a token count such as `32k`, `32K`, `32768`, `1m` or `128_000`.
-///
-/// `k` means 1024 and `m` means 1024², as context sizes are powers of two in practice
-/// (`32k` = 32768, the llama.cpp convention).
-pub fn parse_tokens(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let (num, mult) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1024.0),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1024.0 * 1024.0),
-        _ => (t.as_str(), 1.0),
+/// How a count's suffix scales it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountScale {
+    /// Context sizes: `k` = 1024, `m` = 1024² (contexts are powers of two in practice, and
+    /// llama.cpp's `32k` is 32768).
+    Binary,
+    /// Volumes of tokens: `k` = 1e3, `M` = 1e6, `B` or `G` = 1e9.
+    Decimal,
+}
+
+/// The one count parser. Rules: surrounding spaces are ignored, `_` and `,` may group
+/// digits, the number may have decimals, and one case-insensitive suffix scales it as
+/// `scale` says (`k`, `m`; with [`CountScale::Decimal`] also `b`/`g`). Returns the number
+/// (not rounded) and refuses what is not a finite number ≥ 0. `what` names the count in
+/// the error, `example` shows valid input.
+pub fn parse_count(s: &str, scale: CountScale, what: &str, example: &str) -> Result<f64, String> {
+    let t = s.trim().replace(['_', ','], "");
+    let last = t.chars().last().map(|c| c.to_ascii_lowercase());
+    let mult = match (last, scale) {
+        (Some('k'), CountScale::Binary) => 1024.0,
+        (Some('m'), CountScale::Binary) => 1024.0 * 1024.0,
+        (Some('k'), CountScale::Decimal) => 1e3,
+        (Some('m'), CountScale::Decimal) => 1e6,
+        (Some('b' | 'g'), CountScale::Decimal) => 1e9,
+        _ => 1.0,
+    };
+    let num = if mult == 1.0 {
+        &t[..]
+    } else {
+        &t[..t.len() - 1]
     };
     let v: f64 = num
         .parse()
-        .map_err(|_| format!("'{s}' is not a token count (expected e.g. 4096, 32k or 32K)"))?;
+        .map_err(|_| format!("'{s}' is not a {what} (expected e.g. {example})"))?;
     if !v.is_finite() || v < 0.0 {
         return Err(format!(
-            "'{s}' is not a token count: it must be zero or positive"
+            "'{s}' is not a {what}: it must be zero or positive"
         ));
     }
-    let n = v * mult;
+    Ok(v * mult)
+}
+
+/// Parses a token count such as `32k`, `32K`, `32768`, `1m` or `128_000` ([`parse_count`]
+/// with binary suffixes), rounded to a whole token.
+pub fn parse_tokens(s: &str) -> Result<u64, String> {
+    let n = parse_count(s, CountScale::Binary, "token count", "4096, 32k or 32K")?;
     if n > 1e9 {
         return Err(format!(
             "'{s}' is absurdly large for a context (limit 1e9 tokens)"
@@ -210,6 +236,18 @@ mod tests {
         assert!(parse_tokens("abc").is_err());
         assert!(parse_tokens("NaN").is_err());
         assert!(parse_tokens("1e12").is_err());
+        assert_eq!(parse_tokens("32,768"), Ok(32768));
+    }
+
+    #[test]
+    fn one_parser_two_scales() {
+        let p = |s, scale| parse_count(s, scale, "count", "1k");
+        assert_eq!(p("2k", CountScale::Binary), Ok(2048.0));
+        assert_eq!(p("2k", CountScale::Decimal), Ok(2000.0));
+        assert_eq!(p("12.5M", CountScale::Decimal), Ok(12.5e6));
+        assert_eq!(p("2B", CountScale::Decimal), Ok(2e9));
+        assert!(p("2B", CountScale::Binary).is_err());
+        assert!(p("-1", CountScale::Decimal).is_err());
     }
 
     #[test]

@@ -37,6 +37,7 @@ use super::energy::{
     amortization_usd_per_month, capacity_tokens_per_month, electricity_usd_per_m_tokens,
     energy_j_per_token, HOURS_PER_MONTH,
 };
+use crate::units::{parse_count, CountScale};
 use serde::Serialize;
 
 /// An API's prices, USD per 1M tokens.
@@ -254,23 +255,15 @@ pub fn human_tokens(v: f64) -> String {
     format!("{}{unit}", super::row::sig(x))
 }
 
-/// Parses a volume of tokens: `12500000`, `12.5M`, `800k`, `2B` (decimal: k = 1e3,
-/// M = 1e6, B or G = 1e9).
+/// Parses a volume of tokens: `12500000`, `12.5M`, `800k`, `2B` ([`parse_count`] with
+/// decimal suffixes: k = 1e3, M = 1e6, B or G = 1e9).
 pub fn parse_volume(s: &str) -> Result<f64, String> {
-    let t = s.trim().replace(['_', ','], "");
-    let (num, mult) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1e6),
-        Some('b' | 'B' | 'g' | 'G') => (&t[..t.len() - 1], 1e9),
-        _ => (t.as_str(), 1.0),
-    };
-    let v: f64 = num.parse().map_err(|_| {
-        format!("'{s}' is not a token volume (expected e.g. 12500000, 12.5M or 800k)")
-    })?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(format!("'{s}' must be zero or positive"));
-    }
-    Ok(v * mult)
+    parse_count(
+        s,
+        CountScale::Decimal,
+        "token volume",
+        "12500000, 12.5M or 800k",
+    )
 }
 
 /// One plain sentence: does it pay off, when, and if not why.
