@@ -11,6 +11,7 @@ pub mod advise;
 pub mod calib;
 pub mod db;
 pub mod error;
+pub mod file;
 pub mod import;
 pub mod machine;
 pub mod model;

@@ -97,19 +97,14 @@ pub fn add_trace(dir: &Path, file: &Path) -> Result<Vec<PathBuf>> {
     Ok(all)
 }
 
-/// Writes the local calibration (atomically: a temporary file, then a rename).
+/// Writes the local calibration (safely, see [`crate::file`]).
 pub fn write_local(dir: &Path, fitted: &FittedRaw) -> Result<PathBuf> {
     let path = dir.join(LOCAL_FILE);
-    let tmp = dir.join(format!("{LOCAL_FILE}.tmp"));
     let text = format!(
         "# Local calibration made by `tokenfit calibrate --add`; merged over the shipped fit.\n{}",
         serde_norway::to_string(fitted).expect("fitted parameters serialize")
     );
-    std::fs::write(&tmp, text).map_err(|e| Error::Io {
-        path: tmp.clone(),
-        cause: e,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|e| Error::Io {
+    crate::file::write_file(&path, text.as_bytes()).map_err(|e| Error::Io {
         path: path.clone(),
         cause: e,
     })?;

@@ -12,7 +12,7 @@ pub fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Res
     let text = out.render(format);
     match path {
         Some(p) => {
-            let mut f = tokenfit::report::file::OutputFile::create(p)
+            let mut f = tokenfit::file::OutputFile::create(p)
                 .with_context(|| format!("writing {}", p.display()))?;
             f.write_all(text.as_bytes())?;
             f.commit()?;

@@ -16,7 +16,7 @@ use tokenfit::advise::ordered::for_each_ordered;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::advise::sweep::{Axes, Plan};
 use tokenfit::db::Db;
-use tokenfit::report::file::OutputFile;
+use tokenfit::file::OutputFile;
 use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
 use tokenfit::report::{views, Format, Output};
 use tokenfit::scenario::Options;

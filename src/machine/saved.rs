@@ -192,7 +192,7 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
     })
 }
 
-/// Writes the saved machine to `<dir>/this-device.yaml` (a temporary file, then a rename).
+/// Writes the saved machine to `<dir>/this-device.yaml` (safely, see [`crate::file`]).
 pub fn write_saved(dir: &Path, m: &SavedMachineRaw) -> Result<PathBuf> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -200,13 +200,11 @@ pub fn write_saved(dir: &Path, m: &SavedMachineRaw) -> Result<PathBuf> {
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(SAVED_FILE);
-    let tmp = dir.join(format!("{SAVED_FILE}.tmp"));
     let text = format!(
         "# This machine, saved by `tokenfit detect --save`; `--device this` names it.\n{}",
         serde_norway::to_string(m).expect("a device entry serializes")
     );
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))?;
+    crate::file::write_file(&path, text.as_bytes()).map_err(io(&path))?;
     Ok(path)
 }
 

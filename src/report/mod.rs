@@ -4,7 +4,6 @@
 
 pub mod breakeven_views;
 mod csv;
-pub mod file;
 mod json;
 mod markdown;
 pub mod plot;

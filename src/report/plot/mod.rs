@@ -30,7 +30,7 @@ pub use roofline::{roofline_chart, Roofline, RooflinePoint};
 use crate::error::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 /// Width of every chart, pixels.
@@ -86,19 +86,6 @@ pub(crate) trait Chart {
     ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>>;
 }
 
-/// The temporary path a chart is written to before it is renamed to `path` (same folder,
-/// same extension, so the PNG encoder still recognises it).
-fn temp_path(path: &Path, format: ImageFormat) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "plot".into(), |s| s.to_string_lossy().into_owned());
-    let ext = match format {
-        ImageFormat::Svg => "svg",
-        ImageFormat::Png => "png",
-    };
-    path.with_file_name(format!(".{stem}.tokenfit-tmp.{ext}"))
-}
-
 fn draw_on<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     chart: &impl Chart,
@@ -131,29 +118,26 @@ pub(crate) fn render(path: &Path, chart: &impl Chart) -> Result<()> {
             format!("no such directory '{}'", dir.display()),
         )));
     }
-    let tmp = temp_path(path, format);
-    let drawn = match format {
-        ImageFormat::Svg => draw_on(
-            SVGBackend::new(&tmp, (WIDTH, HEIGHT)).into_drawing_area(),
-            chart,
-        ),
-        ImageFormat::Png => match ab_glyph::FontRef::try_from_slice(FONT) {
-            Ok(font) => draw_on(
-                text::CrispText::new(BitMapBackend::new(&tmp, (WIDTH, HEIGHT)), font)
-                    .into_drawing_area(),
+    crate::file::write_via(path, |tmp| {
+        let drawn = match format {
+            ImageFormat::Svg => draw_on(
+                SVGBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area(),
                 chart,
             ),
-            Err(e) => Err(format!("the bundled font: {e}")),
-        },
-    };
-    if let Err(msg) = drawn {
-        // The backend may have left a partial file; the error is what matters.
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(std::io::Error::other(msg)));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
+            ImageFormat::Png => match ab_glyph::FontRef::try_from_slice(FONT) {
+                Ok(font) => draw_on(
+                    text::CrispText::new(BitMapBackend::new(tmp, (WIDTH, HEIGHT)), font)
+                        .into_drawing_area(),
+                    chart,
+                ),
+                Err(e) => Err(format!("the bundled font: {e}")),
+            },
+        };
+        drawn.map_err(std::io::Error::other)
+    })
+    .map_err(|e| {
+        // The error names the user's path already.
+        Error::Input(format!("writing the chart: {e}"))
     })
 }
 
@@ -185,11 +169,5 @@ mod tests {
     #[test]
     fn the_bundled_font_parses() {
         assert!(font_ready());
-    }
-
-    #[test]
-    fn temp_path_keeps_folder_and_extension() {
-        let t = temp_path(Path::new("docs/img/cliff.png"), ImageFormat::Png);
-        assert_eq!(t, Path::new("docs/img/.cliff.tokenfit-tmp.png"));
     }
 }

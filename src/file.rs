@@ -1,4 +1,5 @@
-//! Writing a result to the file a user named (`-o FILE`), safely: a regular file (or a new
+//! Writing a file safely (every file tokenfit writes: `-o FILE`, charts, the local
+//! calibration, the saved machine): a regular file (or a new
 //! one) is written to a uniquely named temporary file in the same directory and renamed over
 //! the target only when complete, so a failed run never leaves half a file and two runs never
 //! share a temporary; a symlink is followed and its target written; a FIFO, character device
@@ -106,6 +107,34 @@ impl Drop for OutputFile {
     }
 }
 
+/// Writes `bytes` to `path` as [`OutputFile`] does.
+pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = OutputFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// Writes `path` with a writer that needs a path of its own (a chart backend): `draw` writes
+/// a temporary file, which then replaces the target as [`OutputFile`] does (for a special
+/// file, its bytes are copied in).
+pub fn write_via(path: &Path, draw: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
+    let target = resolve_links(path).map_err(|e| named(path, e))?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() && d.is_dir() => d.to_path_buf(),
+        _ => std::env::temp_dir(),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    // The temporary keeps the target's extension: chart backends choose by it.
+    let (file, tmp) = create_temporary(&dir, &name).map_err(|e| named(path, e))?;
+    drop(file);
+    let drawn = draw(&tmp).and_then(|()| std::fs::read(&tmp));
+    let _ = std::fs::remove_file(&tmp);
+    write_file(path, &drawn.map_err(|e| named(path, e))?)
+}
+
 /// Follows a chain of symlinks to the path that is written (a dangling link: its target,
 /// created).
 fn resolve_links(path: &Path) -> io::Result<PathBuf> {
@@ -125,11 +154,12 @@ fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
-/// A new file `.NAME.PID.N.tmp` in `dir`, never one that exists.
+/// A new file `.PID.N.NAME` in `dir` (the name last, so its extension is the target's),
+/// never one that exists.
 fn create_temporary(dir: &Path, name: &str) -> io::Result<(File, PathBuf)> {
     loop {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        let tmp = dir.join(format!(".{}.{n}.{name}", std::process::id()));
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(f) => return Ok((f, tmp)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
