@@ -1,5 +1,6 @@
-//! CSV: one row per result; nested objects flattened with dotted keys, arrays joined
-//! with `;`. Columns are the union of keys in first-seen order.
+//! CSV of whole results (lists, validation, breakeven …): one row per result; nested objects
+//! flattened with dotted keys, arrays joined with `;`. Columns are the union of keys in
+//! first-seen order. Rows of one flat type stream through [`super::stream`] instead.
 
 use serde_json::Value;
 
@@ -33,15 +34,7 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Renders results as CSV.
+/// Renders results as CSV (the `csv` crate quotes what needs quoting).
 pub fn render(results: &[Value]) -> String {
     let rows: Vec<Vec<(String, String)>> = results
         .iter()
@@ -51,28 +44,27 @@ pub fn render(results: &[Value]) -> String {
             out
         })
         .collect();
-    let mut cols: Vec<String> = Vec::new();
+    let mut cols: Vec<&str> = Vec::new();
     for r in &rows {
         for (k, _) in r {
-            if !cols.contains(k) {
-                cols.push(k.clone());
+            if !cols.contains(&k.as_str()) {
+                cols.push(k);
             }
         }
     }
-    let mut s = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
-    s.push('\n');
-    for r in &rows {
-        let line: Vec<String> = cols
-            .iter()
-            .map(|c| {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let write = |w: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
+        w.write_record(&cols)?;
+        for r in &rows {
+            w.write_record(cols.iter().map(|c| {
                 r.iter()
                     .find(|(k, _)| k == c)
-                    .map(|(_, v)| quote(v))
-                    .unwrap_or_default()
-            })
-            .collect();
-        s.push_str(&line.join(","));
-        s.push('\n');
-    }
-    s
+                    .map_or("", |(_, v)| v.as_str())
+            }))?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    write(&mut w).expect("writing CSV to memory cannot fail");
+    String::from_utf8(w.into_inner().expect("flushed")).expect("CSV of UTF-8 text is UTF-8")
 }
