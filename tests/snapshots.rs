@@ -89,6 +89,19 @@ const COMMANDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        // Devices with and without power data in one stream: every row has the same columns.
+        "sweep_power",
+        &[
+            "sweep",
+            "--devices",
+            "rtx-4090,rtx-pro-6000-blackwell",
+            "--models",
+            "llama-3.1-8b",
+            "--ctx",
+            "4k,32k",
+        ],
+    ),
+    (
         "sweep_kv",
         &[
             "sweep",

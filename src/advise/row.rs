@@ -96,22 +96,21 @@ pub struct ScenarioRow<'a> {
     /// Energy per generated token, J: the power decode draws over decode tok/s for a device
     /// with power data (`model/power.rs`), else the rated power over decode tok/s.
     pub energy_j_per_token: Option<f64>,
-    /// The board power limit, W (devices with power data only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The board power limit, W (null without power data; always present so every row of a
+    /// stream has the same columns).
     pub power_limit_w: Option<f64>,
     /// Board power decode draws under that limit, W.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_power_w: Option<f64>,
     /// Board power prefill draws under that limit, W.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_power_w: Option<f64>,
     /// Electricity plus the price amortized at full use, USD per 1M generated tokens
     /// (`advise::energy`; null without a price).
     pub local_usd_per_m_tokens: Option<f64>,
-    /// The benchmark command that measures this scenario (llama-bench, vLLM or MLX).
+    /// The benchmark command that measures this scenario (llama-bench, vLLM or MLX; `fit` and
+    /// `predict` give it to every row, `sweep` to none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_command: Option<String>,
-    /// Largest context that stays in fast memory (fit only).
+    /// Largest context that stays in fast memory (`fit` only; a sweep row never has it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_fast_ctx: Option<u64>,
 }
