@@ -121,7 +121,7 @@ fn fit_chart_renders_ranked_bars() {
             "device (ranked)",
             "fits in fast memory",
             "spills to host memory",
-            rows[0].device,
+            &rows[0].device,
             &format!("top {} of {} devices", plot::FIT_CHART_MAX_ROWS, rows.len()),
         ],
         |p| plot::fit_chart(&rows, "Llama 70B fit", p).unwrap(),

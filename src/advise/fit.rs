@@ -45,6 +45,6 @@ pub fn rank(rows: &mut [ScenarioRow]) {
                     .unwrap_or(0.0)
                     .total_cmp(&a.decode_tok_s.unwrap_or(0.0)),
             )
-            .then(a.device.cmp(b.device))
+            .then(a.device.cmp(&b.device))
     });
 }

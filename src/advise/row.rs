@@ -8,20 +8,21 @@ use crate::model::predict::{predict, Prediction};
 use crate::model::Verdict;
 use crate::scenario::Resolved;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One scenario's result, units in the keys.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioRow<'a> {
     /// Device id.
-    pub device: &'a str,
+    pub device: Cow<'a, str>,
     /// Model id.
-    pub model: &'a str,
+    pub model: Cow<'a, str>,
     /// Quant id.
-    pub quant: &'a str,
+    pub quant: Cow<'a, str>,
     /// Backend id.
-    pub backend: &'a str,
+    pub backend: Cow<'a, str>,
     /// KV cache type.
-    pub kv_type: &'a str,
+    pub kv_type: Cow<'a, str>,
     /// Allocated context, tokens.
     pub ctx: u64,
     /// Tokens in the cache before the prompt.
@@ -143,11 +144,11 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         )
     });
     ScenarioRow {
-        device: &s.device.raw.id,
-        model: &s.model.id,
-        quant: &s.quant.id,
-        backend: &r.backend.id,
-        kv_type: &r.kv.id,
+        device: Cow::Borrowed(&s.device.raw.id),
+        model: Cow::Borrowed(&s.model.id),
+        quant: Cow::Borrowed(&s.quant.id),
+        backend: Cow::Borrowed(&r.backend.id),
+        kv_type: Cow::Borrowed(&r.kv.id),
         ctx: s.ctx,
         depth: s.depth,
         prompt: s.prompt,
@@ -201,6 +202,21 @@ fn bytes(b: crate::units::Bytes) -> u64 {
 /// A signed byte difference as a whole number.
 fn signed(b: crate::units::Bytes) -> i64 {
     b.0.round() as i64
+}
+
+impl ScenarioRow<'_> {
+    /// The row with its names owned, to outlive the databases or model file it came from.
+    pub fn into_owned(self) -> ScenarioRow<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        ScenarioRow {
+            device: own(self.device),
+            model: own(self.model),
+            quant: own(self.quant),
+            backend: own(self.backend),
+            kv_type: own(self.kv_type),
+            ..self
+        }
+    }
 }
 
 /// Formats an estimate as `16.2 (14.9–17.6)`.

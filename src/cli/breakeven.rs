@@ -2,10 +2,8 @@
 
 use super::common::plot_file;
 use super::common::Common;
-use super::draw::breakeven;
 use crate::cli::common::devices;
 use crate::cli::common::options;
-use crate::cli::common::to_values;
 use crate::cli::common::tokens;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -263,8 +261,9 @@ fn machines(
     Ok((rows, warnings))
 }
 
-/// `tokenfit breakeven`.
-pub fn breakeven_output(db: &Db, a: BreakevenArgs) -> Result<Output> {
+/// `tokenfit breakeven`, drawing the chart to `--plot FILE` when asked.
+pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output<'_>> {
+    let plot = a.plot.take();
     let n = numbers(db, &a)?;
     let api = api(db, &a)?;
     let local = api.offering.and_then(|o| o.local_model.as_deref());
@@ -346,17 +345,12 @@ pub fn breakeven_output(db: &Db, a: BreakevenArgs) -> Result<Output> {
     if cards {
         out.notes.push("Discrete GPU prices and power are the card's alone (launch MSRP, board power): pass --price-usd and --power-w for the whole machine.".into());
     }
-    out.results = to_values(&rows);
-    out.warnings = warnings;
-    Ok(out)
-}
-
-/// `breakeven`, drawing the chart when `--plot` asks.
-pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output> {
-    let path = a.plot.take();
-    let out = crate::cli::breakeven::breakeven_output(db, a)?;
-    if let Some(p) = path {
-        breakeven(db, &out, &p)?;
+    if let Some(p) = plot {
+        let api_name = api.offering.map_or("a per-token API", |o| o.name.as_str());
+        let what = (model.name.as_str(), quant.name.as_str(), api_name);
+        crate::cli::draw::breakeven(&rows, n.years, what, &p)?;
     }
+    out.set_results(rows);
+    out.warnings = warnings;
     Ok(out)
 }

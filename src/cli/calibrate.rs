@@ -1,6 +1,5 @@
 //! `calibrate`: fit efficiencies to traces, or fold the user's own runs into a local file.
 
-use crate::cli::common::to_values;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -129,7 +128,7 @@ fn entries_view(entries: &[EfficiencyEntry]) -> View {
     }
 }
 
-pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result<Output> {
+pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result<Output<'_>> {
     if let Some(file) = &a.add {
         return calibrate_add(db, file, a.verbose);
     }
@@ -142,7 +141,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     out.summary = Some(
         json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "rows_validation_only": fitted.rows_validation_only }),
     );
-    out.results = to_values(&fitted.entries);
+    out.set_results(fitted.entries.clone());
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
         "{} rows used, {} unmapped, {} kept for validation only (batched or multi-device), {} entries fitted",
@@ -155,7 +154,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     Ok(out)
 }
 
-fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Output> {
+fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Output<'static>> {
     use tokenfit::calib::local::{add_trace, config_dir, fit_local, write_local};
     let dir =
         config_dir().context("no configuration directory: set TOKENFIT_CONFIG_DIR or HOME")?;
@@ -188,7 +187,7 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
         json!({ "rows_used": fitted.rows_used, "rows_unmapped": fitted.rows_unmapped, "path": path }),
     );
     out.view = entries_view(&fitted.entries);
-    out.results = to_values(&fitted.entries);
+    out.set_results(fitted.entries.clone());
     out.notes.push("your next predictions on these devices use it (efficiency: fitted); delete the file to go back".into());
     out.warnings = warnings;
     Ok(out)

@@ -33,7 +33,7 @@ pub struct CapacityArgs {
 }
 
 /// Runs `capacity`.
-pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {
+pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output<'_>> {
     let device = db.device(&a.device)?;
     let model = db.model(&a.model)?;
     let quant = db.quant(&a.quant)?;
@@ -99,11 +99,12 @@ pub fn capacity_cmd(db: &Db, a: CapacityArgs) -> Result<Output> {
         "max_streams": c.max_streams, "knee_batch": c.knee_batch, "per_stream_bytes": c.per_stream_bytes,
         "max_batch_searched": tokenfit::advise::capacity::MAX_BATCH,
     }));
-    out.results = c
+    let results: Vec<_> = c
         .rows
         .iter()
         .map(|r| serde_json::to_value(r).expect("rows serialize"))
         .collect();
+    out.set_results(results);
     out.warnings = warnings;
     Ok(out)
 }

@@ -40,7 +40,7 @@ pub struct CheckArgs {
 }
 
 /// Runs `check`.
-pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {
+pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output<'_>, ExitCode)> {
     if !(a.claimed_tok_s.is_finite() && a.claimed_tok_s > 0.0) {
         bail!(
             "--claimed-tok-s must be a positive number, got {}",
@@ -122,6 +122,6 @@ pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output, ExitCode)> {
     } else {
         ExitCode::from(1)
     };
-    out.results = vec![serde_json::to_value(&c)?];
+    out.set_results(vec![serde_json::to_value(&c)?]);
     Ok((out, code))
 }

@@ -3,7 +3,6 @@
 use super::common::max_ctx;
 use super::common::options;
 use super::common::plot_file;
-use super::common::to_values;
 use super::common::ModelFileArgs;
 use crate::cli::common::Common;
 use anyhow::Result;
@@ -41,7 +40,7 @@ pub struct CliffArgs {
     pub common: Common,
 }
 
-pub(crate) fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
+pub(crate) fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output<'_>> {
     let device = db.device(&a.device)?;
     let imp = crate::cli::model_file::imported(db, &a.file)?;
     let model = crate::cli::model_file::model(db, a.model.as_deref(), imp.as_ref())?;
@@ -83,7 +82,7 @@ pub(crate) fn cliff_cmd(db: &Db, a: CliffArgs) -> Result<Output> {
         "decode_tok_s_before": c.decode_tok_s_before, "decode_tok_s_after": c.decode_tok_s_after,
         "efficiency": c.efficiency,
     }));
-    out.results = to_values(&c.series);
+    out.set_results(c.series);
     out.warnings = warnings;
     Ok(out)
 }

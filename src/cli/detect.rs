@@ -1,7 +1,6 @@
 //! `detect`: what this machine is (CPU, RAM, GPUs, each matched to the database), its
 //! measured memory bandwidth, and `--save` to keep it as the device `this`.
 
-use crate::cli::common::to_values;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -74,7 +73,7 @@ fn view(parts: &[Part]) -> View {
     }
 }
 
-pub fn detect_cmd(db: &Db, a: DetectArgs) -> Result<Output> {
+pub fn detect_cmd(db: &Db, a: DetectArgs) -> Result<Output<'_>> {
     let cap = match &a.from {
         Some(dir) => Captured::from_dir(dir),
         None => Captured::live(),
@@ -94,7 +93,7 @@ pub fn detect_cmd(db: &Db, a: DetectArgs) -> Result<Output> {
     }));
     out.title = Some("This machine: what was read, and what it matched".into());
     out.view = view(&det.parts);
-    out.results = to_values(&det.parts);
+    out.set_results(det.parts.clone());
     if let Some(r) = &probed {
         out.notes.push(format!(
             "probe: read {:.1} GB/s, triad {:.1} GB/s ({} threads, {:.0} MiB of arrays, best of {} passes)",

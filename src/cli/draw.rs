@@ -2,18 +2,17 @@
 //! results and hand them to [`tokenfit::report::plot`].
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
 use std::path::Path;
+use tokenfit::advise::breakeven::Verdict;
 use tokenfit::advise::cliff::Cliff;
+use tokenfit::advise::payback::DeviceBreakeven;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::calib::trace::Test;
 use tokenfit::calib::validate::{stats, ValidationRow};
 use tokenfit::db::model::ModelRaw;
 use tokenfit::db::quant::QuantRaw;
-use tokenfit::db::Db;
 use tokenfit::report::plot::{self, BreakevenSeries};
 use tokenfit::report::views;
-use tokenfit::report::Output;
 
 /// The most machines one break-even chart shows (the first in payback order).
 const BREAKEVEN_MAX_SERIES: usize = 5;
@@ -68,34 +67,31 @@ pub fn calibration(rows: &[ValidationRow], holdout: &str, path: &Path) -> Result
     written(plot::calibration_chart(rows, &title, path))
 }
 
-/// The break-even chart from `breakeven`'s results (one series per machine that runs the
-/// model, at most [`BREAKEVEN_MAX_SERIES`], in payback order).
-pub(crate) fn breakeven(db: &Db, out: &Output, path: &Path) -> Result<()> {
-    let f = |r: &Value, k: &str| r.get(k).and_then(Value::as_f64);
-    let series: Vec<BreakevenSeries> = out
-        .results
+/// The break-even chart from `breakeven`'s typed rows (one series per machine that runs the
+/// model, at most [`BREAKEVEN_MAX_SERIES`], in payback order). `what` names the model and
+/// the API for the title.
+pub(crate) fn breakeven(
+    rows: &[DeviceBreakeven],
+    years: f64,
+    what: (&str, &str, &str),
+    path: &Path,
+) -> Result<()> {
+    let series: Vec<BreakevenSeries> = rows
         .iter()
-        .filter(|r| r.get("verdict").and_then(Value::as_str) != Some("does_not_run"))
-        .filter_map(|r| {
-            Some(BreakevenSeries {
-                label: r.get("device")?.as_str()?.to_string(),
-                purchase_usd: f(r, "price_usd")?,
-                running_usd_per_month: (f(r, "monthly_cost_usd")?
-                    - f(r, "amortization_usd_per_month")?)
+        .filter(|r| r.breakeven.verdict != Verdict::DoesNotRun)
+        .map(|r| BreakevenSeries {
+            label: r.device.clone(),
+            purchase_usd: r.price_usd,
+            running_usd_per_month: (r.breakeven.monthly_cost_usd
+                - r.breakeven.amortization_usd_per_month)
                 .max(0.0),
-                api_usd_per_month: f(r, "api_monthly_cost_usd")?,
-            })
+            api_usd_per_month: r.breakeven.api_monthly_cost_usd,
         })
         .take(BREAKEVEN_MAX_SERIES)
         .collect();
     if series.is_empty() {
         bail!("nothing to plot: the model does not run on any of these machines");
     }
-    let years = out
-        .inputs
-        .get("years")
-        .and_then(Value::as_f64)
-        .unwrap_or(3.0);
     let last_crossing = series
         .iter()
         .filter_map(BreakevenSeries::crossing_months)
@@ -107,13 +103,7 @@ pub(crate) fn breakeven(db: &Db, out: &Output, path: &Path) -> Result<()> {
         None => (12.0 * years).clamp(6.0, 120.0),
     }
     .ceil();
-    let s = |k: &str| out.inputs.get(k).and_then(Value::as_str).unwrap_or("");
-    let api = match db.offering(s("api")) {
-        Ok(o) => o.name.clone(),
-        Err(_) => "a per-token API".to_string(),
-    };
-    let model = db.model(s("model")).map_or(s("model"), |m| m.name.as_str());
-    let quant = db.quant(s("quant")).map_or(s("quant"), |q| q.name.as_str());
+    let (model, quant, api) = what;
     let title = format!("Break-even: {model} · {quant} locally against {api}");
     written(plot::breakeven_chart(
         &series,

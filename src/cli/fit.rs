@@ -3,7 +3,6 @@
 use super::common::devices;
 use super::common::options;
 use super::common::plot_file;
-use super::common::to_values;
 use super::common::tokens;
 use super::common::ModelFileArgs;
 use crate::cli::common::Common;
@@ -11,6 +10,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
+use tokenfit::advise::row::ScenarioRow;
 use tokenfit::advise::{fit, power};
 use tokenfit::db::Db;
 use tokenfit::report::views;
@@ -43,7 +43,7 @@ pub struct FitArgs {
     pub common: Common,
 }
 
-pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
+pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output<'_>> {
     let imp = crate::cli::model_file::imported(db, &a.file)?;
     let model = crate::cli::model_file::model(db, a.model.as_deref(), imp.as_ref())?;
     let mut file_warnings = Vec::new();
@@ -94,7 +94,11 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
         ));
         out.notes.push("every result's `verify_command` (JSON) measures it; feed the output to `tokenfit validate`".into());
     }
-    out.results = to_values(&rows);
+    out.set_results(
+        rows.into_iter()
+            .map(ScenarioRow::into_owned)
+            .collect::<Vec<_>>(),
+    );
     out.warnings = warnings;
     Ok(out)
 }

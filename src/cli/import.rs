@@ -63,7 +63,7 @@ fn header_comment(i: &ImportedModel) -> String {
 
 /// `tokenfit models import FILE`: the model as a model-db YAML entry (table format), or its
 /// fields with the exact bytes by tensor type (JSON, CSV, Markdown).
-pub fn import_cmd(db: &Db, a: ImportArgs) -> Result<Output> {
+pub fn import_cmd(db: &Db, a: ImportArgs) -> Result<Output<'_>> {
     let i = load_model_file(db, &a.file)?;
     let p = param_groups(&i.model);
     let mut v = serde_json::to_value(&i.model)?;
@@ -83,6 +83,6 @@ pub fn import_cmd(db: &Db, a: ImportArgs) -> Result<Output> {
     let mut out = Output::new(json!({ "command": "models import", "file": a.file }));
     out.raw_text = Some(header_comment(&i) + &to_yaml(&i.model)?);
     out.view = crate::cli::lists::kv_view(&v);
-    out.results = vec![v];
+    out.set_results(vec![v]);
     Ok(out)
 }

@@ -1,6 +1,5 @@
 //! `devices`, `models`, `quants`, `apis`: list database entries or show one in full.
 
-use crate::cli::common::to_values;
 use crate::cli::common::ShowArgs;
 use anyhow::Result;
 use serde_json::{json, Value};
@@ -51,13 +50,13 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
     let mut out = Output::new(json!({ "command": "devices", "id": a.id }));
     if let Some(id) = &a.id {
         let d = db.device(id)?;
         let v = device_value(d);
         out.view = kv_view(&v);
-        out.results = vec![v];
+        out.set_results(vec![v]);
         return Ok(out);
     }
     out.view = View {
@@ -96,7 +95,8 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             })
             .collect(),
     };
-    out.results = db.devices.iter().map(device_value).collect();
+    let results: Vec<_> = db.devices.iter().map(device_value).collect();
+    out.set_results(results);
     Ok(out)
 }
 
@@ -108,7 +108,7 @@ fn device_value(d: &tokenfit::db::hardware::Device) -> Value {
     v
 }
 
-pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
     use tokenfit::model::footprint::kv_bytes_per_token;
     use tokenfit::model::params::param_groups;
     let mut out = Output::new(json!({ "command": "models", "id": a.id }));
@@ -126,7 +126,7 @@ pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
         let mut v = serde_json::to_value(m)?;
         v["computed"] = summary(m);
         out.view = kv_view(&v);
-        out.results = vec![v];
+        out.set_results(vec![v]);
         return Ok(out);
     }
     out.view = View {
@@ -160,7 +160,7 @@ pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             })
             .collect(),
     };
-    out.results = db
+    let results: Vec<_> = db
         .models
         .iter()
         .map(|m| {
@@ -169,10 +169,11 @@ pub(crate) fn models_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             v
         })
         .collect();
+    out.set_results(results);
     Ok(out)
 }
 
-pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
     let mut out = Output::new(json!({ "command": "quants", "id": a.id }));
     if let Some(id) = &a.id {
         let v = match db.quant(id) {
@@ -183,7 +184,7 @@ pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             },
         };
         out.view = kv_view(&v);
-        out.results = vec![v];
+        out.set_results(vec![v]);
         return Ok(out);
     }
     let mut rows: Vec<Vec<Cell>> = db
@@ -214,7 +215,7 @@ pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             .to_vec(),
         rows,
     };
-    out.results = db
+    let results: Vec<_> = db
         .quants
         .iter()
         .map(|q| serde_json::to_value(q).expect("quants serialize"))
@@ -224,20 +225,21 @@ pub(crate) fn quants_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
             v
         }))
         .collect();
+    out.set_results(results);
     Ok(out)
 }
 
 /// `tokenfit apis [ID]`.
-pub fn apis_cmd(db: &Db, a: ShowArgs) -> Result<Output> {
+pub fn apis_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
     let mut out = Output::new(json!({ "command": "apis", "id": a.id }));
     if let Some(id) = &a.id {
         let v = serde_json::to_value(db.offering(id)?)?;
         out.view = kv_view(&v);
-        out.results = vec![v];
+        out.set_results(vec![v]);
         return Ok(out);
     }
     out.view = breakeven_views::apis_view(&db.offerings);
-    out.results = to_values(&db.offerings);
+    out.set_results(db.offerings.clone());
     out.notes.push(format!(
         "Electricity default: ${}/kWh ({}, {}); purchases amortized over {} years.",
         db.local_cost.kwh_usd,

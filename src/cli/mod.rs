@@ -131,7 +131,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// The commands whose whole output is built before it is written.
-fn text_command(db: &Db, c: Command) -> Result<Output> {
+fn text_command(db: &Db, c: Command) -> Result<Output<'_>> {
     Ok(match c {
         Command::Fit(a) => fit::fit_cmd(db, a)?,
         Command::Capacity(a) => capacity::capacity_cmd(db, a)?,

@@ -60,7 +60,7 @@ pub fn multi_predict(
     model: &ModelRaw,
     quant: &QuantRaw,
     o: &Options,
-) -> Result<Output> {
+) -> Result<Output<'static>> {
     let devs = parse_devices(db, list)?;
     let split = match parallel.to_lowercase().as_str() {
         "tensor" | "tp" => Split::Tensor,
@@ -159,14 +159,14 @@ pub fn multi_predict(
             devs.len()
         ))
     ));
-    out.results = vec![json!({
+    out.set_results(vec![json!({
         "devices": names, "parallel": split, "link": link.id, "model": model.id, "quant": quant.id,
         "ctx": scs[0].ctx, "verdict": m.verdict.as_str(), "parts": m.parts,
         "decode_tok_s": m.decode_tok_s.map(|e| e.value), "decode_tok_s_lo": m.decode_tok_s.map(|e| e.lo),
         "decode_tok_s_hi": m.decode_tok_s.map(|e| e.hi), "prefill_tok_s": m.prefill_tok_s.map(|e| e.value),
         "ttft_s": m.ttft_s, "decode_comm_s": m.decode_comm_s,
         "single_device_decode_tok_s": single_tok_s, "speedup_vs_one": speedup,
-    })];
+    })]);
     out.warnings = warnings;
     Ok(out)
 }

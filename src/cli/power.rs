@@ -1,6 +1,5 @@
 //! `power`: speed, power drawn and J/token over a board's power limits.
 
-use crate::cli::common::to_values;
 use crate::cli::common::tokens;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -84,7 +83,7 @@ pub fn sweep(db: &Db, a: &PowerArgs) -> Result<(PowerSweep, Vec<String>)> {
 }
 
 /// `tokenfit power`.
-pub fn power_cmd(db: &Db, a: PowerArgs) -> Result<Output> {
+pub fn power_cmd(db: &Db, a: PowerArgs) -> Result<Output<'_>> {
     let (s, warnings) = sweep(db, &a)?;
     let mut out = Output::new(json!({
         "command": "power", "device": s.device, "model": a.model, "quant": a.quant,
@@ -119,7 +118,7 @@ pub fn power_cmd(db: &Db, a: PowerArgs) -> Result<Output> {
         "idle_w": s.board.idle_w,
         "power_model": if s.fitted { "fitted" } else { "prior" },
     }));
-    out.results = to_values(&s.points);
+    out.set_results(s.points);
     out.warnings = warnings;
     Ok(out)
 }

@@ -1,7 +1,6 @@
 //! `predict`: one scenario with its breakdown.
 
 use super::common::options;
-use super::common::to_values;
 use super::common::tokens;
 use super::common::ModelFileArgs;
 use crate::cli::common::Common;
@@ -85,7 +84,7 @@ pub(crate) fn predict_options(a: &PredictArgs) -> Result<Options> {
     Ok(o)
 }
 
-pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
+pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
     let mut o = predict_options(&a)?;
     if a.batch == 0 || a.batch > tokenfit::advise::capacity::MAX_BATCH {
         bail!(
@@ -146,7 +145,7 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output> {
     ));
     out.notes
         .push("then: tokenfit validate <that output>.jsonl".into());
-    out.results = to_values(std::slice::from_ref(&row));
+    out.set_results(vec![row.clone().into_owned()]);
     out.warnings = r.warnings;
     if r.provenance == tokenfit::db::Provenance::Prior {
         out.warnings.push(format!(

@@ -3,7 +3,6 @@
 //! listed with the reason, never fatal.
 
 use crate::cli::common::options;
-use crate::cli::common::to_values;
 use crate::cli::common::tokens;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -136,7 +135,7 @@ fn view(rows: &[ScanRow]) -> View {
     }
 }
 
-pub fn scan_cmd(db: &Db, a: ScanArgs) -> Result<Output> {
+pub fn scan_cmd(db: &Db, a: ScanArgs) -> Result<Output<'_>> {
     let device = db.device(&a.device)?;
     let ctx = tokens("ctx", &a.ctx)?;
     if ctx == 0 {
@@ -187,7 +186,7 @@ pub fn scan_cmd(db: &Db, a: ScanArgs) -> Result<Output> {
         out.notes
             .push("no GGUF files found; name a directory: tokenfit scan DIR".into());
     }
-    out.results = to_values(&rows);
+    out.set_results(rows);
     out.warnings = warnings;
     Ok(out)
 }

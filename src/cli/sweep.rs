@@ -221,7 +221,7 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
             },
         )?;
     }
-    drop(w.finish(None)?);
+    drop(w.finish(None, &[])?);
     if let Some(f) = file {
         f.commit()?;
     }

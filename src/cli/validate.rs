@@ -29,7 +29,7 @@ pub struct ValidateArgs {
     pub plot: Option<PathBuf>,
 }
 
-pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Output> {
+pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Output<'_>> {
     use tokenfit::calib::trace::Test;
     use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
     let shipped_traces = a.traces.iter().all(|p| {
@@ -201,7 +201,8 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
             pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
         ));
     }
-    out.results = per_group;
+    let results: Vec<_> = per_group;
+    out.set_results(results);
     rows.extend(multi_rows);
     out.extra
         .push(("rows".into(), Value::Array(to_values(&rows))));

@@ -113,13 +113,43 @@ impl View {
     }
 }
 
+/// A command's results: rows of one type, written straight to JSON and JSON lines by
+/// serde (no JSON value in between); CSV of whole results flattens them
+/// ([`csv::render`]: nested entries become dotted columns).
+pub trait ResultRows: std::fmt::Debug {
+    /// Number of rows.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Appends the rows in a row format (see [`stream::encode`]).
+    fn encode(&self, f: stream::RowFormat, out: &mut Vec<u8>) -> std::io::Result<()>;
+    /// The rows as JSON values (for CSV flattening and tests).
+    fn to_values(&self) -> Vec<Value>;
+}
+
+impl<T: serde::Serialize + std::fmt::Debug> ResultRows for Vec<T> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn encode(&self, f: stream::RowFormat, out: &mut Vec<u8>) -> std::io::Result<()> {
+        stream::encode(f, self.iter(), true, out)
+    }
+    fn to_values(&self) -> Vec<Value> {
+        self.iter()
+            .map(|r| serde_json::to_value(r).expect("result rows serialize"))
+            .collect()
+    }
+}
+
 /// Everything a command produced.
-#[derive(Debug, Clone)]
-pub struct Output {
+#[derive(Debug)]
+pub struct Output<'a> {
     /// The resolved inputs.
     pub inputs: Value,
-    /// One JSON object per result.
-    pub results: Vec<Value>,
+    /// The results, typed.
+    pub results: Box<dyn ResultRows + 'a>,
     /// Aggregates (validate, capacity …).
     pub summary: Option<Value>,
     /// Human view.
@@ -136,12 +166,12 @@ pub struct Output {
     pub raw_text: Option<String>,
 }
 
-impl Output {
+impl<'a> Output<'a> {
     /// An output with these inputs and nothing else.
-    pub fn new(inputs: Value) -> Output {
+    pub fn new(inputs: Value) -> Output<'a> {
         Output {
             inputs,
-            results: vec![],
+            results: Box::new(Vec::<Value>::new()),
             summary: None,
             view: View::default(),
             notes: vec![],
@@ -152,13 +182,18 @@ impl Output {
         }
     }
 
+    /// Sets the results.
+    pub fn set_results<T: serde::Serialize + std::fmt::Debug + 'a>(&mut self, rows: Vec<T>) {
+        self.results = Box::new(rows);
+    }
+
     /// Renders in a format.
     pub fn render(&self, f: Format) -> String {
         match f {
             Format::Table => self.raw_text.clone().unwrap_or_else(|| table::render(self)),
-            Format::Csv => csv::render(&self.results),
+            Format::Csv => csv::render(&self.results.to_values()),
             Format::Json => json::render(self),
-            Format::Jsonl => json::render_lines(&self.results),
+            Format::Jsonl => json::render_lines(self),
             Format::Markdown => markdown::render(self),
         }
     }

@@ -167,14 +167,21 @@ impl<W: Write> StreamWriter<W> {
         !self.wrote_rows
     }
 
-    /// Ends the output (JSON: closes `results`, adds `summary`) and returns the writer.
-    pub fn finish(mut self, summary: Option<&Value>) -> io::Result<W> {
+    /// Ends the output (JSON: closes `results`, adds `summary` and the `extra` members) and
+    /// returns the writer.
+    pub fn finish(mut self, summary: Option<&Value>, extra: &[(String, Value)]) -> io::Result<W> {
         if self.format == RowFormat::Json {
             self.w
                 .write_all(if self.wrote_rows { b"\n  ]" } else { b"]" })?;
             if let Some(s) = summary {
                 self.w.write_all(b",\n  \"summary\": ")?;
                 self.w.write_all(&member(s)?)?;
+            }
+            for (k, v) in extra {
+                self.w.write_all(b",\n  ")?;
+                serde_json::to_writer(&mut self.w, k)?;
+                self.w.write_all(b": ")?;
+                self.w.write_all(&member(v)?)?;
             }
             self.w.write_all(b"\n}\n")?;
         }
@@ -197,7 +204,7 @@ mod tests {
             w.chunk(&b).unwrap();
         }
         let summary = json!({"n": rows.len()});
-        String::from_utf8(w.finish(Some(&summary)).unwrap()).unwrap()
+        String::from_utf8(w.finish(Some(&summary), &[]).unwrap()).unwrap()
     }
 
     #[test]
@@ -239,7 +246,7 @@ mod tests {
             encode(RowFormat::Csv, [r], w.is_empty(), &mut b).unwrap();
             w.chunk(&b).unwrap();
         }
-        let out = String::from_utf8(w.finish(None).unwrap()).unwrap();
+        let out = String::from_utf8(w.finish(None, &[]).unwrap()).unwrap();
         assert_eq!(out, "name,v\n\"a,b\",1.5\nc,\n");
     }
 

@@ -53,7 +53,7 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
             .map(|(i, r)| {
                 vec![
                     Cell::Num((i + 1) as f64, 0),
-                    r.device.into(),
+                    r.device.as_ref().into(),
                     r.verdict.label().into(),
                     Cell::Text(format!(
                         "{:.1} ({:.1}+{:.1}+{:.1})",
@@ -103,10 +103,10 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
             .iter()
             .map(|r| {
                 vec![
-                    r.device.into(),
-                    r.model.into(),
-                    r.quant.into(),
-                    r.kv_type.into(),
+                    r.device.as_ref().into(),
+                    r.model.as_ref().into(),
+                    r.quant.as_ref().into(),
+                    r.kv_type.as_ref().into(),
                     Cell::Text(tokens(r.ctx)),
                     r.verdict.label().into(),
                     gib(r.total_bytes as f64),
