@@ -13,6 +13,15 @@ use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 use tokenfit::scenario::resolve;
 
+/// `check --test`: llama-bench's test names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestArg {
+    // Decode (text generation).
+    Tg,
+    // Prefill (prompt processing).
+    Pp,
+}
+
 /// `check` arguments.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -32,8 +41,8 @@ pub struct CheckArgs {
     #[arg(long = "claimed-tok-s", allow_negative_numbers = true)]
     pub claimed_tok_s: f64,
     /// What the claim measures: tg (decode, single stream) or pp (prefill).
-    #[arg(long, default_value = "tg")]
-    pub test: String,
+    #[arg(long, value_enum, default_value_t = TestArg::Tg, hide_possible_values = true)]
+    pub test: TestArg,
     /// Shared scenario options.
     #[command(flatten)]
     pub common: Common,
@@ -47,10 +56,9 @@ pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output<'_>, ExitCode)> {
             a.claimed_tok_s
         );
     }
-    let phase = match a.test.to_lowercase().as_str() {
-        "tg" => Phase::Tg,
-        "pp" => Phase::Pp,
-        other => bail!("unknown --test '{other}'; expected tg or pp"),
+    let phase = match a.test {
+        TestArg::Tg => Phase::Tg,
+        TestArg::Pp => Phase::Pp,
     };
     let mut o = options(&a.common)?;
     let ctx = a.ctx.as_deref().map(|c| tokens("ctx", c)).transpose()?;

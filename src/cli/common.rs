@@ -1,7 +1,7 @@
 //! Options and parsers shared by the commands: the scenario flags, a model file, list and
 //! count parsing, device lists.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ pub struct Common {
     pub backend: Option<String>,
     /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the
     /// host), stream (weights over the link each token), disk (layers, then mmap from NVMe), auto (fastest).
-    #[arg(long, default_value = "layers")]
-    pub offload: String,
+    #[arg(long, value_enum, default_value_t = OffloadArg::Layers, hide_possible_values = true)]
+    pub offload: OffloadArg,
     /// Host RAM of your machine, GiB [default: the device entry's typical host].
     #[arg(long = "host-gib")]
     pub host_gib: Option<f64>,
@@ -31,8 +31,8 @@ pub struct Common {
     #[arg(long = "host-gb-s")]
     pub host_gb_s: Option<f64>,
     /// Flash attention: on or off (llama.cpp -fa 1 / -fa 0).
-    #[arg(long = "flash-attn", default_value = "on")]
-    pub flash_attn: String,
+    #[arg(long = "flash-attn", value_enum, default_value_t = OnOff::On, hide_possible_values = true)]
+    pub flash_attn: OnOff,
     /// Micro-batch in tokens (llama.cpp -ub) [default: the backend's, 512 for llama.cpp].
     #[arg(long)]
     pub ubatch: Option<String>,
@@ -79,10 +79,43 @@ pub(crate) fn max_ctx(given: Option<&str>) -> Result<Option<u64>> {
     Ok(c)
 }
 
-pub(crate) fn offload(s: &str) -> Result<Offload> {
-    Offload::parse(s).with_context(|| {
-        format!("unknown --offload '{s}'; expected none, layers, experts, stream, disk or auto")
-    })
+/// `--offload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OffloadArg {
+    // The spellings of `tokenfit::model::Offload`, with llama.cpp's words as aliases.
+    None,
+    #[value(alias = "ngl")]
+    Layers,
+    #[value(alias = "moe")]
+    Experts,
+    Stream,
+    #[value(alias = "mmap")]
+    Disk,
+    Auto,
+}
+
+impl From<OffloadArg> for Offload {
+    fn from(o: OffloadArg) -> Offload {
+        match o {
+            OffloadArg::None => Offload::None,
+            OffloadArg::Layers => Offload::Layers,
+            OffloadArg::Experts => Offload::Experts,
+            OffloadArg::Stream => Offload::Stream,
+            OffloadArg::Disk => Offload::Disk,
+            OffloadArg::Auto => Offload::Auto,
+        }
+    }
+}
+
+/// An on/off switch (`--flash-attn`), with llama.cpp's 1/0 and true/false as aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    // On.
+    #[value(alias = "1", alias = "true")]
+    On,
+    // Off.
+    #[value(alias = "0", alias = "false")]
+    Off,
 }
 
 pub(crate) fn options(c: &Common) -> Result<Options> {
@@ -96,17 +129,12 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
         }
         None => None,
     };
-    let flash_attn = match c.flash_attn.to_ascii_lowercase().as_str() {
-        "on" | "1" | "true" => true,
-        "off" | "0" | "false" => false,
-        other => bail!("unknown --flash-attn '{other}'; expected on or off"),
-    };
     Ok(Options {
         kv_type: c.kv_type.clone(),
         backend: c.backend.clone(),
-        offload: offload(&c.offload)?,
+        offload: c.offload.into(),
         ubatch,
-        flash_attn,
+        flash_attn: c.flash_attn == OnOff::On,
         host_gib: c.host_gib,
         host_gb_s: c.host_gb_s,
         power_limit_w: c.power_limit,

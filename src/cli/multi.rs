@@ -12,6 +12,17 @@ use tokenfit::model::predict::predict;
 use tokenfit::report::{Cell, Output, View};
 use tokenfit::scenario::{build, Options};
 
+/// `predict --parallel`: how several devices split a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ParallelArg {
+    // Whole layers per device (llama.cpp --split-mode layer, RPC).
+    #[value(alias = "pipeline", alias = "pp")]
+    Layer,
+    // Each layer's matrices split across devices.
+    #[value(alias = "tp")]
+    Tensor,
+}
+
 /// Parses `2x dgx-spark`, `rtx-5090,rtx-3090`, `2x rtx-3090, rtx-4090`.
 pub fn parse_devices<'a>(db: &'a Db, list: &str) -> Result<Vec<&'a Device>> {
     let mut out = Vec::new();
@@ -55,17 +66,16 @@ fn default_link(devs: &[&Device]) -> &'static str {
 pub fn multi_predict(
     db: &Db,
     list: &str,
-    parallel: &str,
+    parallel: ParallelArg,
     link: Option<&str>,
     model: &ModelRaw,
     quant: &QuantRaw,
     o: &Options,
 ) -> Result<Output<'static>> {
     let devs = parse_devices(db, list)?;
-    let split = match parallel.to_lowercase().as_str() {
-        "tensor" | "tp" => Split::Tensor,
-        "layer" | "pipeline" | "pp" => Split::Layer,
-        other => bail!("unknown --parallel '{other}'; expected tensor or layer"),
+    let split = match parallel {
+        ParallelArg::Tensor => Split::Tensor,
+        ParallelArg::Layer => Split::Layer,
     };
     let link = db.link(link.unwrap_or(default_link(&devs)))?;
     let spec = LinkSpec {

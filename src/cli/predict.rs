@@ -3,6 +3,7 @@
 use super::common::options;
 use super::common::tokens;
 use super::common::ModelFileArgs;
+use super::multi::ParallelArg;
 use crate::cli::common::Common;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -24,8 +25,8 @@ pub struct PredictArgs {
     #[arg(long)]
     pub devices: Option<String>,
     /// How several devices split the model: layer (llama.cpp --split-mode layer, RPC) or tensor.
-    #[arg(long, default_value = "layer", requires = "devices")]
-    pub parallel: String,
+    #[arg(long, value_enum, default_value_t = ParallelArg::Layer, requires = "devices", hide_possible_values = true)]
+    pub parallel: ParallelArg,
     /// Link between the devices (hardware-db/links.yaml) [default: pcie-4.0-x16 between GPUs in
     /// one host, connectx-7 between DGX Sparks, 10gbe between other machines].
     #[arg(long, requires = "devices")]
@@ -110,7 +111,7 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
         return crate::cli::multi::multi_predict(
             db,
             list,
-            &a.parallel,
+            a.parallel,
             a.link.as_deref(),
             model,
             quant,

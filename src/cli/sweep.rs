@@ -2,9 +2,9 @@
 //! or the first `--top` of them as a table.
 
 use super::common::ModelFileArgs;
+use super::common::OffloadArg;
 use crate::cli::common::devices;
 use crate::cli::common::list;
-use crate::cli::common::offload;
 use crate::cli::common::tokens;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -45,9 +45,9 @@ pub struct SweepArgs {
     /// Backend [default: each device's].
     #[arg(long)]
     pub backend: Option<String>,
-    /// Offload policy: none, layers, experts, stream.
-    #[arg(long, default_value = "layers")]
-    pub offload: String,
+    /// Offload policy: none, layers, experts, stream, disk, auto.
+    #[arg(long, value_enum, default_value_t = OffloadArg::Layers, hide_possible_values = true)]
+    pub offload: OffloadArg,
     /// Show at most N rows in a table [default: a screenful on a terminal, else 10000];
     /// CSV, JSON and JSON lines always carry every row.
     #[arg(long, value_name = "N")]
@@ -121,7 +121,7 @@ fn plans<'a>(
     };
     let o = Options {
         backend: a.backend.clone(),
-        offload: offload(&a.offload)?,
+        offload: a.offload.into(),
         power_limit_w: a.power_limit,
         ..Options::default()
     };

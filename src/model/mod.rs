@@ -38,21 +38,6 @@ pub enum Offload {
     Auto,
 }
 
-impl Offload {
-    /// Parses a policy name.
-    pub fn parse(s: &str) -> Option<Offload> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" => Some(Offload::None),
-            "layers" | "ngl" => Some(Offload::Layers),
-            "experts" | "moe" => Some(Offload::Experts),
-            "stream" => Some(Offload::Stream),
-            "disk" | "mmap" => Some(Offload::Disk),
-            "auto" => Some(Offload::Auto),
-            _ => None,
-        }
-    }
-}
-
 /// Does the scenario fit?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
