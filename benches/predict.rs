@@ -1,10 +1,14 @@
-//! Speed of the physics: one prediction, and a full sweep (all devices × all models ×
-//! all quants × 8 contexts). Run with `cargo bench --bench predict`.
+//! Speed of the physics and of the sweep: one prediction on a prepared scenario, a scenario
+//! built and predicted, the full sweep's rows (all devices × models × quants × 8 contexts),
+//! the same sweep written as CSV and JSON lines to a sink on every core, and loading the
+//! databases. Run with `cargo bench --bench predict`.
 
 use std::sync::OnceLock;
-use tokenfit::advise::sweep::{sweep, Axes};
+use tokenfit::advise::ordered::for_each_ordered;
+use tokenfit::advise::sweep::{Axes, Plan};
 use tokenfit::db::Db;
 use tokenfit::model::predict::predict;
+use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
 use tokenfit::scenario::{build, resolve, Options};
 
 fn main() {
@@ -55,19 +59,64 @@ fn build_and_predict(b: divan::Bencher) {
     });
 }
 
-/// The full sweep: every device × model × quant × 8 contexts, rows included.
-#[divan::bench(sample_count = 3)]
-fn full_sweep(b: divan::Bencher) {
-    let db = db();
-    let axes = Axes {
+fn full_axes(db: &Db) -> Axes<'_> {
+    Axes {
         devices: db.devices.iter().collect(),
         models: db.models.iter().collect(),
         quants: db.quants.iter().collect(),
         ctxs: CTXS.to_vec(),
         kv_types: vec!["f16".into()],
-    };
-    b.counter(divan::counter::ItemsCount::new(axes.len()))
-        .bench(|| sweep(db, &axes, &Options::default()).expect("sweep"));
+    }
+}
+
+/// The full sweep's rows on one thread: every device × model × quant × 8 contexts, each
+/// predicted and made a row (nothing written).
+#[divan::bench(sample_count = 3)]
+fn full_sweep_rows(b: divan::Bencher) {
+    let db = db();
+    let plan = Plan::new(db, full_axes(db), &Options::default()).expect("plan");
+    b.counter(divan::counter::ItemsCount::new(plan.rows()))
+        .bench(|| {
+            let mut n = 0usize;
+            plan.for_each_row(0..plan.units(), |r| {
+                n += usize::from(r.decode_tok_s.is_some())
+            })
+            .expect("rows");
+            n
+        });
+}
+
+/// The real sweep path: rows predicted on every core, encoded (CSV and JSON lines) in chunks
+/// and written in order to a sink, as `tokenfit sweep --format csv|jsonl -o FILE` does.
+#[divan::bench(args = [RowFormat::Csv, RowFormat::Jsonl], sample_count = 3)]
+fn full_sweep_to_sink(b: divan::Bencher, format: RowFormat) {
+    let db = db();
+    let plan = Plan::new(db, full_axes(db), &Options::default()).expect("plan");
+    b.counter(divan::counter::ItemsCount::new(plan.rows()))
+        .bench(|| {
+            let mut w = StreamWriter::begin(std::io::sink(), format, &serde_json::Value::Null)
+                .expect("sink");
+            let per_chunk = (512 / plan.rows_per_unit()).max(1);
+            for_each_ordered(
+                plan.units(),
+                per_chunk,
+                |units| -> std::io::Result<Vec<u8>> {
+                    let mut e = ChunkEncoder::new(format, units.start == 0, Vec::new());
+                    let mut res = Ok(());
+                    plan.for_each_row(units, |r| {
+                        if res.is_ok() {
+                            res = e.row(r);
+                        }
+                    })
+                    .map_err(std::io::Error::other)?;
+                    res?;
+                    e.finish()
+                },
+                |bytes| w.chunk(&bytes),
+            )
+            .expect("written");
+            w.finish(None, &[]).expect("finished")
+        });
 }
 
 /// Loading and validating every embedded database file.
