@@ -1,6 +1,7 @@
 //! `predict --devices`: several devices serving one model.
 
 use anyhow::{bail, Context, Result};
+use serde::Serialize;
 use serde_json::json;
 use tokenfit::advise::row::sig;
 use tokenfit::db::hardware::{Device, DeviceKind};
@@ -9,7 +10,7 @@ use tokenfit::db::quant::QuantRaw;
 use tokenfit::db::Db;
 use tokenfit::model::parallel::{predict_multi, LinkSpec, Split};
 use tokenfit::model::predict::predict;
-use tokenfit::report::{Cell, Output, View};
+use tokenfit::report::{views, Output};
 use tokenfit::scenario::{build, Options};
 
 /// `predict --parallel`: how several devices split a model.
@@ -60,6 +61,43 @@ fn default_link(devs: &[&Device]) -> &'static str {
     } else {
         "10gbe"
     }
+}
+
+/// The result of `predict --devices`: the split, the speed and each device's part.
+#[derive(Debug, Serialize)]
+pub struct MultiRow {
+    /// Device ids, in split order.
+    pub devices: Vec<String>,
+    /// layer | tensor.
+    pub parallel: Split,
+    /// Link id.
+    pub link: String,
+    /// Model id.
+    pub model: String,
+    /// Quant id.
+    pub quant: String,
+    /// Context, tokens.
+    pub ctx: u64,
+    /// fits | does_not_fit.
+    pub verdict: tokenfit::model::Verdict,
+    /// The parts, one per device.
+    pub parts: Vec<tokenfit::model::parallel::Part>,
+    /// Decode tok/s.
+    pub decode_tok_s: Option<f64>,
+    /// Lower end of the decode interval.
+    pub decode_tok_s_lo: Option<f64>,
+    /// Upper end of the decode interval.
+    pub decode_tok_s_hi: Option<f64>,
+    /// Prefill tok/s.
+    pub prefill_tok_s: Option<f64>,
+    /// Time to first token, s.
+    pub ttft_s: Option<f64>,
+    /// Link time per decoded token, s.
+    pub decode_comm_s: f64,
+    /// The first device alone, decode tok/s (when the model fits it).
+    pub single_device_decode_tok_s: Option<f64>,
+    /// Decode speed-up over the first device alone.
+    pub speedup_vs_one: Option<f64>,
 }
 
 /// Runs the multi-device prediction.
@@ -126,38 +164,7 @@ pub fn multi_predict(
             None => "does not fit".into(),
         }
     ));
-    let mut rows: Vec<Vec<Cell>> = m
-        .parts
-        .iter()
-        .map(|p| {
-            vec![
-                p.device.as_str().into(),
-                Cell::Num(p.share * 100.0, 1),
-                Cell::Num(p.fast_bytes / tokenfit::units::GIB, 1),
-                Cell::Num(p.usable_bytes / tokenfit::units::GIB, 1),
-                Cell::Num(p.decode_step_s * 1e3, 2),
-            ]
-        })
-        .collect();
-    rows.push(vec![
-        "link per token".into(),
-        Cell::Empty,
-        Cell::Empty,
-        Cell::Empty,
-        Cell::Num(m.decode_comm_s * 1e3, 2),
-    ]);
-    out.view = View {
-        headers: [
-            "device",
-            "share %",
-            "holds GiB",
-            "usable GiB",
-            "decode step ms",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-    };
+    out.view = views::multi_view(&m);
     out.notes.push(format!(
         "prefill {} tok/s, TTFT {} s; one {} alone: {}{}",
         m.prefill_tok_s.map_or("—".into(), |e| sig(e.value)),
@@ -169,14 +176,24 @@ pub fn multi_predict(
             devs.len()
         ))
     ));
-    out.set_results(vec![json!({
-        "devices": names, "parallel": split, "link": link.id, "model": model.id, "quant": quant.id,
-        "ctx": scs[0].ctx, "verdict": m.verdict.as_str(), "parts": m.parts,
-        "decode_tok_s": m.decode_tok_s.map(|e| e.value), "decode_tok_s_lo": m.decode_tok_s.map(|e| e.lo),
-        "decode_tok_s_hi": m.decode_tok_s.map(|e| e.hi), "prefill_tok_s": m.prefill_tok_s.map(|e| e.value),
-        "ttft_s": m.ttft_s, "decode_comm_s": m.decode_comm_s,
-        "single_device_decode_tok_s": single_tok_s, "speedup_vs_one": speedup,
-    })]);
+    out.set_results(vec![MultiRow {
+        devices: names.iter().map(|n| n.to_string()).collect(),
+        parallel: split,
+        link: link.id.clone(),
+        model: model.id.clone(),
+        quant: quant.id.clone(),
+        ctx: scs[0].ctx,
+        verdict: m.verdict,
+        decode_tok_s: m.decode_tok_s.map(|e| e.value),
+        decode_tok_s_lo: m.decode_tok_s.map(|e| e.lo),
+        decode_tok_s_hi: m.decode_tok_s.map(|e| e.hi),
+        prefill_tok_s: m.prefill_tok_s.map(|e| e.value),
+        ttft_s: m.ttft_s,
+        decode_comm_s: m.decode_comm_s,
+        single_device_decode_tok_s: single_tok_s,
+        speedup_vs_one: speedup,
+        parts: m.parts,
+    }]);
     out.warnings = warnings;
     Ok(out)
 }

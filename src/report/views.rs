@@ -262,3 +262,39 @@ pub fn cliff_output(c: &Cliff, out: &mut Output) {
         c.efficiency
     ));
 }
+
+/// `predict --devices`: each device's share, what it holds and its decode step, and the link.
+pub fn multi_view(m: &crate::model::parallel::MultiPrediction) -> View {
+    let mut rows: Vec<Vec<Cell>> = m
+        .parts
+        .iter()
+        .map(|p| {
+            vec![
+                p.device.as_str().into(),
+                Cell::Num(p.share * 100.0, 1),
+                Cell::Num(p.fast_bytes / GIB, 1),
+                Cell::Num(p.usable_bytes / GIB, 1),
+                Cell::Num(p.decode_step_s * 1e3, 2),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "link per token".into(),
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Empty,
+        Cell::Num(m.decode_comm_s * 1e3, 2),
+    ]);
+    View {
+        headers: [
+            "device",
+            "share %",
+            "holds GiB",
+            "usable GiB",
+            "decode step ms",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
+}
