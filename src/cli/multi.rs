@@ -100,6 +100,41 @@ pub struct MultiRow {
     pub speedup_vs_one: Option<f64>,
 }
 
+/// `decode 12.3 tok/s (10.1–14.2)`, or "does not fit".
+fn with_interval(e: Option<tokenfit::model::predict::Estimate>) -> String {
+    match e {
+        Some(e) => format!(
+            "decode {} tok/s ({}–{})",
+            sig(e.value),
+            sig(e.lo),
+            sig(e.hi)
+        ),
+        None => "does not fit".into(),
+    }
+}
+
+/// Each device's scenario, and the warnings met (each once).
+fn scenarios<'a>(
+    db: &'a Db,
+    devs: &[&'a Device],
+    model: &'a ModelRaw,
+    quant: &'a QuantRaw,
+    o: &Options,
+) -> Result<(Vec<tokenfit::model::Scenario<'a>>, Vec<String>)> {
+    let mut scs = Vec::with_capacity(devs.len());
+    let mut warnings: Vec<String> = Vec::new();
+    for d in devs {
+        let r = build(db, d, model, quant, o)?;
+        for w in r.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        scs.push(r.scenario);
+    }
+    Ok((scs, warnings))
+}
+
 /// Runs the multi-device prediction.
 pub fn multi_predict(
     db: &Db,
@@ -120,18 +155,7 @@ pub fn multi_predict(
         bandwidth: link.bandwidth_gb_s * 1e9,
         latency: link.latency_us * 1e-6,
     };
-    let mut resolved = Vec::with_capacity(devs.len());
-    let mut warnings = Vec::new();
-    for d in &devs {
-        let r = build(db, d, model, quant, o)?;
-        for w in &r.warnings {
-            if !warnings.contains(w) {
-                warnings.push(w.clone());
-            }
-        }
-        resolved.push(r);
-    }
-    let scs: Vec<_> = resolved.iter().map(|r| r.scenario).collect();
+    let (scs, warnings) = scenarios(db, &devs, model, quant, o)?;
     let m = predict_multi(&scs, split, spec);
     let single = predict(&scs[0]);
     let single_tok_s = single
@@ -154,15 +178,7 @@ pub fn multi_predict(
         format!("{split:?}").to_lowercase(),
         list,
         link.name,
-        match m.decode_tok_s {
-            Some(e) => format!(
-                "decode {} tok/s ({}–{})",
-                sig(e.value),
-                sig(e.lo),
-                sig(e.hi)
-            ),
-            None => "does not fit".into(),
-        }
+        with_interval(m.decode_tok_s)
     ));
     out.view = views::multi_view(&m);
     out.notes.push(format!(
