@@ -23,6 +23,7 @@ pub mod arch;
 mod context;
 mod keys;
 mod layers;
+mod metadata;
 mod parts;
 mod reader;
 mod split;
@@ -41,6 +42,9 @@ pub const MAX_ARRAY_DEPTH: u32 = 8;
 pub const MAX_KEPT_ARRAY: u64 = 4096;
 /// Default data alignment when `general.alignment` is absent.
 pub const DEFAULT_ALIGNMENT: u64 = 32;
+
+/// Smallest encoding of a metadata pair: empty key (8) + type (4) + a u8 (1).
+const MIN_KV: u64 = 13;
 
 /// A metadata value.
 #[derive(Debug, Clone, PartialEq)]

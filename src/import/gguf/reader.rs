@@ -1,9 +1,8 @@
 //! The byte-level GGUF header parser: bounds-checked reads over any `Read`, every count
-//! checked against the bytes left before it sizes an allocation.
+//! checked against the bytes left before it sizes an allocation; the preamble, tensor infos
+//! and the header as a whole (metadata values: `metadata.rs`).
 
-use super::{
-    Array, GgufHeader, TensorInfo, Value, DEFAULT_ALIGNMENT, MAX_ARRAY_DEPTH, MAX_KEPT_ARRAY,
-};
+use super::{GgufHeader, TensorInfo, Value, DEFAULT_ALIGNMENT, MIN_KV};
 use crate::db::quant::TensorTypeRaw;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -17,37 +16,17 @@ const MAX_NAME: u64 = 65_535;
 const MAX_STRING: u64 = 64 << 20;
 /// Smallest encoding of a tensor info: empty name (8) + n_dims (4) + type (4) + offset (8).
 const MIN_TENSOR_INFO: u64 = 24;
-/// Smallest encoding of a metadata pair: empty key (8) + type (4) + a u8 (1).
-const MIN_KV: u64 = 13;
-const TYPE_NAMES: [&str; 13] = [
-    "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64",
-];
 
-struct Reader<R> {
-    r: R,
-    pos: u64,
-    len: u64,
-    file: String,
-}
-
-/// Bytes an element of a value type occupies at least (strings: the length field; arrays:
-/// type and count).
-fn min_size(ty: u32) -> u64 {
-    match ty {
-        0 | 1 | 7 => 1,
-        2 | 3 => 2,
-        4..=6 => 4,
-        8 | 10..=12 => 8,
-        _ => 12,
-    }
-}
-
-fn type_name(ty: u32) -> &'static str {
-    TYPE_NAMES.get(ty as usize).copied().unwrap_or("?")
+/// A bounds-checked cursor over the header's bytes.
+pub(super) struct Reader<R> {
+    pub(super) r: R,
+    pub(super) pos: u64,
+    pub(super) len: u64,
+    pub(super) file: String,
 }
 
 impl<R: Read> Reader<R> {
-    fn err(&self, at: u64, msg: impl std::fmt::Display) -> Error {
+    pub(super) fn err(&self, at: u64, msg: impl std::fmt::Display) -> Error {
         Error::Parse {
             file: self.file.clone(),
             line: None,
@@ -55,11 +34,11 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    fn remaining(&self) -> u64 {
+    pub(super) fn remaining(&self) -> u64 {
         self.len.saturating_sub(self.pos)
     }
 
-    fn fill(&mut self, buf: &mut [u8], what: &str) -> Result<()> {
+    pub(super) fn fill(&mut self, buf: &mut [u8], what: &str) -> Result<()> {
         let at = self.pos;
         match self.r.read_exact(buf) {
             Ok(()) => {
@@ -78,22 +57,22 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    fn array_of<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
+    pub(super) fn array_of<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
         let mut b = [0u8; N];
         self.fill(&mut b, what)?;
         Ok(b)
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32> {
+    pub(super) fn u32(&mut self, what: &str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array_of(what)?))
     }
 
-    fn u64(&mut self, what: &str) -> Result<u64> {
+    pub(super) fn u64(&mut self, what: &str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array_of(what)?))
     }
 
     /// Skips `n` bytes (already checked against the file size by the caller).
-    fn skip(&mut self, n: u64, what: &str) -> Result<()> {
+    pub(super) fn skip(&mut self, n: u64, what: &str) -> Result<()> {
         let mut left = n;
         let mut buf = [0u8; 4096];
         while left > 0 {
@@ -105,7 +84,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// The length of a length-prefixed string, checked against the bytes left and `limit`.
-    fn string_len(&mut self, what: &str, limit: u64) -> Result<u64> {
+    pub(super) fn string_len(&mut self, what: &str, limit: u64) -> Result<u64> {
         let at = self.pos;
         let n = self.u64(what)?;
         if n > self.remaining() {
@@ -128,104 +107,27 @@ impl<R: Read> Reader<R> {
     }
 
     /// A length-prefixed string; `limit` caps its length below the bytes left.
-    fn bytes_of_string(&mut self, what: &str, limit: u64) -> Result<Vec<u8>> {
+    pub(super) fn bytes_of_string(&mut self, what: &str, limit: u64) -> Result<Vec<u8>> {
         let n = self.string_len(what, limit)?;
         let mut v = vec![0u8; n as usize];
         self.fill(&mut v, what)?;
         Ok(v)
     }
 
-    fn name(&mut self, what: &str) -> Result<String> {
+    pub(super) fn name(&mut self, what: &str) -> Result<String> {
         let at = self.pos;
         let b = self.bytes_of_string(what, MAX_NAME)?;
         String::from_utf8(b).map_err(|_| self.err(at, format!("{what} is not valid UTF-8")))
     }
 
-    fn string_value(&mut self, what: &str) -> Result<String> {
+    pub(super) fn string_value(&mut self, what: &str) -> Result<String> {
         let b = self.bytes_of_string(what, MAX_STRING)?;
         Ok(String::from_utf8_lossy(&b).into_owned())
     }
 
-    fn skip_string(&mut self, what: &str) -> Result<()> {
+    pub(super) fn skip_string(&mut self, what: &str) -> Result<()> {
         let n = self.string_len(what, u64::MAX)?;
         self.skip(n, what)
-    }
-
-    fn value(&mut self, ty: u32, depth: u32, what: &str) -> Result<Value> {
-        let at = self.pos;
-        Ok(match ty {
-            0 => Value::Uint(u64::from(self.array_of::<1>(what)?[0])),
-            1 => Value::Int(i64::from(i8::from_le_bytes(self.array_of(what)?))),
-            2 => Value::Uint(u64::from(u16::from_le_bytes(self.array_of(what)?))),
-            3 => Value::Int(i64::from(i16::from_le_bytes(self.array_of(what)?))),
-            4 => Value::Uint(u64::from(self.u32(what)?)),
-            5 => Value::Int(i64::from(i32::from_le_bytes(self.array_of(what)?))),
-            6 => Value::Float(f64::from(f32::from_le_bytes(self.array_of(what)?))),
-            7 => match self.array_of::<1>(what)?[0] {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
-                b => return Err(self.err(at, format!("{what}: bool byte {b}, expected 0 or 1"))),
-            },
-            8 => Value::String(self.string_value(what)?),
-            9 => Value::Array(self.array(depth + 1, what)?),
-            10 => Value::Uint(self.u64(what)?),
-            11 => Value::Int(i64::from_le_bytes(self.array_of(what)?)),
-            12 => Value::Float(f64::from_le_bytes(self.array_of(what)?)),
-            t => {
-                return Err(self.err(
-                    at,
-                    format!("{what}: value type {t} is not a GGUF type (0–12)"),
-                ))
-            }
-        })
-    }
-
-    fn array(&mut self, depth: u32, what: &str) -> Result<Array> {
-        let at = self.pos;
-        if depth > MAX_ARRAY_DEPTH {
-            return Err(self.err(
-                at,
-                format!("{what}: arrays nested deeper than {MAX_ARRAY_DEPTH} levels"),
-            ));
-        }
-        let ty = self.u32(what)?;
-        if ty > 12 {
-            return Err(self.err(
-                at,
-                format!("{what}: array element type {ty} is not a GGUF type (0–12)"),
-            ));
-        }
-        let len = self.u64(what)?;
-        let need = min_size(ty);
-        if len > self.remaining() / need {
-            return Err(self.err(
-                at,
-                format!(
-                    "{what}: array of {len} {} needs at least {} bytes; {} are left in the file",
-                    type_name(ty),
-                    u128::from(len) * u128::from(need),
-                    self.remaining()
-                ),
-            ));
-        }
-        let mut values = Vec::new();
-        match ty {
-            8 => (0..len).try_for_each(|_| self.skip_string(what))?,
-            9 => (0..len).try_for_each(|_| self.array(depth + 1, what).map(drop))?,
-            _ if len <= MAX_KEPT_ARRAY => {
-                values.reserve(len as usize);
-                for _ in 0..len {
-                    values.push(self.value(ty, depth, what)?);
-                }
-            }
-            7 => (0..len).try_for_each(|_| self.value(7, depth, what).map(drop))?,
-            _ => self.skip(len * need, what)?,
-        }
-        Ok(Array {
-            elem_type: ty,
-            len,
-            values,
-        })
     }
 
     fn preamble(&mut self) -> Result<(u32, u64, u64)> {
@@ -267,20 +169,6 @@ impl<R: Read> Reader<R> {
             ));
         }
         Ok((version, tensor_count, kv_count))
-    }
-
-    fn metadata(&mut self, kv_count: u64) -> Result<BTreeMap<String, Value>> {
-        let mut m = BTreeMap::new();
-        for i in 0..kv_count {
-            let at = self.pos;
-            let key = self.name(&format!("metadata key {i}"))?;
-            let ty = self.u32(&format!("the type of '{key}'"))?;
-            let v = self.value(ty, 0, &format!("'{key}'"))?;
-            if m.insert(key.clone(), v).is_some() {
-                return Err(self.err(at, format!("duplicate metadata key '{key}'")));
-            }
-        }
-        Ok(m)
     }
 
     fn tensor_info(&mut self, i: u64, types: &[TensorTypeRaw]) -> Result<TensorInfo> {
