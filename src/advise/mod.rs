@@ -10,5 +10,6 @@ pub mod ordered;
 pub mod payback;
 pub mod power;
 pub mod row;
+pub mod select;
 pub mod sweep;
 pub mod verify;
