@@ -9,6 +9,7 @@ pub mod fit;
 pub mod ordered;
 pub mod payback;
 pub mod power;
+pub mod rank;
 pub mod row;
 pub mod select;
 pub mod sweep;

@@ -226,3 +226,54 @@ pub(crate) fn filter(
         min_decode_tok_s: min_tok_s,
     }
 }
+
+/// The devices that can run the backend (`--backend`, else each one's default) and, when
+/// `quant` is given, load its weights; the rest are left out with one note each way.
+pub(crate) fn runnable<'a>(
+    db: &'a Db,
+    devs: Vec<&'a Device>,
+    backend: Option<&str>,
+    quant: Option<&tokenfit::db::quant::QuantRaw>,
+) -> Result<(Vec<&'a Device>, Vec<String>)> {
+    use tokenfit::scenario::compat;
+    let (mut kept, mut no_backend, mut no_quant) = (Vec::new(), Vec::new(), Vec::new());
+    for d in devs {
+        let b = compat::backend_for(db, d, backend)?;
+        if !compat::runs_on(b, d) {
+            no_backend.push(d.id().to_string());
+        } else if quant.is_some_and(|q| !compat::loads(b, q)) {
+            no_quant.push(format!("{} ({})", d.id(), b.id));
+        } else {
+            kept.push(d);
+        }
+    }
+    let mut notes = Vec::new();
+    let some = |v: &[String]| {
+        let mut s = v.iter().take(6).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 6 {
+            s.push_str(&format!(" and {} more", v.len() - 6));
+        }
+        s
+    };
+    if !no_backend.is_empty() {
+        notes.push(format!(
+            "left out {} device(s) that cannot run {}: {}",
+            no_backend.len(),
+            backend.unwrap_or_default(),
+            some(&no_backend)
+        ));
+    }
+    if let (false, Some(q)) = (no_quant.is_empty(), quant) {
+        notes.push(format!(
+            "left out {} device(s) whose backend cannot load {} weights ({}): {}; --backend picks another",
+            no_quant.len(),
+            q.id,
+            q.format,
+            some(&no_quant)
+        ));
+    }
+    if kept.is_empty() {
+        bail!("no device left: {}", notes.join("; "));
+    }
+    Ok((kept, notes))
+}

@@ -76,6 +76,8 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     )?;
     let ctx = super::common::ctx(&a.ctx)?;
     let devs = devices(db, &a.devices)?;
+    let (devs, unrunnable) =
+        super::common::runnable(db, devs, a.common.backend.as_deref(), Some(quant))?;
     let (devs, left_out) = power::with_power_data(db, devs, a.common.power_limit)?;
     let o = Options {
         ctx: Some(ctx),
@@ -93,6 +95,7 @@ pub(crate) fn fit_cmd(db: &Db, a: FitArgs) -> Result<Output> {
     rows.truncate(a.top.unwrap_or(usize::MAX));
     warnings.splice(0..0, file_warnings);
     warnings.extend(left_out);
+    warnings.extend(unrunnable);
     if let Some(p) = &a.plot {
         crate::cli::draw::fit(&rows, model, quant, ctx, p)?;
     }

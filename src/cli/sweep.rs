@@ -135,8 +135,14 @@ fn plans<'a>(
     if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
-    let (devs, left_out) =
-        tokenfit::advise::power::with_power_data(db, devices(db, &a.devices)?, a.power_limit)?;
+    let (devs, unrunnable) =
+        super::common::runnable(db, devices(db, &a.devices)?, a.backend.as_deref(), None)?;
+    let (devs, mut left_out) = tokenfit::advise::power::with_power_data(db, devs, a.power_limit)?;
+    if !unrunnable.is_empty() {
+        let mut all = unrunnable;
+        all.extend(left_out);
+        left_out = Some(all.join("; "));
+    }
     let axes = Axes {
         devices: devs,
         models,

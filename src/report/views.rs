@@ -3,6 +3,7 @@
 use super::columns::{self, Col, Columns, Set};
 use super::{Cell, Output, View};
 use crate::advise::cliff::Cliff;
+use crate::advise::rank::RankRow;
 use crate::advise::row::{with_interval, ScenarioRow};
 use crate::error::Result;
 use crate::units::GIB;
@@ -290,6 +291,95 @@ pub fn sweep_view(rows: &[ScenarioRow]) -> View {
 /// Sweep with the columns asked for.
 pub fn sweep_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
     columns::view(&sweep_columns(), cols, "sweep", rows)
+}
+
+/// Columns of `rank`: one model per row, each at its best quant.
+pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
+    vec![
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        },
+        Col {
+            key: "model",
+            header: "model",
+            set: Set::Both,
+            cell: |_, r| r.model.into(),
+        },
+        Col {
+            key: "quant",
+            header: "quant",
+            set: Set::Both,
+            cell: |_, r| r.quant.into(),
+        },
+        Col {
+            key: "params",
+            header: "params B",
+            set: Set::Both,
+            cell: |_, r| Cell::Num(r.params_b, 1),
+        },
+        Col {
+            key: "active",
+            header: "active B",
+            set: Set::Wide,
+            cell: |_, r| Cell::Num(r.active_params_b, 1),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Wide,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Both,
+            cell: |_, r| {
+                Cell::Text(format!(
+                    "{:.1} / {:.1}",
+                    gib_u(r.total_bytes),
+                    gib_u(r.usable_bytes)
+                ))
+            },
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Both,
+            cell: |_, r| {
+                r.decode_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s",
+            set: Set::Wide,
+            cell: |_, r| {
+                r.prefill_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "backend",
+            header: "backend",
+            set: Set::Wide,
+            cell: |_, r| r.backend.into(),
+        },
+    ]
+}
+
+/// Rank with the columns asked for.
+pub fn rank_table(rows: &[RankRow], cols: &Columns) -> Result<View> {
+    columns::view(&rank_columns(), cols, "rank", rows)
 }
 
 /// Predict: one scenario, as a key/value breakdown.
