@@ -181,15 +181,20 @@ pub fn parse_tokens(s: &str) -> Result<u64, String> {
     let v: f64 = num
         .parse()
         .map_err(|_| format!("'{s}' is not a token count (expected e.g. 4096, 32k or 32K)"))?;
-    if !v.is_finite() || v < 0.0 {
+    if v.is_nan() {
         return Err(format!(
-            "'{s}' is not a token count: it must be zero or positive"
+            "'{s}' is not a token count (expected e.g. 4096, 32k or 32K)"
+        ));
+    }
+    if v < 0.0 {
+        return Err(format!(
+            "'{s}' is negative; a token count is a whole number such as 4096, 32k or 32K"
         ));
     }
     let n = v * mult;
-    if n > 1e9 {
+    if !n.is_finite() || n > 1e9 {
         return Err(format!(
-            "'{s}' is absurdly large for a context (limit 1e9 tokens)"
+            "'{s}' is too large for a token count (at most 1e9 tokens)"
         ));
     }
     Ok(n.round() as u64)

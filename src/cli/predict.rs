@@ -53,16 +53,16 @@ pub struct PredictArgs {
     /// Prompt tokens [default: ctx − gen, or 512].
     #[arg(long)]
     pub prompt: Option<String>,
-    /// Generated tokens [default: 128].
+    /// Generated tokens.
     #[arg(long, default_value = "128")]
     pub gen: String,
-    /// Tokens already in the cache before the prompt (llama-bench -d) [default: 0].
+    /// Tokens already in the cache before the prompt (llama-bench -d).
     #[arg(long, default_value = "0")]
     pub depth: String,
     /// Layers on the GPU (llama.cpp -ngl); the rest run on the host.
     #[arg(long = "gpu-layers")]
     pub gpu_layers: Option<u32>,
-    /// Concurrent streams decoded together (each with its own cache) [default: 1].
+    /// Concurrent streams decoded together (each with its own cache).
     #[arg(long, default_value = "1")]
     pub batch: u32,
     /// Shared scenario options.

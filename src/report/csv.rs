@@ -59,6 +59,17 @@ pub fn render(results: &[Value]) -> String {
             }
         }
     }
+    // A key that is null in one row and an object in another (`memory.host`) keeps only
+    // the object's columns.
+    let parents: Vec<String> = cols
+        .iter()
+        .filter(|c| {
+            let dotted = format!("{c}.");
+            cols.iter().any(|o| o.starts_with(&dotted))
+        })
+        .cloned()
+        .collect();
+    cols.retain(|c| !parents.contains(c));
     let mut s = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
     s.push('\n');
     for r in &rows {
