@@ -15,8 +15,8 @@ const STYLE: TableStyle = TableStyle::new()
     .header_separator(LineStyle::none().fill('─').junction(' '))
     .content_lines(ContentLineStyle::none().junction(' '));
 
-/// Widest cell of a column that is never wrapped when a width is given.
-const UNWRAPPED_MAX: usize = 16;
+/// Widest text cells kept whole when a width is given: the first that lets the table fit.
+const UNWRAPPED: [usize; 2] = [16, 8];
 
 /// Narrowest a wrapped text column may become.
 const WRAPPED_MIN: usize = 10;
@@ -46,37 +46,53 @@ pub fn render(o: &Output, width: Option<u16>) -> String {
         for c in t.column_iter_mut() {
             c.set_padding((0, 1));
         }
-        let widest: Vec<usize> = (0..o.view.headers.len())
-            .map(|i| {
-                o.view
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(i))
-                    .map(|c| c.show().chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(1)
-            })
-            .collect();
-        // Each column's narrowest: its widest cell when short, else a wrapped text column.
-        let narrowest: usize = widest
-            .iter()
-            .map(|&w| w.min(UNWRAPPED_MAX.max(WRAPPED_MIN)) + 2)
-            .sum();
-        match width {
-            // Wrap only when the short columns fit: else every row on one line.
-            Some(w) if narrowest <= usize::from(w) => {
+        // Per column: how narrow it may wrap when text cells up to `unwrapped` characters
+        // stay whole (numbers never wrap; longer text wraps down to WRAPPED_MIN).
+        let widest = |i: usize| {
+            o.view
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.show().chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        };
+        let narrowest = |unwrapped: usize| -> Vec<usize> {
+            (0..o.view.headers.len())
+                .map(|i| {
+                    let mut cells = o.view.rows.iter().filter_map(|r| r.get(i));
+                    let widest = widest(i);
+                    let numeric = cells.all(|c| !matches!(c, super::Cell::Text(_)));
+                    if numeric || widest <= unwrapped {
+                        widest
+                    } else {
+                        widest.min(WRAPPED_MIN)
+                    }
+                })
+                .collect()
+        };
+        // The roomiest layout that fits: short text whole, then only numbers and very short
+        // text whole; else every row on one line.
+        let fits = |n: &Vec<usize>| {
+            width.is_some_and(|w| n.iter().map(|x| x + 2).sum::<usize>() <= usize::from(w))
+        };
+        let layout = width.and_then(|w| {
+            UNWRAPPED
+                .iter()
+                .map(|&u| narrowest(u))
+                .find(&fits)
+                .map(|n| (w, n))
+        });
+        match layout {
+            Some((w, narrowest)) => {
                 t.set_content_arrangement(ContentArrangement::Dynamic);
                 t.set_width(w);
-                for (c, &widest) in t.column_iter_mut().zip(&widest) {
-                    if widest <= UNWRAPPED_MAX {
-                        c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                            widest as u16 + 1,
-                        )));
-                    }
+                for (c, &n) in t.column_iter_mut().zip(&narrowest) {
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 1)));
                 }
             }
-            _ => {
+            None => {
                 t.set_content_arrangement(ContentArrangement::Disabled);
             }
         }
