@@ -97,14 +97,12 @@ pub struct ScenarioRow<'a> {
     /// Energy per generated token, J: the power decode draws over decode tok/s for a device
     /// with power data (`model/power.rs`), else the rated power over decode tok/s.
     pub energy_j_per_token: Option<f64>,
-    /// The board power limit, W (devices with power data only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The board power limit, W (devices with power data only; null for the others, so
+    /// that CSV rows of a sweep over both kinds have the same columns).
     pub power_limit_w: Option<f64>,
     /// Board power decode draws under that limit, W.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_power_w: Option<f64>,
     /// Board power prefill draws under that limit, W.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_power_w: Option<f64>,
     /// Electricity plus the price amortized at full use, USD per 1M generated tokens
     /// (`advise::energy`; null without a price).

@@ -41,7 +41,7 @@ const EXAMPLES: &str = "Examples:
   tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
   tokenfit devices --format csv
   tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
-  tokenfit validate calibration/traces/*.csv --holdout device
+  tokenfit validate calibration/traces/llamacpp_repo_benches_llamabench.csv --holdout device
   tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
   tokenfit detect --save
   tokenfit scan";
