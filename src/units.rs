@@ -201,10 +201,16 @@ pub fn parse_count(s: &str, scale: CountScale, what: &str, example: &str) -> Res
     let v: f64 = num
         .parse()
         .map_err(|_| format!("'{s}' is not a {what} (expected e.g. {example})"))?;
-    if !v.is_finite() || v < 0.0 {
+    if v.is_nan() {
+        return Err(format!("'{s}' is not a {what} (expected e.g. {example})"));
+    }
+    if v < 0.0 {
         return Err(format!(
-            "'{s}' is not a {what}: it must be zero or positive"
+            "'{s}' is negative; a {what} is a number such as {example}"
         ));
+    }
+    if !v.is_finite() {
+        return Err(format!("'{s}' is too large for a {what}"));
     }
     Ok(v * mult)
 }
@@ -215,7 +221,7 @@ pub fn parse_tokens(s: &str) -> Result<u64, String> {
     let n = parse_count(s, CountScale::Binary, "token count", "4096, 32k or 32K")?;
     if n > 1e9 {
         return Err(format!(
-            "'{s}' is absurdly large for a context (limit 1e9 tokens)"
+            "'{s}' is too large for a token count (at most 1e9 tokens)"
         ));
     }
     Ok(n.round() as u64)

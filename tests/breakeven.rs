@@ -307,7 +307,7 @@ fn fit_and_predict_carry_energy_and_cost_per_token() {
         );
     }
     tokenfit()
-        .args(["fit", "llama-3.1-8b", "--devices", "rtx-4090"])
+        .args(["fit", "llama-3.1-8b", "--devices", "rtx-4090", "--wide"])
         .assert()
         .success()
         .stdout(predicate::str::contains("J/token"));

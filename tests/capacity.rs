@@ -94,6 +94,9 @@ fn predict_batch_reports_aggregate_and_bad_batches_fail() {
         "llama-3.1-8b",
         "--quant",
         "fp8",
+        // FP8 safetensors load in vLLM, not llama.cpp.
+        "--backend",
+        "vllm",
         "--batch",
     ];
     let v = json(&[&predict_8b_fp8[..], &["16"]].concat());

@@ -33,6 +33,10 @@ const COMMANDS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "rank",
+        &["rank", "--device", "rtx-4090", "--ctx", "16k", "--top", "8"],
+    ),
+    (
         "predict",
         &[
             "predict",
@@ -213,6 +217,7 @@ fn every_command_in_every_format() {
 const SUBCOMMANDS: &[&[&str]] = &[
     &[],
     &["fit"],
+    &["rank"],
     &["predict"],
     &["sweep"],
     &["cliff"],

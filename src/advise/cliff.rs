@@ -51,7 +51,11 @@ pub struct Cliff {
     /// Where the efficiency (and so the interval) comes from: fitted, family, kind, backend or
     /// prior.
     pub efficiency: &'static str,
-    /// The first context whose bytes leave fast memory (None: never, up to the maximum).
+    /// Largest context searched, tokens (`--max-ctx`, else the model's maximum).
+    pub searched_to_ctx: u64,
+    /// Whether the search went up to the model's maximum context.
+    pub searched_to_model_max: bool,
+    /// The first context whose bytes leave fast memory (None: never, up to `searched_to_ctx`).
     pub cliff_ctx: Option<u64>,
     /// Largest context that stays in fast memory (None: not even an empty one).
     pub max_fast_ctx: Option<u64>,
@@ -149,6 +153,8 @@ pub fn cliff(
             quant: quant.id.clone(),
             backend: base.backend.id.clone(),
             efficiency: base.provenance.label(),
+            searched_to_ctx: limit,
+            searched_to_model_max: limit >= model.max_context,
             cliff_ctx,
             max_fast_ctx: max_fast,
             decode_tok_s_before: speed_at(cliff_ctx.and_then(|c| c.checked_sub(1))),

@@ -9,6 +9,8 @@ pub mod fit;
 pub mod ordered;
 pub mod payback;
 pub mod power;
+pub mod rank;
 pub mod row;
+pub mod select;
 pub mod sweep;
 pub mod verify;

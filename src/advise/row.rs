@@ -44,7 +44,8 @@ pub struct ScenarioRow<'a> {
     pub total_bytes: u64,
     /// Usable fast memory, bytes.
     pub usable_bytes: u64,
-    /// Usable minus what the fast tier holds, bytes (negative: short by that much).
+    /// Usable fast memory minus the total footprint, bytes (negative: short by that much,
+    /// whatever an offload policy then places on the host).
     pub headroom_bytes: i64,
     /// Bytes placed in the fast tier.
     pub fast_bytes: u64,
@@ -159,7 +160,7 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         overhead_bytes: bytes(f.overhead),
         total_bytes: bytes(f.total()),
         usable_bytes: bytes(pl.usable_fast),
-        headroom_bytes: signed(pl.usable_fast - pl.fast_bytes),
+        headroom_bytes: signed(pl.usable_fast - f.total()),
         fast_bytes: bytes(pl.fast_bytes),
         host_bytes: bytes(pl.host_bytes),
         verdict: pl.verdict,

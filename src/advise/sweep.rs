@@ -15,6 +15,7 @@ use crate::db::quant::{KvTypeRaw, QuantRaw};
 use crate::db::Db;
 use crate::error::Result;
 use crate::model::predict::predict;
+use crate::scenario::compat;
 use crate::scenario::{build_on, context_warning, setup_device, DeviceSetup, Options, Resolved};
 use std::ops::Range;
 
@@ -60,6 +61,8 @@ pub struct Plan<'a> {
     setups: Vec<DeviceSetup<'a>>,
     opts: Options,
     warnings: Vec<String>,
+    /// Whether device `d`'s backend loads quant `q`, at `d · quants + q`.
+    loads: Vec<bool>,
 }
 
 impl<'a> Plan<'a> {
@@ -81,6 +84,10 @@ impl<'a> Plan<'a> {
             depth: 0,
             ..o.clone()
         };
+        let loads = setups
+            .iter()
+            .flat_map(|s| axes.quants.iter().map(|q| compat::loads(s.backend, q)))
+            .collect();
         let mut plan = Plan {
             db,
             axes,
@@ -88,6 +95,7 @@ impl<'a> Plan<'a> {
             setups,
             opts,
             warnings: Vec::new(),
+            loads,
         };
         plan.warnings = plan.collect_warnings();
         Ok(plan)
@@ -102,6 +110,17 @@ impl<'a> Plan<'a> {
                 out.push(w);
             }
         };
+        let nq = self.axes.quants.len();
+        for (d, s) in self.setups.iter().enumerate() {
+            for (q, quant) in self.axes.quants.iter().enumerate() {
+                if !self.loads[d * nq + q] {
+                    push(format!(
+                        "{} cannot load {} weights ({}): rows of {} on {} left out",
+                        s.backend.id, quant.id, quant.format, quant.id, s.backend.id
+                    ));
+                }
+            }
+        }
         let has_rows = !self.axes.quants.is_empty() && !self.kvs.is_empty();
         for s in &self.setups {
             for (mi, m) in self.axes.models.iter().enumerate() {
@@ -143,9 +162,22 @@ impl<'a> Plan<'a> {
         self.axes.ctxs.len()
     }
 
-    /// Number of rows.
+    /// Number of rows (units whose backend cannot load their quant give none).
     pub fn rows(&self) -> usize {
-        self.units() * self.rows_per_unit()
+        let per_device = self.axes.models.len() * self.kvs.len();
+        self.loads.iter().filter(|l| **l).count() * per_device * self.rows_per_unit()
+    }
+
+    /// Whether unit `u`'s backend loads its quant.
+    fn unit_loads(&self, u: usize) -> bool {
+        let (nm, nq, nk) = (
+            self.axes.models.len(),
+            self.axes.quants.len(),
+            self.kvs.len(),
+        );
+        let q = (u / nk) % nq;
+        let d = u / (nk * nq * nm);
+        self.loads.get(d * nq + q).copied().unwrap_or(true)
     }
 
     /// The scenario of unit `u` (its context not yet set).
@@ -181,6 +213,9 @@ impl<'a> Plan<'a> {
         mut f: impl FnMut(&ScenarioRow<'a>),
     ) -> Result<()> {
         for u in units {
+            if !self.unit_loads(u) {
+                continue;
+            }
             let mut r = self.unit(u)?;
             for &c in &self.axes.ctxs {
                 r.scenario.ctx = c;

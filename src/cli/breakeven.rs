@@ -62,7 +62,7 @@ pub struct BreakevenArgs {
     /// Power while busy, W [default: the power the device draws for this workload where it has power data, else its rated power].
     #[arg(long = "power-w", allow_hyphen_values = true)]
     pub power_w: Option<f64>,
-    /// Hours a day the machine is on; the hours it is on but not generating draw idle power [default: 24].
+    /// Hours a day the machine is on; the hours it is on but not generating draw idle power.
     #[arg(
         long = "hours-per-day",
         default_value = "24",
@@ -75,7 +75,7 @@ pub struct BreakevenArgs {
     /// Output tokens per month (12.5M, 800k, 2B) [default: the machine's capacity, busy around the clock].
     #[arg(long = "tokens-per-month", allow_hyphen_values = true)]
     pub tokens_per_month: Option<String>,
-    /// Input (prompt) tokens per output token; 0 compares output tokens only [default: 0].
+    /// Input (prompt) tokens per output token; 0 compares output tokens only.
     #[arg(
         long = "input-per-output",
         default_value = "0",
@@ -88,7 +88,7 @@ pub struct BreakevenArgs {
     /// Quantization scheme.
     #[arg(long, default_value = "q4_k_m")]
     pub quant: String,
-    /// Context of each request, tokens (prompt + output) [default: 4k].
+    /// Context of each request, tokens (prompt + output).
     #[arg(long, default_value = "4k")]
     pub ctx: String,
     /// Also draw cumulative costs over the months to FILE (.svg or .png, 1200×800).

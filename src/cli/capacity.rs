@@ -24,7 +24,7 @@ pub struct CapacityArgs {
     /// Quantization scheme.
     #[arg(long)]
     pub quant: String,
-    /// Context per stream, tokens [default: 4k].
+    /// Context per stream, tokens.
     #[arg(long, default_value = "4k")]
     pub ctx: String,
     /// Shared scenario options.

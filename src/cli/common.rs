@@ -70,6 +70,15 @@ pub(crate) fn tokens(flag: &str, s: &str) -> Result<u64> {
     parse_tokens(s).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
 }
 
+/// A `--ctx` of one context: a token count of at least 1.
+pub(crate) fn ctx(s: &str) -> Result<u64> {
+    let c = tokens("ctx", s)?;
+    if c == 0 {
+        bail!("--ctx must be at least 1 token, got '{s}'");
+    }
+    Ok(c)
+}
+
 /// `--max-ctx` of `cliff` and `plot cliff`: a token count of at least 1, if given.
 pub(crate) fn max_ctx(given: Option<&str>) -> Result<Option<u64>> {
     let c = given.map(|c| tokens("max-ctx", c)).transpose()?;
@@ -142,11 +151,16 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
     })
 }
 
+/// The entries of a comma-separated list, trimmed, empty ones dropped and repeats merged
+/// (the first kept).
 pub(crate) fn list(s: &str) -> Vec<&str> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .collect()
+    let mut out: Vec<&str> = Vec::new();
+    for x in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
@@ -157,14 +171,137 @@ pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
     if names.is_empty() {
         bail!("--devices is empty; name at least one device or 'all'");
     }
-    Ok(names
-        .into_iter()
-        .map(|n| db.device(n))
-        .collect::<tokenfit::Result<Vec<_>>>()?)
+    let mut out: Vec<&Device> = Vec::new();
+    for n in names {
+        let d = db.device(n)?;
+        // Two names of one device (an id and an alias) are one entry.
+        if !out.iter().any(|x| std::ptr::eq(*x, d)) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
     rows.iter()
         .map(|r| serde_json::to_value(r).expect("rows serialize"))
         .collect()
+}
+
+/// `--verdict`: which rows a listing keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerdictArg {
+    /// Only rows that fit in fast memory.
+    Fits,
+    /// Only rows that run with part of the model off the fast tier.
+    Spills,
+    /// Every row.
+    All,
+}
+
+impl From<VerdictArg> for tokenfit::advise::select::VerdictFilter {
+    fn from(v: VerdictArg) -> Self {
+        use tokenfit::advise::select::VerdictFilter as F;
+        match v {
+            VerdictArg::Fits => F::Fits,
+            VerdictArg::Spills => F::Spills,
+            VerdictArg::All => F::All,
+        }
+    }
+}
+
+/// `--sort` of `fit` and `sweep`: the order after the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    /// Decode tok/s, fastest first.
+    Speed,
+    /// Time to first token, shortest first.
+    Ttft,
+    /// Device price, cheapest first.
+    Price,
+    /// By name.
+    Name,
+}
+
+impl From<SortArg> for tokenfit::advise::select::SortKey {
+    fn from(s: SortArg) -> Self {
+        use tokenfit::advise::select::SortKey as K;
+        match s {
+            SortArg::Speed => K::Speed,
+            SortArg::Ttft => K::Ttft,
+            SortArg::Price => K::Price,
+            SortArg::Name => K::Name,
+        }
+    }
+}
+
+/// A speed floor, tok/s: a finite number of at least 0.
+pub(crate) fn tok_s(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a speed of at least 0 tok/s, got {v}")),
+        Err(_) => Err(format!("'{s}' is not a number of tok/s")),
+    }
+}
+
+/// The filter of `--verdict` and `--min-tok-s`.
+pub(crate) fn filter(
+    verdict: VerdictArg,
+    min_tok_s: Option<f64>,
+) -> tokenfit::advise::select::Filter {
+    tokenfit::advise::select::Filter {
+        verdict: verdict.into(),
+        min_decode_tok_s: min_tok_s,
+    }
+}
+
+/// The devices that can run the backend (`--backend`, else each one's default) and, when
+/// `quant` is given, load its weights; the rest are left out with one note each way.
+pub(crate) fn runnable<'a>(
+    db: &'a Db,
+    devs: Vec<&'a Device>,
+    backend: Option<&str>,
+    quant: Option<&tokenfit::db::quant::QuantRaw>,
+) -> Result<(Vec<&'a Device>, Vec<String>)> {
+    use tokenfit::scenario::compat;
+    let (mut kept, mut no_backend, mut no_quant) = (Vec::new(), Vec::new(), Vec::new());
+    for d in devs {
+        let b = compat::backend_for(db, d, backend)?;
+        if !compat::runs_on(b, d) {
+            no_backend.push(d.id().to_string());
+        } else if quant.is_some_and(|q| !compat::loads(b, q)) {
+            no_quant.push(format!("{} ({})", d.id(), b.id));
+        } else {
+            kept.push(d);
+        }
+    }
+    let mut notes = Vec::new();
+    let some = |v: &[String]| {
+        let mut s = v.iter().take(6).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 6 {
+            s.push_str(&format!(" and {} more", v.len() - 6));
+        }
+        s
+    };
+    if !no_backend.is_empty() {
+        notes.push(format!(
+            "left out {} device(s) that cannot run {}: {}",
+            no_backend.len(),
+            backend.unwrap_or_default(),
+            some(&no_backend)
+        ));
+    }
+    if let (false, Some(q)) = (no_quant.is_empty(), quant) {
+        notes.push(format!(
+            "left out {} device(s) whose backend cannot load {} weights ({}): {}; --backend picks another",
+            no_quant.len(),
+            q.id,
+            q.format,
+            some(&no_quant)
+        ));
+    }
+    if kept.is_empty() {
+        bail!("no device left: {}", notes.join("; "));
+    }
+    Ok((kept, notes))
 }

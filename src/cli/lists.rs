@@ -82,7 +82,7 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
                 vec![
                     d.raw.id.as_str().into(),
                     d.raw.name.as_str().into(),
-                    format!("{:?}", d.raw.kind).into(),
+                    d.raw.kind.label().into(),
                     Cell::Num(d.fast.capacity.gib(), 0),
                     Cell::Num(d.fast.usable.gib(), 1),
                     Cell::Num(d.fast.bandwidth.gb_per_s(), 0),
@@ -105,6 +105,17 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
 fn device_value(d: &tokenfit::db::hardware::Device) -> Value {
     let mut v = serde_json::to_value(&d.raw).expect("devices serialize");
     v["sustained_fp16_tflops"] = json!(d.sustained_peak.tflops());
+    // One flat set of price keys for every device (CSV: one `price_usd` column).
+    if let Some(m) = v.as_object_mut() {
+        let price = m.remove("price");
+        let p = price.as_ref().filter(|p| p.is_object());
+        let field = |k: &str| p.and_then(|p| p.get(k)).cloned().unwrap_or(Value::Null);
+        m.insert("price_usd".into(), field("usd"));
+        m.insert("price_as_of".into(), field("as_of"));
+        m.insert("price_kind".into(), field("kind"));
+        m.insert("price_source".into(), field("source"));
+        m.insert("price_note".into(), field("note"));
+    }
     v
 }
 

@@ -20,6 +20,7 @@ mod output;
 mod plot;
 mod power;
 mod predict;
+mod rank;
 mod scan;
 mod sweep;
 mod trace_models;
@@ -34,12 +35,13 @@ use tokenfit::report::Output;
 
 const EXAMPLES: &str = "Examples:
   tokenfit fit llama-3.3-70b --quant q8_0 --ctx 32k
+  tokenfit rank --device rtx-4090 --ctx 16k
   tokenfit predict --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k --gen 256
   tokenfit cliff --device rtx-4090 --model qwen3-32b --quant q4_k_m
   tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
   tokenfit devices --format csv
   tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
-  tokenfit validate calibration/traces/*.csv --holdout device
+  tokenfit validate calibration/traces/llamacpp_repo_benches_llamabench.csv --holdout device
   tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
   tokenfit detect --save
   tokenfit scan";
@@ -67,6 +69,8 @@ pub struct Cli {
 pub enum Command {
     /// Rank devices for one model: verdict, memory, largest fast context, speed, price.
     Fit(fit::FitArgs),
+    /// Which models run on one device: each at its best quant that fits fast memory and reaches --min-tok-s.
+    Rank(rank::RankArgs),
     /// One scenario with its breakdown: bytes per token by tier, bound, tok/s, TTFT.
     Predict(predict::PredictArgs),
     /// What-if table over lists of devices, models, quants, contexts and KV types.
@@ -136,6 +140,7 @@ fn text_command(db: &Db, c: Command) -> Result<Output<'_>> {
         Command::Fit(a) => fit::fit_cmd(db, a)?,
         Command::Capacity(a) => capacity::capacity_cmd(db, a)?,
         Command::Predict(a) => predict::predict_cmd(db, a)?,
+        Command::Rank(a) => rank::rank_cmd(db, a)?,
         Command::Cliff(a) => cliff::cliff_cmd(db, a)?,
         Command::Calibrate(a) => calibrate::calibrate_cmd(db, a)?,
         Command::Validate(a) => validate::validate_cmd(db, a)?,

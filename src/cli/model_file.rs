@@ -10,6 +10,11 @@ use tokenfit::units::Bytes;
 
 /// Reads the model file the flags name, if any.
 pub fn imported(db: &Db, f: &ModelFileArgs) -> Result<Option<ImportedModel>> {
+    for p in f.gguf.iter().chain(&f.hf_config) {
+        if !p.exists() {
+            bail!("{}: no such file", p.display());
+        }
+    }
     Ok(match (&f.gguf, &f.hf_config) {
         (Some(p), _) => Some(load_gguf(db, p)?),
         (None, Some(p)) => Some(load_hf_config(db, p)?),

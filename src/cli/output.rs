@@ -9,7 +9,7 @@ pub fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Res
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }
-    let text = out.render(format);
+    let text = out.render_width(format, table_width(path));
     match path {
         Some(p) => {
             let mut f = tokenfit::file::OutputFile::create(p)
@@ -24,6 +24,24 @@ pub fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Res
         }
     }
     Ok(())
+}
+
+/// The width a table wraps to on standard output: `COLUMNS` when set, else the terminal's
+/// when standard output is one; none (rows on one line) in a pipe or a file.
+pub fn table_width(path: Option<&std::path::Path>) -> Option<u16> {
+    use std::io::IsTerminal;
+    if path.is_some() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS").ok();
+    if let Some(c) = columns.and_then(|c| c.trim().parse::<u16>().ok()) {
+        return Some(c.max(20));
+    }
+    if std::io::stdout().is_terminal() {
+        comfy_table::Table::new().width()
+    } else {
+        None
+    }
 }
 
 /// `--format` (variants undocumented so `--help` lists them on one line).

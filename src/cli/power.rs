@@ -34,10 +34,10 @@ pub struct PowerArgs {
     /// Prompt tokens [default: ctx − gen, or 512].
     #[arg(long)]
     pub prompt: Option<String>,
-    /// Generated tokens [default: 128].
+    /// Generated tokens.
     #[arg(long, default_value = "128")]
     pub gen: String,
-    /// Concurrent streams decoded together [default: 1].
+    /// Concurrent streams decoded together.
     #[arg(long, default_value = "1")]
     pub batch: u32,
     /// Backend [default: the device's].

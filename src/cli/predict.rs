@@ -13,6 +13,7 @@ use tokenfit::db::Db;
 use tokenfit::report::views;
 use tokenfit::report::Output;
 use tokenfit::scenario;
+use tokenfit::scenario::compat;
 use tokenfit::scenario::Options;
 
 /// `predict` arguments.
@@ -52,16 +53,16 @@ pub struct PredictArgs {
     /// Prompt tokens [default: ctx − gen, or 512].
     #[arg(long)]
     pub prompt: Option<String>,
-    /// Generated tokens [default: 128].
+    /// Generated tokens.
     #[arg(long, default_value = "128")]
     pub gen: String,
-    /// Tokens already in the cache before the prompt (llama-bench -d) [default: 0].
+    /// Tokens already in the cache before the prompt (llama-bench -d).
     #[arg(long, default_value = "0")]
     pub depth: String,
     /// Layers on the GPU (llama.cpp -ngl); the rest run on the host.
     #[arg(long = "gpu-layers")]
     pub gpu_layers: Option<u32>,
-    /// Concurrent streams decoded together (each with its own cache) [default: 1].
+    /// Concurrent streams decoded together (each with its own cache).
     #[arg(long, default_value = "1")]
     pub batch: u32,
     /// Shared scenario options.
@@ -83,6 +84,19 @@ pub(crate) fn predict_options(a: &PredictArgs) -> Result<Options> {
     o.depth = tokens("depth", &a.depth)?;
     o.gpu_layers = a.gpu_layers;
     Ok(o)
+}
+
+/// A word a POSIX shell reads back unchanged: quoted when it holds anything but letters,
+/// digits and `-_./+:,=@%`.
+pub(crate) fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./+:,=@%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
@@ -119,6 +133,9 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
         );
     }
     let device = db.device(a.device.as_deref().unwrap_or_default())?;
+    let backend = compat::backend_for(db, device, o.backend.as_deref())?;
+    compat::check_backend(db, backend, device)?;
+    compat::check_quant(backend, quant)?;
     let mut r = scenario::build(db, device, model, quant, &o)?;
     r.warnings.splice(0..0, file_warnings);
     let (mut row, _) = row::row(&r);
@@ -128,7 +145,7 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
             "models/{}",
             tokenfit::advise::verify::gguf_name(&r.scenario)
         );
-        *cmd = cmd.replace(&named, &path.display().to_string());
+        *cmd = cmd.replace(&named, &shell_word(&path.display().to_string()));
     }
     let mut out = Output::new(json!({
         "command": "predict", "device": row.device, "model": row.model, "quant": row.quant, "backend": row.backend,
@@ -148,7 +165,11 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
         .push("then: tokenfit validate <that output>.jsonl".into());
     out.set_results(vec![row.clone().into_owned()]);
     out.warnings = r.warnings;
-    if r.provenance == tokenfit::db::Provenance::Prior {
+    let said = out
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("no calibration for"));
+    if r.provenance == tokenfit::db::Provenance::Prior && !said {
         out.warnings.push(format!(
             "no calibration for '{}' on {}: using the uncalibrated prior (wide interval)",
             row.device, row.backend

@@ -21,10 +21,10 @@ pub struct ScanArgs {
     /// Directories to search besides the usual places (Hugging Face cache, LM Studio,
     /// llama.cpp's cache, Ollama).
     pub dirs: Vec<PathBuf>,
-    /// Device to rank for [default: this, the machine saved by `tokenfit detect --save`].
+    /// Device to rank for (`this`: the machine saved by `tokenfit detect --save`).
     #[arg(long, default_value = "this")]
     pub device: String,
-    /// Context in tokens (4096, 32k) for speed and verdict [default: 4k].
+    /// Context in tokens (4096, 32k) for speed and verdict.
     #[arg(long, default_value = "4k")]
     pub ctx: String,
     /// Shared scenario options.

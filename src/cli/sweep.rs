@@ -3,6 +3,7 @@
 
 use super::common::ModelFileArgs;
 use super::common::OffloadArg;
+use super::common::{filter, tok_s, SortArg, VerdictArg};
 use crate::cli::common::devices;
 use crate::cli::common::list;
 use crate::cli::common::tokens;
@@ -14,9 +15,11 @@ use std::path::Path;
 use std::sync::Mutex;
 use tokenfit::advise::ordered::for_each_ordered;
 use tokenfit::advise::row::ScenarioRow;
+use tokenfit::advise::select::{Filter, TopN};
 use tokenfit::advise::sweep::{Axes, Plan};
 use tokenfit::db::Db;
 use tokenfit::file::OutputFile;
+use tokenfit::report::columns::Columns;
 use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
 use tokenfit::report::{views, Format, Output};
 use tokenfit::scenario::Options;
@@ -49,9 +52,27 @@ pub struct SweepArgs {
     #[arg(long, value_enum, default_value_t = OffloadArg::Layers, hide_possible_values = true)]
     pub offload: OffloadArg,
     /// Show at most N rows in a table [default: a screenful on a terminal, else 10000];
-    /// CSV, JSON and JSON lines always carry every row.
+    /// CSV, JSON and JSON lines always carry every row that passes --verdict and --min-tok-s.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Order of a table (the best --top rows; rows that fit first, then those that spill)
+    /// [default: the sweep's order]. CSV, JSON and JSON lines keep the sweep's order
+    /// (device, model, quant, KV type, context).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortArg>,
+    /// Which rows to keep (every format).
+    #[arg(long, value_enum, default_value_t = VerdictArg::All)]
+    pub verdict: VerdictArg,
+    /// Leave out rows whose decode is slower than X tok/s (every format).
+    #[arg(long = "min-tok-s", value_name = "X", value_parser = tok_s)]
+    pub min_tok_s: Option<f64>,
+    /// Every table column.
+    #[arg(long, conflicts_with = "columns")]
+    pub wide: bool,
+    /// Only these table columns, in this order: device, model, quant, kv, ctx, verdict,
+    /// need_usable, total, usable, decode, decode_range, prefill, ttft, bound, eff.
+    #[arg(long, value_name = "LIST")]
+    pub columns: Option<String>,
     /// Board power limit, W (nvidia-smi -pl): devices without power data, or whose range lacks it, are left out.
     #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
     pub power_limit: Option<f64>,
@@ -92,6 +113,10 @@ fn plans<'a>(
             .map(|q| db.quant(q))
             .collect::<tokenfit::Result<Vec<_>>>()?
     };
+    let mut models = models;
+    let mut quants = quants;
+    dedup_by_id(&mut models, |m| &m.id);
+    dedup_by_id(&mut quants, |q| &q.id);
     let kv_types: Vec<String> = if all(&a.kv_type) {
         db.kv_types.iter().map(|k| k.id.clone()).collect()
     } else {
@@ -110,8 +135,14 @@ fn plans<'a>(
     if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
-    let (devs, left_out) =
-        tokenfit::advise::power::with_power_data(db, devices(db, &a.devices)?, a.power_limit)?;
+    let (devs, unrunnable) =
+        super::common::runnable(db, devices(db, &a.devices)?, a.backend.as_deref(), None)?;
+    let (devs, mut left_out) = tokenfit::advise::power::with_power_data(db, devs, a.power_limit)?;
+    if !unrunnable.is_empty() {
+        let mut all = unrunnable;
+        all.extend(left_out);
+        left_out = Some(all.join("; "));
+    }
     let axes = Axes {
         devices: devs,
         models,
@@ -155,6 +186,19 @@ fn plans<'a>(
     Ok((plans, inputs, left_out))
 }
 
+/// Drops entries named twice (an id and an alias of one entry), keeping the first.
+fn dedup_by_id<T>(v: &mut Vec<&T>, id: impl Fn(&T) -> &String) {
+    let mut seen: Vec<String> = Vec::new();
+    v.retain(|x| {
+        let i = id(x);
+        let new = !seen.contains(i);
+        if new {
+            seen.push(i.clone());
+        }
+        new
+    });
+}
+
 /// Runs `sweep` and writes its output.
 pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> Result<()> {
     let imp = crate::cli::model_file::imported(db, &a.file)?;
@@ -170,14 +214,28 @@ pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> 
     for w in warnings {
         eprintln!("warning: {w}");
     }
+    let keep = filter(a.verdict, a.min_tok_s);
     match format.row_format() {
-        Some(rf) => stream(&plans, rf, &inputs, path),
-        None => table(&plans, a.top, format, inputs, path),
+        Some(rf) => {
+            if a.sort.is_some() {
+                eprintln!(
+                    "note: --sort orders tables; CSV, JSON and JSON lines keep the sweep's order"
+                );
+            }
+            stream(&plans, rf, keep, &inputs, path)
+        }
+        None => table(&plans, &a, keep, format, inputs, path),
     }
 }
 
 /// Predicts on every core and writes each chunk as it is encoded, in order.
-fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) -> Result<()> {
+fn stream(
+    plans: &[Plan],
+    rf: RowFormat,
+    keep: Filter,
+    inputs: &Value,
+    path: Option<&Path>,
+) -> Result<()> {
     let mut file = path.map(OutputFile::create).transpose()?;
     let sink: Box<dyn Write + Send> = match file.as_mut() {
         Some(f) => Box::new(f),
@@ -196,16 +254,16 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
     };
     for plan in plans {
         let units_per_chunk = (ROWS_PER_CHUNK / plan.rows_per_unit().max(1)).max(1);
-        let header = w.is_empty();
         for_each_ordered(
             plan.units(),
             units_per_chunk,
             |units| -> Result<Vec<u8>> {
-                let first = header && units.start == 0;
-                let mut e = ChunkEncoder::new(rf, first, take());
+                // Any chunk may hold the first row that passes the filter: each CSV chunk
+                // starts with the header, and the writer keeps only the first one.
+                let mut e = ChunkEncoder::new(rf, rf == RowFormat::Csv, take());
                 let mut err = Ok(());
                 plan.for_each_row(units, |r| {
-                    if err.is_ok() {
+                    if err.is_ok() && keep.keeps(r) {
                         err = e.row(r);
                     }
                 })?;
@@ -213,7 +271,14 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
                 Ok(e.finish()?)
             },
             |bytes| {
-                w.chunk(&bytes)?;
+                let rows = match rf {
+                    RowFormat::Csv if !w.is_empty() => bytes
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .map_or(&bytes[..], |i| &bytes[i + 1..]),
+                    _ => &bytes[..],
+                };
+                w.chunk(rows)?;
                 if let Ok(mut p) = pool.lock() {
                     p.push(bytes);
                 }
@@ -228,39 +293,69 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
     Ok(())
 }
 
-/// The first `--top` rows as a table (a screenful on a terminal), and how many were left out.
+/// The first (or with --sort, the best) `--top` rows as a table (a screenful on a
+/// terminal), and how many were left out.
 fn table(
     plans: &[Plan],
-    top: Option<usize>,
+    a: &SweepArgs,
+    keep: Filter,
     format: Format,
     inputs: Value,
     path: Option<&Path>,
 ) -> Result<()> {
     let total: usize = plans.iter().map(Plan::rows).sum();
-    let cap = top.unwrap_or_else(|| {
+    let cap = a.top.unwrap_or_else(|| {
         if path.is_none() && std::io::stdout().is_terminal() {
             screen_rows()
         } else {
             TABLE_ROWS_PIPED
         }
     });
-    let mut rows: Vec<ScenarioRow> = Vec::with_capacity(cap.min(total));
-    for plan in plans {
-        let per_unit = plan.rows_per_unit().max(1);
-        let want = cap.saturating_sub(rows.len());
-        let units = want.div_ceil(per_unit).min(plan.units());
-        plan.for_each_row(0..units, |r| {
-            if rows.len() < cap {
-                rows.push(r.clone());
+    let mut rows: Vec<ScenarioRow> = Vec::with_capacity(cap.min(total).min(TABLE_ROWS_PIPED));
+    let mut best = a.sort.map(|k| TopN::new(cap, k.into()));
+    let mut matched = 0usize;
+    let mut stopped_early = false;
+    'plans: for plan in plans {
+        for u in 0..plan.units() {
+            plan.for_each_row(u..u + 1, |r| {
+                if keep.keeps(r) {
+                    matched += 1;
+                    match best.as_mut() {
+                        Some(b) => b.push(r),
+                        None if rows.len() < cap => rows.push(r.clone()),
+                        None => {}
+                    }
+                }
+            })?;
+            if best.is_none() && matched > cap {
+                stopped_early = true;
+                break 'plans;
             }
-        })?;
+        }
+    }
+    if let Some(b) = best {
+        rows = b.finish();
     }
     let mut out = Output::new(inputs);
-    out.view = views::sweep_view(&rows);
-    if total > rows.len() {
+    out.view = views::sweep_table(&rows, &Columns::from_flags(a.wide, a.columns.as_deref()))?;
+    let what = if keep.keeps_all() {
+        format!("{total} rows")
+    } else {
+        "the rows that pass --verdict and --min-tok-s".to_string()
+    };
+    if stopped_early {
         out.notes.push(format!(
-            "{} of {total} rows shown; --top N shows more, --format csv or jsonl writes them all",
+            "the first {} of {what} shown; --top N shows more, --sort KEY the best, --format csv or jsonl writes them all",
             rows.len()
+        ));
+    } else if matched > rows.len() {
+        out.notes.push(format!(
+            "{} of {matched} rows shown (of {total} in the sweep); --top N shows more, --format csv or jsonl writes them all",
+            rows.len()
+        ));
+    } else if !keep.keeps_all() {
+        out.notes.push(format!(
+            "{matched} of {total} rows pass --verdict and --min-tok-s"
         ));
     }
     crate::cli::output::emit(&out, format, path)

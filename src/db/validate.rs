@@ -23,6 +23,13 @@ pub(super) fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) 
 pub fn positive(file: &str, entry: &str, field: &str, v: f64) -> Result<()> {
     if v.is_finite() && v > 0.0 && v < 1e9 {
         Ok(())
+    } else if v >= 1e9 {
+        Err(err(
+            file,
+            entry,
+            field,
+            format!("{v:e} is too large (at most 1e9)"),
+        ))
     } else {
         Err(err(
             file,

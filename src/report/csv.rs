@@ -52,6 +52,17 @@ pub fn render(results: &[Value]) -> String {
             }
         }
     }
+    // A key that is null in one row and an object in another (`memory.host`) keeps only
+    // the object's columns.
+    let parents: Vec<&str> = cols
+        .iter()
+        .filter(|c| {
+            let dotted = format!("{c}.");
+            cols.iter().any(|o| o.starts_with(&dotted))
+        })
+        .copied()
+        .collect();
+    cols.retain(|c| !parents.contains(c));
     let mut w = csv::Writer::from_writer(Vec::new());
     let write = |w: &mut csv::Writer<Vec<u8>>| -> csv::Result<()> {
         w.write_record(&cols)?;

@@ -3,6 +3,7 @@
 //! key); tables and Markdown carry a curated human view with one scaled unit per column.
 
 pub mod breakeven_views;
+pub mod columns;
 mod csv;
 mod json;
 mod markdown;
@@ -85,6 +86,16 @@ impl Cell {
 
 impl From<&str> for Cell {
     fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<std::borrow::Cow<'_, str>> for Cell {
+    fn from(s: std::borrow::Cow<'_, str>) -> Cell {
+        Cell::Text(s.into_owned())
+    }
+}
+impl From<&std::borrow::Cow<'_, str>> for Cell {
+    fn from(s: &std::borrow::Cow<'_, str>) -> Cell {
         Cell::Text(s.to_string())
     }
 }
@@ -187,10 +198,18 @@ impl<'a> Output<'a> {
         self.results = Box::new(rows);
     }
 
-    /// Renders in a format.
+    /// Renders in a format (a table with each row on one line).
     pub fn render(&self, f: Format) -> String {
+        self.render_width(f, None)
+    }
+
+    /// Renders in a format; a table wraps its cells to fit `width` columns when given.
+    pub fn render_width(&self, f: Format, width: Option<u16>) -> String {
         match f {
-            Format::Table => self.raw_text.clone().unwrap_or_else(|| table::render(self)),
+            Format::Table => self
+                .raw_text
+                .clone()
+                .unwrap_or_else(|| table::render(self, width)),
             Format::Csv => csv::render(&self.results.to_values()),
             Format::Json => json::render(self),
             Format::Jsonl => json::render_lines(self),

@@ -1,10 +1,29 @@
-//! The human table (comfy-table), with the title above and notes below.
+//! The human table (comfy-table), with the title above and notes below. Columns are set
+//! apart by two spaces under a ruled header, without vertical borders, so that a compact
+//! view fits an 80-column screen. Given a width, cells wrap to fit it: short columns
+//! (numbers, verdicts) keep their cells on one line and the long text columns wrap.
 
 use super::Output;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{
+    CellAlignment, ColumnConstraint, ContentArrangement, ContentLineStyle, LineStyle, Table,
+    TableStyle, Width,
+};
 
-/// Renders the human view as a table.
-pub fn render(o: &Output) -> String {
+/// No vertical lines; a rule under the header.
+const STYLE: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction(' '))
+    .header_separator(LineStyle::none().fill('─').junction(' '))
+    .content_lines(ContentLineStyle::none().junction(' '));
+
+/// Widest text cells kept whole when a width is given: the first that lets the table fit.
+const UNWRAPPED: [usize; 2] = [16, 8];
+
+/// Narrowest a wrapped text column may become.
+const WRAPPED_MIN: usize = 10;
+
+/// Renders the human view as a table, wrapping cells to fit `width` columns when given
+/// (else each row on one line, however long).
+pub fn render(o: &Output, width: Option<u16>) -> String {
     let mut s = String::new();
     if let Some(t) = &o.title {
         s.push_str(t);
@@ -12,8 +31,7 @@ pub fn render(o: &Output) -> String {
     }
     if !o.view.headers.is_empty() {
         let mut t = Table::new();
-        t.load_style(presets::UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(ContentArrangement::Disabled);
+        t.load_style(STYLE);
         t.set_header(o.view.headers.clone());
         for r in &o.view.rows {
             t.add_row(r.iter().map(|c| {
@@ -25,8 +43,63 @@ pub fn render(o: &Output) -> String {
                 }
             }));
         }
-        s.push_str(&t.to_string());
-        s.push('\n');
+        for c in t.column_iter_mut() {
+            c.set_padding((0, 1));
+        }
+        // Per column: how narrow it may wrap when text cells up to `unwrapped` characters
+        // stay whole (numbers never wrap; longer text wraps down to WRAPPED_MIN).
+        let widest = |i: usize| {
+            o.view
+                .rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.show().chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        };
+        let narrowest = |unwrapped: usize| -> Vec<usize> {
+            (0..o.view.headers.len())
+                .map(|i| {
+                    let mut cells = o.view.rows.iter().filter_map(|r| r.get(i));
+                    let widest = widest(i);
+                    let numeric = cells.all(|c| !matches!(c, super::Cell::Text(_)));
+                    if numeric || widest <= unwrapped {
+                        widest
+                    } else {
+                        widest.min(WRAPPED_MIN)
+                    }
+                })
+                .collect()
+        };
+        // The roomiest layout that fits: short text whole, then only numbers and very short
+        // text whole; else every row on one line.
+        let fits = |n: &Vec<usize>| {
+            width.is_some_and(|w| n.iter().map(|x| x + 2).sum::<usize>() <= usize::from(w))
+        };
+        let layout = width.and_then(|w| {
+            UNWRAPPED
+                .iter()
+                .map(|&u| narrowest(u))
+                .find(&fits)
+                .map(|n| (w, n))
+        });
+        match layout {
+            Some((w, narrowest)) => {
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+                t.set_width(w);
+                for (c, &n) in t.column_iter_mut().zip(&narrowest) {
+                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 1)));
+                }
+            }
+            None => {
+                t.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        for line in t.lines() {
+            s.push_str(line.trim_end());
+            s.push('\n');
+        }
     }
     for n in &o.notes {
         s.push_str(n);

@@ -1,19 +1,15 @@
 //! Human views of the advise results: which columns a table shows, in which units.
 
+use super::columns::{self, Col, Columns, Set};
 use super::{Cell, Output, View};
 use crate::advise::cliff::Cliff;
+use crate::advise::rank::RankRow;
 use crate::advise::row::{with_interval, ScenarioRow};
+use crate::error::Result;
 use crate::units::GIB;
 
 fn gib(b: f64) -> Cell {
     Cell::Num(b / GIB, 1)
-}
-
-fn ctx_cell(c: Option<u64>) -> Cell {
-    match c {
-        Some(c) => Cell::Text(tokens(c)),
-        None => Cell::Empty,
-    }
 }
 
 /// `32768` → `32K`, `1000` → `1000`.
@@ -25,101 +21,365 @@ pub fn tokens(c: u64) -> String {
     }
 }
 
-/// Fit: one device per row, ranked.
-pub fn fit_view(rows: &[ScenarioRow]) -> View {
-    View {
-        headers: [
-            "#",
-            "device",
-            "verdict",
-            "need GiB (w+kv+oh)",
-            "usable GiB",
-            "headroom GiB",
-            "max fast ctx",
-            "decode tok/s",
-            "prefill tok/s",
-            "TTFT s",
-            "bound",
-            "eff.",
-            "price USD",
-            "J/token",
-            "local USD/1M tok",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                vec![
-                    Cell::Num((i + 1) as f64, 0),
-                    r.device.as_ref().into(),
-                    r.verdict.label().into(),
-                    Cell::Text(format!(
-                        "{:.1} ({:.1}+{:.1}+{:.1})",
-                        (r.total_bytes as f64) / GIB,
-                        (r.weights_bytes as f64) / GIB,
-                        ((r.kv_bytes as f64) + (r.state_bytes as f64)) / GIB,
-                        (r.overhead_bytes as f64) / GIB
-                    )),
-                    gib(r.usable_bytes as f64),
-                    gib(r.headroom_bytes as f64),
-                    ctx_cell(r.max_fast_ctx),
-                    with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
-                    with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
-                    Cell::opt(r.ttft_s, 2),
-                    r.bound.to_string().into(),
-                    r.efficiency.into(),
-                    Cell::opt(r.price_usd, 0),
-                    Cell::opt(r.energy_j_per_token, 2),
-                    Cell::opt(r.local_usd_per_m_tokens, 2),
-                ]
-            })
-            .collect(),
+/// `84439` → `82K`: a context rounded down to whole thousands of tokens (K = 1024), the one
+/// way a largest context is written.
+pub fn tokens_floor(c: u64) -> String {
+    if c >= 1024 {
+        format!("{}K", c / 1024)
+    } else {
+        c.to_string()
     }
 }
 
-/// Sweep: one scenario per row.
+fn gib_u(b: u64) -> f64 {
+    (b as f64) / GIB
+}
+
+/// `need / usable` in GiB, one decimal each.
+fn need_usable(r: &ScenarioRow) -> Cell {
+    Cell::Text(format!(
+        "{:.1} / {:.1}",
+        gib_u(r.total_bytes),
+        gib_u(r.usable_bytes)
+    ))
+}
+
+/// Decode tok/s, three significant digits.
+fn decode(r: &ScenarioRow) -> Cell {
+    r.decode_tok_s
+        .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+}
+
+fn decode_range(r: &ScenarioRow) -> Cell {
+    with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into()
+}
+
+fn prefill_range(r: &ScenarioRow) -> Cell {
+    with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into()
+}
+
+/// Columns of `fit`: one device per row, ranked.
+pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    vec![
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        },
+        Col {
+            key: "device",
+            header: "device",
+            set: Set::Both,
+            cell: |_, r| (&r.device).into(),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Both,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Compact,
+            cell: |_, r| need_usable(r),
+        },
+        Col {
+            key: "need",
+            header: "need GiB (w+kv+oh)",
+            set: Set::Wide,
+            cell: |_, r| {
+                Cell::Text(format!(
+                    "{:.1} ({:.1}+{:.1}+{:.1})",
+                    gib_u(r.total_bytes),
+                    gib_u(r.weights_bytes),
+                    gib_u(r.kv_bytes) + gib_u(r.state_bytes),
+                    gib_u(r.overhead_bytes)
+                ))
+            },
+        },
+        Col {
+            key: "usable",
+            header: "usable GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.usable_bytes as f64),
+        },
+        Col {
+            key: "headroom",
+            header: "headroom GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.headroom_bytes as f64),
+        },
+        Col {
+            key: "fast_ctx",
+            header: "largest fast ctx",
+            set: Set::Both,
+            cell: |_, r| {
+                r.max_fast_ctx
+                    .map_or(Cell::Empty, |c| Cell::Text(tokens_floor(c)))
+            },
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Compact,
+            cell: |_, r| decode(r),
+        },
+        Col {
+            key: "decode_range",
+            header: "decode tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| decode_range(r),
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| prefill_range(r),
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "bound",
+            header: "bound",
+            set: Set::Wide,
+            cell: |_, r| r.bound.to_string().into(),
+        },
+        Col {
+            key: "eff",
+            header: "eff.",
+            set: Set::Wide,
+            cell: |_, r| r.efficiency.into(),
+        },
+        Col {
+            key: "price",
+            header: "price USD",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.price_usd, 0),
+        },
+        Col {
+            key: "j_token",
+            header: "J/token",
+            set: Set::Wide,
+            cell: |_, r| Cell::opt(r.energy_j_per_token, 2),
+        },
+        Col {
+            key: "usd_1m",
+            header: "local USD/1M tok",
+            set: Set::Wide,
+            cell: |_, r| Cell::opt(r.local_usd_per_m_tokens, 2),
+        },
+    ]
+}
+
+/// Columns of `sweep`: one scenario per row.
+pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    vec![
+        Col {
+            key: "device",
+            header: "device",
+            set: Set::Both,
+            cell: |_, r| (&r.device).into(),
+        },
+        Col {
+            key: "model",
+            header: "model",
+            set: Set::Both,
+            cell: |_, r| (&r.model).into(),
+        },
+        Col {
+            key: "quant",
+            header: "quant",
+            set: Set::Both,
+            cell: |_, r| (&r.quant).into(),
+        },
+        Col {
+            key: "kv",
+            header: "kv",
+            set: Set::Wide,
+            cell: |_, r| (&r.kv_type).into(),
+        },
+        Col {
+            key: "ctx",
+            header: "ctx",
+            set: Set::Both,
+            cell: |_, r| Cell::Text(tokens(r.ctx)),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Both,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Compact,
+            cell: |_, r| need_usable(r),
+        },
+        Col {
+            key: "total",
+            header: "total GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.total_bytes as f64),
+        },
+        Col {
+            key: "usable",
+            header: "usable GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.usable_bytes as f64),
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Compact,
+            cell: |_, r| decode(r),
+        },
+        Col {
+            key: "decode_range",
+            header: "decode tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| decode_range(r),
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| prefill_range(r),
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "bound",
+            header: "bound",
+            set: Set::Wide,
+            cell: |_, r| r.bound.to_string().into(),
+        },
+        Col {
+            key: "eff",
+            header: "eff.",
+            set: Set::Wide,
+            cell: |_, r| r.efficiency.into(),
+        },
+    ]
+}
+
+/// Fit: one device per row, ranked, every column.
+pub fn fit_view(rows: &[ScenarioRow]) -> View {
+    columns::view(&fit_columns(), &Columns::Wide, "fit", rows).expect("the wide set is valid")
+}
+
+/// Fit with the columns asked for.
+pub fn fit_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
+    columns::view(&fit_columns(), cols, "fit", rows)
+}
+
+/// Sweep: one scenario per row, every column.
 pub fn sweep_view(rows: &[ScenarioRow]) -> View {
-    View {
-        headers: [
-            "device",
-            "model",
-            "quant",
-            "kv",
-            "ctx",
-            "verdict",
-            "total GiB",
-            "usable GiB",
-            "decode tok/s",
-            "prefill tok/s",
-            "TTFT s",
-            "bound",
-            "eff.",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.device.as_ref().into(),
-                    r.model.as_ref().into(),
-                    r.quant.as_ref().into(),
-                    r.kv_type.as_ref().into(),
-                    Cell::Text(tokens(r.ctx)),
-                    r.verdict.label().into(),
-                    gib(r.total_bytes as f64),
-                    gib(r.usable_bytes as f64),
-                    with_interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi).into(),
-                    with_interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi).into(),
-                    Cell::opt(r.ttft_s, 2),
-                    r.bound.to_string().into(),
-                    r.efficiency.into(),
-                ]
-            })
-            .collect(),
-    }
+    columns::view(&sweep_columns(), &Columns::Wide, "sweep", rows).expect("the wide set is valid")
+}
+
+/// Sweep with the columns asked for.
+pub fn sweep_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
+    columns::view(&sweep_columns(), cols, "sweep", rows)
+}
+
+/// Columns of `rank`: one model per row, each at its best quant.
+pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
+    vec![
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        },
+        Col {
+            key: "model",
+            header: "model",
+            set: Set::Both,
+            cell: |_, r| r.model.into(),
+        },
+        Col {
+            key: "quant",
+            header: "quant",
+            set: Set::Both,
+            cell: |_, r| r.quant.into(),
+        },
+        Col {
+            key: "params",
+            header: "params B",
+            set: Set::Both,
+            cell: |_, r| Cell::Num(r.params_b, 1),
+        },
+        Col {
+            key: "active",
+            header: "active B",
+            set: Set::Wide,
+            cell: |_, r| Cell::Num(r.active_params_b, 1),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Wide,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Both,
+            cell: |_, r| {
+                Cell::Text(format!(
+                    "{:.1} / {:.1}",
+                    gib_u(r.total_bytes),
+                    gib_u(r.usable_bytes)
+                ))
+            },
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Both,
+            cell: |_, r| {
+                r.decode_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s",
+            set: Set::Wide,
+            cell: |_, r| {
+                r.prefill_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "backend",
+            header: "backend",
+            set: Set::Wide,
+            cell: |_, r| r.backend.into(),
+        },
+    ]
+}
+
+/// Rank with the columns asked for.
+pub fn rank_table(rows: &[RankRow], cols: &Columns) -> Result<View> {
+    columns::view(&rank_columns(), cols, "rank", rows)
 }
 
 /// Predict: one scenario, as a key/value breakdown.
@@ -224,9 +484,13 @@ pub fn cliff_output(c: &Cliff, out: &mut Output) {
             c.decode_tok_s_after
                 .map_or("—".into(), crate::advise::row::sig)
         ),
+        None if c.searched_to_model_max => format!(
+            "{} · {} · {}: no cliff up to the model's maximum context ({} tokens)",
+            c.device, c.model, c.quant, c.searched_to_ctx
+        ),
         None => format!(
-            "{} · {} · {}: no cliff up to the model's maximum context",
-            c.device, c.model, c.quant
+            "{} · {} · {}: no cliff up to {} tokens, where the search stopped (--max-ctx); the cliff may lie beyond",
+            c.device, c.model, c.quant, c.searched_to_ctx
         ),
     });
     out.view = View {

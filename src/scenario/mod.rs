@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
+pub mod compat;
 pub mod power;
 
 /// Options shared by every scenario of a command.

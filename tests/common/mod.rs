@@ -15,6 +15,7 @@ pub fn tokenfit() -> Command {
 pub fn tokenfit_in(config: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("tokenfit").expect("binary builds");
     c.env_remove("TOKENFIT_DB");
+    c.env_remove("COLUMNS");
     c.env("TOKENFIT_CONFIG_DIR", config);
     c
 }

@@ -66,6 +66,8 @@ struct Cfg<'a> {
     text: &'a Map<String, Value>,
     root: &'a Map<String, Value>,
     missing: RefCell<Vec<String>>,
+    /// Keys present with a value that is not a count (negative, fractional, too large).
+    bad: RefCell<Vec<String>>,
 }
 
 impl Cfg<'_> {
@@ -83,10 +85,17 @@ impl Cfg<'_> {
                 .map(|f| f as u64)
         })
     }
-    /// A required number: recorded as missing (and 0 returned) when absent.
+    /// A required number: recorded as missing when absent, as bad when present but not a
+    /// count (0 returned either way).
     fn u(&self, k: &str) -> u64 {
         self.opt(k).unwrap_or_else(|| {
-            self.missing.borrow_mut().push(k.to_string());
+            match self.get(k) {
+                Some(v) => self
+                    .bad
+                    .borrow_mut()
+                    .push(format!("{k} = {v} ({})", why_bad(v))),
+                None => self.missing.borrow_mut().push(k.to_string()),
+            }
             0
         })
     }
@@ -106,6 +115,16 @@ impl Cfg<'_> {
         let a = self.get(k).and_then(Value::as_array);
         a.map(|a| a.iter().filter_map(Value::as_u64).collect())
             .unwrap_or_default()
+    }
+}
+
+/// Why a present value is not a count.
+fn why_bad(v: &Value) -> &'static str {
+    match v.as_f64() {
+        Some(f) if f < 0.0 => "negative",
+        Some(f) if f >= 1e15 => "too large",
+        Some(_) => "not a whole number",
+        None => "not a number",
     }
 }
 
@@ -162,6 +181,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         text,
         root,
         missing: RefCell::new(Vec::new()),
+        bad: RefCell::new(Vec::new()),
     };
     let ty_text = text
         .get("model_type")
@@ -179,6 +199,9 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
     };
     let hidden = c.u("hidden_size");
     let n = c.u("num_hidden_layers");
+    if let Some(b) = c.bad.borrow().first() {
+        return Err(err(file, format!("model_type '{ty}': {b}")));
+    }
     if n > MAX_LAYERS {
         return Err(err(
             file,
@@ -198,6 +221,10 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         c.u("max_position_embeddings")
     };
     let a = arch(&c, ty, n, hidden, file)?;
+    let bad = c.bad.take();
+    if !bad.is_empty() {
+        return Err(err(file, format!("model_type '{ty}': {}", bad.join(", "))));
+    }
     let mut missing = c.missing.take();
     let mut seen = std::collections::HashSet::new();
     missing.retain(|k| seen.insert(k.clone()));

@@ -1,0 +1,191 @@
+//! The documentation cannot drift: every `tokenfit …` line in the README's `sh` code blocks
+//! and every example under a `--help` runs, and none exits with an error (2) or a crash.
+//! Files a command writes (`-o FILE`, `detect --save`) go to a temporary directory.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+/// Splits a command line into words: spaces separate, single and double quotes group.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The `tokenfit …` lines of the README's `sh` blocks (a `#` starts a comment).
+fn readme_commands() -> Vec<String> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let mut out = Vec::new();
+    let mut in_sh = false;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with("```") {
+            in_sh = t == "```sh";
+            continue;
+        }
+        if in_sh && t.starts_with("tokenfit ") {
+            out.push(t.split(" #").next().unwrap_or(t).trim().to_string());
+        }
+    }
+    out
+}
+
+fn help(args: &[&str]) -> String {
+    let out = common::tokenfit()
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("binary runs");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The example lines of the top-level `--help` and of every command's.
+fn help_commands() -> Vec<String> {
+    let top = help(&[]);
+    let mut subs: Vec<String> = Vec::new();
+    let mut in_commands = false;
+    for l in top.lines() {
+        if l.starts_with("Commands:") {
+            in_commands = true;
+            continue;
+        }
+        if in_commands {
+            match l
+                .strip_prefix("  ")
+                .and_then(|r| r.split_whitespace().next())
+            {
+                Some(name) if name != "help" => subs.push(name.to_string()),
+                Some(_) => {}
+                None => in_commands = false,
+            }
+        }
+    }
+    assert!(subs.len() > 10, "commands listed: {subs:?}");
+    let mut texts = vec![top];
+    texts.extend(subs.iter().map(|s| help(&[s])));
+    let mut out: Vec<String> = Vec::new();
+    for t in texts {
+        // The `Examples:` section: a line starting with `tokenfit` starts a command, a more
+        // indented one continues it (help text is wrapped to the terminal).
+        let mut in_examples = false;
+        for l in t.lines() {
+            if l.starts_with("Examples:") {
+                in_examples = true;
+                continue;
+            }
+            let s = l.trim();
+            let indent = l.len() - l.trim_start().len();
+            if !in_examples || s.is_empty() {
+                continue;
+            }
+            if s.starts_with("tokenfit ") {
+                out.push(s.to_string());
+            } else if indent == 0 {
+                in_examples = false;
+            } else if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(s);
+            }
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// Runs one documented command line; a file it writes lands in `tmp`.
+fn run(line: &str, tmp: &Path) -> Result<(), String> {
+    let mut args: Vec<String> = words(line).into_iter().skip(1).collect();
+    for i in 1..args.len() {
+        if args[i - 1] == "-o" || args[i - 1] == "--plot" {
+            let name = Path::new(&args[i])
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("out"));
+            args[i] = tmp.join(name).display().to_string();
+        }
+    }
+    let out = common::tokenfit_in(&tmp.join("config"))
+        .env("HOME", tmp)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    // `check` exits 1 for a claim it does not find plausible: an answer, not an error.
+    let ok = match out.status.code() {
+        Some(0) => true,
+        Some(1) => args.first().map(String::as_str) == Some("check"),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{line}` exited {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn run_all(lines: &[String], what: &str) {
+    let tmp = std::env::temp_dir().join(format!("tokenfit-docs-{what}-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("temporary directory");
+    let failures: Vec<String> = lines.iter().filter_map(|l| run(l, &tmp).err()).collect();
+    std::fs::remove_dir_all(&tmp).ok();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn words_split_like_a_shell() {
+    assert_eq!(
+        words(r#"tokenfit predict --devices "2x dgx-spark" --model 'a b' -o x.svg"#),
+        [
+            "tokenfit",
+            "predict",
+            "--devices",
+            "2x dgx-spark",
+            "--model",
+            "a b",
+            "-o",
+            "x.svg"
+        ]
+    );
+}
+
+#[test]
+fn every_readme_command_runs() {
+    let lines = readme_commands();
+    assert!(lines.len() >= 15, "README commands found: {lines:?}");
+    run_all(&lines, "readme");
+}
+
+#[test]
+fn every_help_example_runs() {
+    let lines = help_commands();
+    assert!(lines.len() >= 10, "help examples found: {lines:?}");
+    run_all(&lines, "help");
+}
