@@ -84,7 +84,11 @@ pub fn detect_cmd(db: &Db, a: DetectArgs) -> Result<Output<'_>> {
             .as_deref()
             .and_then(linux::parse_meminfo)
             .and_then(|m| m.available_bytes);
-        probe::probe_host(avail)
+        let spin =
+            super::output::spinner("measuring memory bandwidth (read and triad, every core)");
+        let r = probe::probe_host(avail);
+        spin.finish_and_clear();
+        r
     });
     let det = detect::detect(db, &cap, probed.as_ref());
     let mut out = Output::new(json!({

@@ -66,3 +66,35 @@ impl From<FormatArg> for Format {
         }
     }
 }
+
+/// A progress bar on standard error for `total` units of long work: drawn only when
+/// standard error is a terminal (indicatif hides it otherwise: never in pipes or files) and
+/// there are at least `min` units (less would flash and vanish).
+pub fn progress(total: u64, min: u64, unit: &str) -> indicatif::ProgressBar {
+    if total < min {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, {{eta}} left)"
+    ));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// A spinner on standard error with a message, for work of unknown length (hidden unless
+/// standard error is a terminal).
+pub fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let s = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+        s.set_style(style);
+    }
+    s.set_message(msg.to_string());
+    s.enable_steady_tick(std::time::Duration::from_millis(120));
+    s
+}

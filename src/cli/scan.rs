@@ -156,7 +156,16 @@ pub fn scan_cmd(db: &Db, a: ScanArgs) -> Result<Output<'_>> {
         roots.push((Origin::Given, d.clone()));
     }
     let found = scan::find(&roots);
-    let mut rows: Vec<ScanRow> = found.iter().map(|f| rank_file(db, device, f, &o)).collect();
+    let bar = super::output::progress(found.len() as u64, 2, "files");
+    let mut rows: Vec<ScanRow> = found
+        .iter()
+        .map(|f| {
+            let r = rank_file(db, device, f, &o);
+            bar.inc(1);
+            r
+        })
+        .collect();
+    bar.finish_and_clear();
     let order = |v: &str| match v {
         "fits" => 0,
         "spills" => 1,

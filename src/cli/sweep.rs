@@ -4,6 +4,7 @@
 use super::common::ModelFileArgs;
 use super::common::OffloadArg;
 use super::common::{filter, tok_s, SortArg, VerdictArg};
+use super::output::progress;
 use crate::cli::common::devices;
 use crate::cli::common::list;
 use crate::cli::common::tokens;
@@ -252,25 +253,30 @@ fn stream(
             .and_then(|mut p| p.pop())
             .unwrap_or_else(|| Vec::with_capacity(ROWS_PER_CHUNK * 1024))
     };
+    let total: usize = plans.iter().map(Plan::rows).sum();
+    // A sweep shorter than a second shows none.
+    let bar = progress(total as u64, 100_000, "rows");
     for plan in plans {
         let units_per_chunk = (ROWS_PER_CHUNK / plan.rows_per_unit().max(1)).max(1);
         for_each_ordered(
             plan.units(),
             units_per_chunk,
-            |units| -> Result<Vec<u8>> {
+            |units| -> Result<(Vec<u8>, u64)> {
                 // Any chunk may hold the first row that passes the filter: each CSV chunk
                 // starts with the header, and the writer keeps only the first one.
                 let mut e = ChunkEncoder::new(rf, rf == RowFormat::Csv, take());
                 let mut err = Ok(());
+                let mut seen = 0u64;
                 plan.for_each_row(units, |r| {
+                    seen += 1;
                     if err.is_ok() && keep.keeps(r) {
                         err = e.row(r);
                     }
                 })?;
                 err?;
-                Ok(e.finish()?)
+                Ok((e.finish()?, seen))
             },
-            |bytes| {
+            |(bytes, seen)| {
                 let rows = match rf {
                     RowFormat::Csv if !w.is_empty() => bytes
                         .iter()
@@ -279,6 +285,7 @@ fn stream(
                     _ => &bytes[..],
                 };
                 w.chunk(rows)?;
+                bar.inc(seen);
                 if let Ok(mut p) = pool.lock() {
                     p.push(bytes);
                 }
@@ -286,6 +293,7 @@ fn stream(
             },
         )?;
     }
+    bar.finish_and_clear();
     drop(w.finish(None, &[])?);
     if let Some(f) = file {
         f.commit()?;
