@@ -35,6 +35,13 @@ pub fn fit(
         quant.name,
         views::tokens(ctx)
     );
+    if rows.len() > plot::FIT_CHART_MAX_ROWS {
+        eprintln!(
+            "warning: the chart draws the first {} of {} devices in rank order; name the devices to draw others",
+            plot::FIT_CHART_MAX_ROWS,
+            rows.len()
+        );
+    }
     written(plot::fit_chart(rows, &title, path))
 }
 

@@ -18,6 +18,7 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokenfit::advise::cliff::cliff;
+use tokenfit::advise::cliff::Cliff;
 use tokenfit::db::Db;
 use tokenfit::report::plot::{self, ImageFormat, Roofline};
 use tokenfit::scenario;
@@ -133,9 +134,22 @@ fn cliff_plot_cmd(db: &Db, a: PlotCliffArgs, path: &Path) -> Result<Vec<String>>
         }
         all.push(c);
     }
+    if all.len() > CLIFF_CHART_MAX_SERIES {
+        // The fastest at the shortest context first, as `plot fit` ranks by speed.
+        let first = |c: &Cliff| c.series.first().and_then(|p| p.decode_tok_s).unwrap_or(0.0);
+        all.sort_by(|a, b| first(b).total_cmp(&first(a)));
+        warnings.push(format!(
+            "the chart draws the {CLIFF_CHART_MAX_SERIES} fastest of {} devices (decode at the shortest context); name the devices to draw others",
+            all.len()
+        ));
+        all.truncate(CLIFF_CHART_MAX_SERIES);
+    }
     cliffs(&all, model, quant, path)?;
     Ok(warnings)
 }
+
+/// The most devices one cliff chart draws (more lines cannot be told apart).
+const CLIFF_CHART_MAX_SERIES: usize = 8;
 
 fn roofline_plot_cmd(db: &Db, a: PredictArgs, path: &Path) -> Result<Vec<String>> {
     let o = predict_options(&a)?;

@@ -124,6 +124,18 @@ impl Chart for CliffChart<'_> {
             1.3,
         )
         .unwrap_or((0.1, 1000.0));
+        // Room above every line and band for the cliff notes, one row each.
+        let notes = self
+            .cliffs
+            .iter()
+            .filter(|c| cliff_note(c).is_some())
+            .count();
+        let y_hi = if notes > 0 {
+            let t = note_band(notes);
+            ((y_hi.ln() - t * y_lo.ln()) / (1.0 - t)).exp()
+        } else {
+            y_hi
+        };
         let mut chart = log_log_chart(
             root,
             self.title,
@@ -142,13 +154,25 @@ impl Chart for CliffChart<'_> {
                 label: &|v| num(*v),
             },
         )?;
+        let mut note = 0;
         for (i, c) in self.cliffs.iter().enumerate() {
             let col = style::color(i);
-            draw_series(&mut chart, c, col, i, ((x_lo, x_hi), (y_lo, y_hi)))?;
+            draw_series(&mut chart, c, col, note, ((x_lo, x_hi), (y_lo, y_hi)))?;
+            note += usize::from(cliff_note(c).is_some());
         }
         style::legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
+}
+
+/// Where the first cliff note sits, as a share of the log y range from the top.
+const NOTE_TOP: f64 = 0.04;
+/// The height of one row of notes, as a share of the log y range.
+const NOTE_ROW: f64 = 0.055;
+
+/// The share of the log y range, from the top, that `n` notes take (lines stay below it).
+fn note_band(n: usize) -> f64 {
+    (NOTE_TOP + NOTE_ROW * n as f64).min(0.6)
 }
 
 type LogChart<'a, DB> = ChartContext<
@@ -164,7 +188,7 @@ fn draw_series<DB: DrawingBackend>(
     chart: &mut LogChart<'_, DB>,
     c: &Cliff,
     col: RGBColor,
-    i: usize,
+    row: usize,
     ((x_lo, x_hi), (y_lo, y_hi)): ((f64, f64), (f64, f64)),
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     // Runs of points that run at all (a does-not-fit point breaks the line).
@@ -220,8 +244,8 @@ fn draw_series<DB: DrawingBackend>(
             6,
             col.stroke_width(2),
         )))?;
-        // Notes stack down from the top, on the side with room.
-        let y = y_hi * (y_lo / y_hi).powf(0.05 + 0.07 * i as f64);
+        // Notes stack down from the top in the band kept free for them, on the side with room.
+        let y = y_hi * (y_lo / y_hi).powf(NOTE_TOP + NOTE_ROW * row as f64);
         let right_side = (x / x_lo).ln() < 0.6 * (x_hi / x_lo).ln();
         let (dx, h) = if right_side {
             (1.04, HPos::Left)
