@@ -6,7 +6,7 @@
 //! observation. The idle draw is optional; without a source it is the documented prior
 //! fraction of the default limit. The physics that uses them is `model/power.rs`.
 
-use super::validate::{err, positive};
+use super::check::{err, positive};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 

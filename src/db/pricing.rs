@@ -6,7 +6,7 @@
 //! holds the defaults of the local side of a break-even: the electricity price per kWh (with
 //! its source) and the years a purchase is amortized over.
 
-use super::validate::{err, positive};
+use super::check::{err, positive};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 

@@ -9,36 +9,7 @@ use crate::error::{Error, Result};
 use crate::units::{Bytes, BytesPerSecond, FlopPerSecond};
 use std::collections::HashMap;
 
-/// A database error naming the file, the entry and the field.
-pub(super) fn err(file: &str, entry: &str, field: &str, msg: impl Into<String>) -> Error {
-    Error::Db {
-        file: file.into(),
-        entry: entry.into(),
-        field: field.into(),
-        msg: msg.into(),
-    }
-}
-
-/// A finite number > 0 (and below an absurdity limit).
-pub fn positive(file: &str, entry: &str, field: &str, v: f64) -> Result<()> {
-    if v.is_finite() && v > 0.0 && v < 1e9 {
-        Ok(())
-    } else if v >= 1e9 {
-        Err(err(
-            file,
-            entry,
-            field,
-            format!("{v:e} is too large (at most 1e9)"),
-        ))
-    } else {
-        Err(err(
-            file,
-            entry,
-            field,
-            format!("must be a positive number, got {v}"),
-        ))
-    }
-}
+pub use super::check::{err, positive};
 
 fn check_id(file: &str, id: &str) -> Result<()> {
     let ok = !id.is_empty()
