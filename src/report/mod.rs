@@ -3,12 +3,14 @@
 //! key); tables and Markdown carry a curated human view with one scaled unit per column.
 
 pub mod breakeven_views;
+mod cells;
 pub mod columns;
 mod csv;
 mod json;
 mod markdown;
 pub mod plot;
 pub mod power_views;
+mod row_views;
 pub mod stream;
 mod table;
 pub mod views;

@@ -1,0 +1,335 @@
+//! The ranked row tables: `fit`, `sweep` and `rank`, each as a list of columns a user can
+//! choose (`--columns`, `--wide`) with the compact default set.
+
+use super::cells::{
+    decode, decode_range, gib, gib_u, need_usable, prefill_range, tokens, tokens_floor,
+};
+use super::columns::{self, Col, Columns, Set};
+use super::{Cell, View};
+use crate::advise::rank::RankRow;
+use crate::advise::row::ScenarioRow;
+use crate::error::Result;
+
+/// Columns of `fit`: one device per row, ranked.
+pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    vec![
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        },
+        Col {
+            key: "device",
+            header: "device",
+            set: Set::Both,
+            cell: |_, r| (&r.device).into(),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Both,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Compact,
+            cell: |_, r| need_usable(r),
+        },
+        Col {
+            key: "need",
+            header: "need GiB (w+kv+oh)",
+            set: Set::Wide,
+            cell: |_, r| {
+                Cell::Text(format!(
+                    "{:.1} ({:.1}+{:.1}+{:.1})",
+                    gib_u(r.total_bytes),
+                    gib_u(r.weights_bytes),
+                    gib_u(r.kv_bytes) + gib_u(r.state_bytes),
+                    gib_u(r.overhead_bytes)
+                ))
+            },
+        },
+        Col {
+            key: "usable",
+            header: "usable GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.usable_bytes as f64),
+        },
+        Col {
+            key: "headroom",
+            header: "headroom GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.headroom_bytes as f64),
+        },
+        Col {
+            key: "fast_ctx",
+            header: "largest fast ctx",
+            set: Set::Both,
+            cell: |_, r| {
+                r.max_fast_ctx
+                    .map_or(Cell::Empty, |c| Cell::Text(tokens_floor(c)))
+            },
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Compact,
+            cell: |_, r| decode(r),
+        },
+        Col {
+            key: "decode_range",
+            header: "decode tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| decode_range(r),
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| prefill_range(r),
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "bound",
+            header: "bound",
+            set: Set::Wide,
+            cell: |_, r| r.bound.to_string().into(),
+        },
+        Col {
+            key: "eff",
+            header: "eff.",
+            set: Set::Wide,
+            cell: |_, r| r.efficiency.into(),
+        },
+        Col {
+            key: "price",
+            header: "price USD",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.price_usd, 0),
+        },
+        Col {
+            key: "j_token",
+            header: "J/token",
+            set: Set::Wide,
+            cell: |_, r| Cell::opt(r.energy_j_per_token, 2),
+        },
+        Col {
+            key: "usd_1m",
+            header: "local USD/1M tok",
+            set: Set::Wide,
+            cell: |_, r| Cell::opt(r.local_usd_per_m_tokens, 2),
+        },
+    ]
+}
+
+/// Columns of `sweep`: one scenario per row.
+pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    vec![
+        Col {
+            key: "device",
+            header: "device",
+            set: Set::Both,
+            cell: |_, r| (&r.device).into(),
+        },
+        Col {
+            key: "model",
+            header: "model",
+            set: Set::Both,
+            cell: |_, r| (&r.model).into(),
+        },
+        Col {
+            key: "quant",
+            header: "quant",
+            set: Set::Both,
+            cell: |_, r| (&r.quant).into(),
+        },
+        Col {
+            key: "kv",
+            header: "kv",
+            set: Set::Wide,
+            cell: |_, r| (&r.kv_type).into(),
+        },
+        Col {
+            key: "ctx",
+            header: "ctx",
+            set: Set::Both,
+            cell: |_, r| Cell::Text(tokens(r.ctx)),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Both,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Compact,
+            cell: |_, r| need_usable(r),
+        },
+        Col {
+            key: "total",
+            header: "total GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.total_bytes as f64),
+        },
+        Col {
+            key: "usable",
+            header: "usable GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.usable_bytes as f64),
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Compact,
+            cell: |_, r| decode(r),
+        },
+        Col {
+            key: "decode_range",
+            header: "decode tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| decode_range(r),
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| prefill_range(r),
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "bound",
+            header: "bound",
+            set: Set::Wide,
+            cell: |_, r| r.bound.to_string().into(),
+        },
+        Col {
+            key: "eff",
+            header: "eff.",
+            set: Set::Wide,
+            cell: |_, r| r.efficiency.into(),
+        },
+    ]
+}
+
+/// Fit: one device per row, ranked, every column.
+pub fn fit_view(rows: &[ScenarioRow]) -> View {
+    columns::view(&fit_columns(), &Columns::Wide, "fit", rows).expect("the wide set is valid")
+}
+
+/// Fit with the columns asked for.
+pub fn fit_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
+    columns::view(&fit_columns(), cols, "fit", rows)
+}
+
+/// Sweep: one scenario per row, every column.
+pub fn sweep_view(rows: &[ScenarioRow]) -> View {
+    columns::view(&sweep_columns(), &Columns::Wide, "sweep", rows).expect("the wide set is valid")
+}
+
+/// Sweep with the columns asked for.
+pub fn sweep_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
+    columns::view(&sweep_columns(), cols, "sweep", rows)
+}
+
+/// Columns of `rank`: one model per row, each at its best quant.
+pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
+    vec![
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        },
+        Col {
+            key: "model",
+            header: "model",
+            set: Set::Both,
+            cell: |_, r| r.model.into(),
+        },
+        Col {
+            key: "quant",
+            header: "quant",
+            set: Set::Both,
+            cell: |_, r| r.quant.into(),
+        },
+        Col {
+            key: "params",
+            header: "params B",
+            set: Set::Both,
+            cell: |_, r| Cell::Num(r.params_b, 1),
+        },
+        Col {
+            key: "active",
+            header: "active B",
+            set: Set::Wide,
+            cell: |_, r| Cell::Num(r.active_params_b, 1),
+        },
+        Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Wide,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Both,
+            cell: |_, r| {
+                Cell::Text(format!(
+                    "{:.1} / {:.1}",
+                    gib_u(r.total_bytes),
+                    gib_u(r.usable_bytes)
+                ))
+            },
+        },
+        Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Both,
+            cell: |_, r| {
+                r.decode_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "prefill",
+            header: "prefill tok/s",
+            set: Set::Wide,
+            cell: |_, r| {
+                r.prefill_tok_s
+                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+            },
+        },
+        Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        Col {
+            key: "backend",
+            header: "backend",
+            set: Set::Wide,
+            cell: |_, r| r.backend.into(),
+        },
+    ]
+}
+
+/// Rank with the columns asked for.
+pub fn rank_table(rows: &[RankRow], cols: &Columns) -> Result<View> {
+    columns::view(&rank_columns(), cols, "rank", rows)
+}
