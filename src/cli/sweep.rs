@@ -176,6 +176,23 @@ pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> 
     }
 }
 
+/// `sweep` as its JSON document, for the HTTP API: refused past `max_rows` rows, so one
+/// request cannot ask for an unbounded answer.
+pub(crate) fn sweep_json(db: &Db, a: SweepArgs, max_rows: usize) -> Result<Vec<u8>> {
+    let imp = crate::cli::model_file::imported(db, &a.file)?;
+    let (plans, inputs, _) = plans(db, imp.as_ref(), &a)?;
+    let total: usize = plans.iter().map(Plan::rows).sum();
+    if total > max_rows {
+        bail!(
+            "--devices × --models × --quants × --ctx × --kv-type gives {total} rows; \
+             this server answers at most {max_rows}: narrow the lists, or run `tokenfit sweep`"
+        );
+    }
+    let mut buf = Vec::new();
+    stream_to(&plans, RowFormat::Json, &inputs, Box::new(&mut buf))?;
+    Ok(buf)
+}
+
 /// Predicts on every core and writes each chunk as it is encoded, in order.
 fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) -> Result<()> {
     let mut file = path.map(OutputFile::create).transpose()?;
@@ -183,6 +200,20 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
         Some(f) => Box::new(f),
         None => Box::new(std::io::stdout()),
     };
+    stream_to(plans, rf, inputs, sink)?;
+    if let Some(f) = file {
+        f.commit()?;
+    }
+    Ok(())
+}
+
+/// Writes the rows of `plans` to `sink` in order, chunks encoded on every core.
+fn stream_to<'a>(
+    plans: &[Plan],
+    rf: RowFormat,
+    inputs: &Value,
+    sink: Box<dyn Write + Send + 'a>,
+) -> Result<()> {
     // Chunks larger than the buffer go straight to the sink.
     let sink = std::io::BufWriter::with_capacity(64 << 10, sink);
     let mut w = StreamWriter::begin(sink, rf, inputs)?;
@@ -222,9 +253,6 @@ fn stream(plans: &[Plan], rf: RowFormat, inputs: &Value, path: Option<&Path>) ->
         )?;
     }
     drop(w.finish(None)?);
-    if let Some(f) = file {
-        f.commit()?;
-    }
     Ok(())
 }
 
