@@ -170,9 +170,8 @@ impl Api {
             Command::Sweep(a) => crate::cli::sweep::sweep_json(&self.db, a, MAX_SWEEP_ROWS)
                 .map(|b| Reply::json(200, b)),
             Command::Plot(p) => self.chart(p),
-            c => answer(&self.db, c).map(|(out, _)| {
-                Reply::json(200, out.render(Format::Json).into_bytes())
-            }),
+            c => answer(&self.db, c)
+                .map(|(out, _)| Reply::json(200, out.render(Format::Json).into_bytes())),
         };
         answered.unwrap_or_else(|e| {
             let msg = format!("{e:#}");
@@ -291,7 +290,10 @@ fn blame(msg: &str, query: &[(String, String)], params: &[Param]) -> Option<Stri
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
             .unwrap_or(rest.len());
         let name = &rest[..end];
-        params.iter().find(|p| p.name == name).map(|p| p.name.clone())
+        params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.name.clone())
     });
     flagged.or_else(|| {
         query

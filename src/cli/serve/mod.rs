@@ -52,7 +52,10 @@ pub fn serve_cmd(mut db: Db, a: ServeArgs) -> Result<ExitCode> {
     let url = format!("http://{addr}/");
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "tokenfit serving {url} (API: {url}api/openapi.json; Ctrl-C stops)")?;
+        writeln!(
+            out,
+            "tokenfit serving {url} (API: {url}api/openapi.json; Ctrl-C stops)"
+        )?;
         out.flush()?;
     }
     if a.open {
@@ -97,13 +100,19 @@ fn respond(api: &Api, rq: tiny_http::Request) {
     let reply = catch_unwind(AssertUnwindSafe(|| route(api, rq.method(), rq.url())))
         .unwrap_or_else(|_| Reply::error(500, "internal error: the answer panicked", None));
     let allow = reply.status == 405;
-    let mut resp = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+    // A length, not chunks: every answer is whole before it is sent.
+    let mut resp = tiny_http::Response::from_data(reply.body)
+        .with_status_code(reply.status)
+        .with_chunked_threshold(usize::MAX);
     let headers = [
         ("Content-Type", reply.content_type),
         ("Cache-Control", "no-store"),
         ("X-Content-Type-Options", "nosniff"),
     ];
-    for (k, v) in headers.into_iter().chain(allow.then_some(("Allow", "GET, HEAD"))) {
+    for (k, v) in headers
+        .into_iter()
+        .chain(allow.then_some(("Allow", "GET, HEAD")))
+    {
         if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
             resp.add_header(h);
         }
