@@ -191,7 +191,7 @@ async function selectDevice(id) {
     .then((c) => {
       const s = c.summary || {};
       $("cliff-caption").textContent = s.cliff_ctx
-        ? `The cliff: past ${tok(s.max_fast_ctx || s.cliff_ctx)} tokens bytes leave fast memory; decode ${sig(s.decode_tok_s_before)} → ${sig(s.decode_tok_s_after)} tok/s.`
+        ? `The cliff: past ${(s.max_fast_ctx || s.cliff_ctx).toLocaleString("en-US")} tokens bytes leave fast memory; decode ${sig(s.decode_tok_s_before)} → ${sig(s.decode_tok_s_after)} tok/s.`
         : "No cliff up to the model's maximum context: everything stays in fast memory.";
     })
     .catch((e) => { if (!aborted(e)) $("cliff-caption").textContent = e.message; });

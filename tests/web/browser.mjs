@@ -15,8 +15,13 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") console.log(`page console: ${m.text()}`); });
+  page.on("requestfailed", (r) => console.log(`request failed: ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(url);
-  await page.waitForSelector("#fit tbody tr");
+  await page.waitForSelector("#fit tbody tr", { timeout: 15000 }).catch(async (e) => {
+    console.log(`page status: ${await page.textContent("#status")}`);
+    throw e;
+  });
 
   await page.fill("#model", "Llama 3.3 70B");
   await page.press("#model", "Enter");
@@ -63,7 +68,8 @@ try {
   await phone.goto(link);
   await phone.waitForSelector('#fit tr[data-device="rtx-pro-6000-blackwell"].selected');
   await phone.waitForFunction(() => document.getElementById("cliff").naturalWidth > 0);
-  if ((await phone.inputValue("#model")) !== "Llama 3.3 70B") fail("the link did not restore the model");
+  const restored = await phone.inputValue("#model");
+  if (!restored.startsWith("Llama 3.3 70B")) fail(`the link restored the model as '${restored}'`);
   if ((await phone.textContent("#ctx-label")) !== "32K") fail("the link did not restore the context");
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   if (wide > 375) fail(`the page is ${wide} px wide on a 375 px screen`);

@@ -1,9 +1,10 @@
 //! `tokenfit serve`: the web page and the HTTP API on one port (127.0.0.1 unless `--host`
-//! says otherwise). A few worker threads answer requests from a bounded queue; each answer
-//! is one command's, rendered to JSON (or a chart to SVG). A panic in an answer is caught
-//! and reported as a 500, so one bad request never stops the server.
+//! says otherwise). A few worker threads answer connections from a bounded queue
+//! ([`http`]); each answer is one command's, rendered to JSON (or a chart to SVG). A panic
+//! in an answer is caught and reported as a 500, so one bad request never stops the server.
 
 pub(crate) mod api;
+mod http;
 mod openapi;
 mod page;
 pub(crate) mod params;
@@ -16,11 +17,7 @@ use clap::Args;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::ExitCode;
-use std::sync::Arc;
 use tokenfit::db::Db;
-
-/// Threads answering requests.
-const WORKERS: usize = 4;
 
 /// `serve` arguments.
 #[derive(Debug, Args)]
@@ -42,13 +39,10 @@ pub struct ServeArgs {
 /// Serves until the process is stopped.
 pub fn serve_cmd(mut db: Db, a: ServeArgs) -> Result<ExitCode> {
     let started = started_model(&mut db, &a.file)?;
-    let api = Arc::new(Api::new(db, started));
-    let server = tiny_http::Server::http((a.host.as_str(), a.port))
+    let api = Api::new(db, started);
+    let listener = std::net::TcpListener::bind((a.host.as_str(), a.port))
         .map_err(|e| anyhow!("cannot listen on {}:{}: {e}", a.host, a.port))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| anyhow!("the server has no IP address"))?;
+    let addr = listener.local_addr()?;
     let url = format!("http://{addr}/");
     {
         let mut out = std::io::stdout().lock();
@@ -61,20 +55,10 @@ pub fn serve_cmd(mut db: Db, a: ServeArgs) -> Result<ExitCode> {
     if a.open {
         open_browser(&url);
     }
-    let server = Arc::new(server);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, api) = (Arc::clone(&server), Arc::clone(&api));
-            std::thread::spawn(move || {
-                for rq in server.incoming_requests() {
-                    respond(&api, rq);
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
-    }
+    http::run(listener, move |rq| {
+        catch_unwind(AssertUnwindSafe(|| route(&api, &rq.method, &rq.target)))
+            .unwrap_or_else(|_| Reply::error(500, "internal error: the answer panicked", None))
+    });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -95,33 +79,8 @@ fn started_model(db: &mut Db, f: &ModelFileArgs) -> Result<Option<StartedModel>>
     Ok(Some(StartedModel { id, flag, path }))
 }
 
-/// Answers one request; a write error means the client left.
-fn respond(api: &Api, rq: tiny_http::Request) {
-    let reply = catch_unwind(AssertUnwindSafe(|| route(api, rq.method(), rq.url())))
-        .unwrap_or_else(|_| Reply::error(500, "internal error: the answer panicked", None));
-    let allow = reply.status == 405;
-    // A length, not chunks: every answer is whole before it is sent.
-    let mut resp = tiny_http::Response::from_data(reply.body)
-        .with_status_code(reply.status)
-        .with_chunked_threshold(usize::MAX);
-    let headers = [
-        ("Content-Type", reply.content_type),
-        ("Cache-Control", "no-store"),
-        ("X-Content-Type-Options", "nosniff"),
-    ];
-    for (k, v) in headers
-        .into_iter()
-        .chain(allow.then_some(("Allow", "GET, HEAD")))
-    {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            resp.add_header(h);
-        }
-    }
-    let _ = rq.respond(resp);
-}
-
 /// The reply to a method and a request target.
-fn route(api: &Api, method: &tiny_http::Method, target: &str) -> Reply {
+fn route(api: &Api, method: &str, target: &str) -> Reply {
     if target.len() > query::MAX_TARGET_BYTES {
         return Reply::error(
             414,
@@ -133,7 +92,7 @@ fn route(api: &Api, method: &tiny_http::Method, target: &str) -> Reply {
             None,
         );
     }
-    if !matches!(method, tiny_http::Method::Get | tiny_http::Method::Head) {
+    if !matches!(method, "GET" | "HEAD") {
         return Reply::error(405, &format!("{method} is not answered; use GET"), None);
     }
     let (path, q) = target.split_once('?').unwrap_or((target, ""));
