@@ -131,8 +131,8 @@ function renderTable() {
       <td class="num">${r.rank}</td>
       <td class="dev">${esc(r.name)}<small>${esc(r.device)}</small></td>
       <td class="verdict ${esc(r.verdict)}">${esc(String(r.verdict).replace(/_/g, " "))}</td>
-      <td class="num">${gib(r.total_bytes)}</td>
-      <td class="num">${gib(r.usable_bytes)}</td>
+      <td class="num col-mid">${gib(r.total_bytes)}</td>
+      <td class="num col-mid">${gib(r.usable_bytes)}</td>
       <td class="num">${interval(r.decode_tok_s, r.decode_tok_s_lo, r.decode_tok_s_hi)}</td>
       <td class="num col-wide">${interval(r.prefill_tok_s, r.prefill_tok_s_lo, r.prefill_tok_s_hi)}</td>
       <td class="num col-wide">${sig(r.ttft_s)}</td>
@@ -142,6 +142,7 @@ function renderTable() {
     th.classList.toggle("sorted", th.dataset.key === state.sort);
     th.classList.toggle("asc", state.dir === "asc");
     if (["prefill_tok_s", "ttft_s", "price_usd"].includes(th.dataset.key)) th.classList.add("col-wide");
+    if (["total_gib", "usable_gib"].includes(th.dataset.key)) th.classList.add("col-mid");
   }
   const fits = list.filter((r) => r.verdict === "fits").length;
   status(`${model() ? model().name : state.model} · ${state.quant} · ${tok(state.ctx)} context · KV ${state.kv}: ${fits} of ${list.length} devices shown fit in fast memory`);

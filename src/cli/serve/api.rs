@@ -266,7 +266,9 @@ fn clap_error(e: &clap::Error) -> Reply {
         .trim()
         .trim_start_matches("error: ")
         .replace("\n\n", "; ")
-        .replace('\n', " ");
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let named = match e.get(ContextKind::InvalidArg) {
         Some(ContextValue::String(s)) => Some(s.clone()),
         Some(ContextValue::Strings(v)) => v.first().cloned(),

@@ -43,6 +43,22 @@ pub(crate) fn document(api: &Api) -> Value {
             }}),
         );
     }
+    paths.insert(
+        "/api/page".into(),
+        json!({ "get": {
+            "operationId": "page",
+            "summary": "What the web page needs from the server: the id of the model given with --gguf or --hf-config when it started, if any.",
+            "parameters": [],
+            "responses": { "200": {
+                "description": "The page's settings.",
+                "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "required": ["started_model"],
+                    "properties": { "started_model": { "type": "string", "nullable": true } },
+                }}}
+            }}
+        }}),
+    );
     json!({
         "openapi": "3.0.3",
         "info": {
