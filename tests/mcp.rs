@@ -50,8 +50,14 @@ impl Session {
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
         loop {
             let mut line = String::new();
-            let n = self.stdout.read_line(&mut line).expect("the server answers");
-            assert!(n > 0, "the server closed the session before answering {method}");
+            let n = self
+                .stdout
+                .read_line(&mut line)
+                .expect("the server answers");
+            assert!(
+                n > 0,
+                "the server closed the session before answering {method}"
+            );
             let v: Value = serde_json::from_str(&line).expect("a JSON-RPC message per line");
             if v["id"] == json!(id) {
                 return v;
@@ -78,7 +84,10 @@ fn initialized() -> Session {
         }),
     );
     assert_eq!(init["result"]["serverInfo"]["name"], "tokenfit", "{init}");
-    assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
+    assert!(
+        init["result"]["capabilities"]["tools"].is_object(),
+        "{init}"
+    );
     s.send(&json!({ "jsonrpc": "2.0", "method": "notifications/initialized" }));
     s
 }
@@ -87,9 +96,16 @@ fn initialized() -> Session {
 fn a_session_lists_the_tools_and_calls_fit() {
     let mut s = initialized();
     let list = s.request("tools/list", json!({}));
-    let tools = list["result"]["tools"].as_array().cloned().unwrap_or_default();
+    let tools = list["result"]["tools"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let names: Vec<&str> = tools.iter().filter_map(|t| t["name"].as_str()).collect();
-    assert_eq!(names, ["fit", "predict", "cliff", "breakeven", "check"], "{list}");
+    assert_eq!(
+        names,
+        ["fit", "predict", "cliff", "breakeven", "check"],
+        "{list}"
+    );
     let fit = &tools[0];
     assert_eq!(fit["inputSchema"]["type"], "object");
     assert_eq!(fit["inputSchema"]["properties"]["ctx"]["default"], "4k");
@@ -97,7 +113,9 @@ fn a_session_lists_the_tools_and_calls_fit() {
     let check = &tools[4]["inputSchema"];
     for arg in ["device", "model", "quant", "claimed-tok-s"] {
         assert!(
-            check["required"].as_array().is_some_and(|r| r.contains(&json!(arg))),
+            check["required"]
+                .as_array()
+                .is_some_and(|r| r.contains(&json!(arg))),
             "check requires {arg}: {check}"
         );
     }
@@ -131,10 +149,15 @@ fn a_bad_argument_is_a_tool_error_with_the_cli_message() {
         json!({ "name": "fit", "arguments": { "model": "llama-3.3-70b", "ctx": "lots" } }),
     );
     assert_eq!(call["result"]["isError"], true, "{call}");
-    let text = call["result"]["content"][0]["text"].as_str().unwrap_or_default();
+    let text = call["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
     let e: Value = serde_json::from_str(text).expect("the error is JSON");
     assert_eq!(e["parameter"], "ctx");
-    assert!(e["error"].as_str().unwrap_or_default().contains("--ctx"), "{e}");
+    assert!(
+        e["error"].as_str().unwrap_or_default().contains("--ctx"),
+        "{e}"
+    );
     let unknown = s.request("tools/call", json!({ "name": "nope", "arguments": {} }));
     assert!(unknown["error"].is_object(), "{unknown}");
     // Numbers are taken as the CLI would read them.

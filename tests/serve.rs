@@ -287,3 +287,45 @@ fn concurrent_requests_all_get_answers() {
         assert_eq!(h.join().ok(), Some(200));
     }
 }
+
+#[test]
+fn a_model_file_given_at_start_is_offered_and_answered_from_the_file() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("serve-tests")
+        .join("Served-Llama-8B");
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let config = dir.join("config.json");
+    let v = serde_json::json!({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+        "num_hidden_layers": 32, "hidden_size": 4096, "intermediate_size": 14336,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+        "tie_word_embeddings": false, "max_position_embeddings": 131072,
+    });
+    std::fs::write(&config, v.to_string()).expect("config.json is written");
+    let path = config.to_string_lossy().into_owned();
+    let s = Server::start(&["--hf-config", &path]);
+    let page = s.get("/api/page").json();
+    let id = page["started_model"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!id.is_empty(), "{page}");
+    let models = s.get(&format!("/api/models?id={id}"));
+    assert_eq!(models.status, 200, "{}", models.text());
+    let a = s.get(&format!(
+        "/api/fit?model={id}&quant=q4_k_m&ctx=8k&devices=rtx-4090"
+    ));
+    assert_eq!(a.status, 200, "{}", a.text());
+    let want = cli(&[
+        "fit",
+        "--hf-config",
+        &path,
+        "--quant",
+        "q4_k_m",
+        "--ctx",
+        "8k",
+        "--devices",
+        "rtx-4090",
+    ]);
+    assert!(a.text() == want, "{}\n---\n{want}", a.text());
+}
