@@ -220,8 +220,7 @@ async function breakeven() {
   try {
     const out = await get("breakeven", "breakeven", p);
     const r = out.results[0] || {};
-    const pay = r.payback_months != null ? ` Pays off after ${sig(r.payback_months)} months.` : "";
-    $("be-summary").innerHTML = `<b>${esc(String(r.verdict || "").replace(/_/g, " "))}</b> — ${esc(r.explanation || "")}${esc(pay)}
+    $("be-summary").innerHTML = `<b>${esc(String(r.verdict || "").replace(/_/g, " "))}</b> — ${esc(r.explanation || "")}
       <br><span class="iv">machine $${sig(r.monthly_cost_usd)}/month · API $${sig(r.api_monthly_cost_usd)}/month at ${sig((r.tokens_per_month || 0) / 1e6)}M tokens/month · local $${sig(r.local_usd_per_m_tokens)} per 1M tokens</span>`;
     $("be-price").placeholder = r.price_usd != null ? String(r.price_usd) : "database";
   } catch (e) {

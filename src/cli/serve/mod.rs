@@ -52,6 +52,12 @@ pub fn serve_cmd(mut db: Db, a: ServeArgs) -> Result<ExitCode> {
         )?;
         out.flush()?;
     }
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {} — the API answers anyone who can reach this address",
+            addr.ip()
+        );
+    }
     if a.open {
         open_browser(&url);
     }
