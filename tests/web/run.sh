@@ -47,6 +47,8 @@ echo "== browser (headless Chromium)"
 node "$web/browser.mjs" "$url" "$root/docs/img/web.png" "$out/web-phone.png"
 
 echo "== schemathesis against ${url}api/openapi.json"
+# Run from out/ so schemathesis keeps its cache there (ignored), not in the repository.
+cd "$out"
 schemathesis run "${url}api/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
