@@ -18,8 +18,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use tokenfit::db::Db;
 
-/// The tools: a CLI command each (an endpoint of the HTTP API of the same name), with what it
-/// answers. Adding a command as a tool is one entry.
+/// The tools: a CLI command each (the HTTP API's endpoint of that name, or the command
+/// itself), with what it answers. Adding a command as a tool is one entry (`rank` joins here
+/// once the command exists).
 const TOOLS: &[(&str, &str)] = &[
     ("fit", "Rank devices for one model at a context: verdict (fits, spills, does not fit), GiB needed and usable, decode and prefill tok/s with intervals, TTFT, price, and the command that measures it."),
     ("predict", "One device, model and quantization: bytes per token by memory tier, the bound that holds, decode and prefill tok/s, TTFT."),
@@ -34,9 +35,11 @@ pub struct McpArgs {}
 
 /// Serves MCP on standard input/output until the client closes it.
 pub fn mcp_cmd(db: Db, _a: McpArgs) -> Result<ExitCode> {
-    let server = Tokenfit {
-        api: Arc::new(Api::new(db, None)),
-    };
+    let mut api = Api::new(db, None);
+    for (name, _) in TOOLS {
+        api.add_command(name);
+    }
+    let server = Tokenfit { api: Arc::new(api) };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -116,6 +116,8 @@ pub(crate) struct StartedModel {
 #[derive(Debug)]
 pub(crate) struct Api {
     db: Db,
+    /// Commands answered by name besides [`ENDPOINTS`] (MCP tools without an HTTP endpoint).
+    extra: Vec<Endpoint>,
     params: BTreeMap<&'static str, Vec<Param>>,
     started: Option<StartedModel>,
     charts: PathBuf,
@@ -132,11 +134,32 @@ impl Api {
         let charts = std::env::temp_dir().join(format!("tokenfit-serve-{}", std::process::id()));
         Api {
             db,
+            extra: Vec::new(),
             params,
             started,
             charts,
             drawn: AtomicU64::new(0),
         }
+    }
+
+    /// Also answers the command `name` (its JSON), if no endpoint has that name.
+    pub fn add_command(&mut self, name: &'static &'static str) {
+        if self.endpoint(name).is_some() {
+            return;
+        }
+        let ep = Endpoint {
+            name,
+            command: std::slice::from_ref(name),
+            summary: "",
+            required: &[],
+            answer: Answer::Json,
+        };
+        self.params.insert(name, params(ep.command, ep.required));
+        self.extra.push(ep);
+    }
+
+    fn endpoint(&self, name: &str) -> Option<&Endpoint> {
+        ENDPOINTS.iter().chain(&self.extra).find(|e| e.name == name)
     }
 
     /// The started model's id, if any.
@@ -151,7 +174,7 @@ impl Api {
 
     /// Answers `/api/{name}` with these query parameters.
     pub fn call(&self, name: &str, query: &[(String, String)]) -> Reply {
-        let Some(ep) = ENDPOINTS.iter().find(|e| e.name == name) else {
+        let Some(ep) = self.endpoint(name) else {
             return Reply::error(
                 404,
                 &format!("no endpoint /api/{name}; /api/openapi.json lists them"),
@@ -308,4 +331,53 @@ fn blame(msg: &str, query: &[(String, String)], params: &[Param]) -> Option<Stri
 /// A JSON value of an answer, for callers that embed it (MCP).
 pub(crate) fn body_json(r: &Reply) -> Value {
     serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_command_without_an_endpoint_is_answered_once_added() {
+        let mut api = Api::new(Db::builtin().expect("databases load"), None);
+        let args = q(&[
+            ("device", "rtx-pro-6000-blackwell"),
+            ("model", "llama-3.1-8b"),
+            ("quant", "q4_k_m"),
+        ]);
+        assert_eq!(api.call("power", &args).status, 404);
+        api.add_command(&"power");
+        let r = api.call("power", &args);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(body_json(&r)["inputs"]["command"], "power");
+        assert!(api.params("power").iter().any(|p| p.name == "device"));
+    }
+
+    #[test]
+    fn argv_keeps_values_that_look_like_flags_as_values() {
+        let api = Api::new(Db::builtin().expect("databases load"), None);
+        let ep = api.endpoint("fit").expect("fit is an endpoint");
+        let argv = api
+            .argv(ep, &q(&[("model", "-x"), ("power-limit", "-5")]))
+            .expect("known parameters");
+        assert_eq!(
+            argv,
+            [
+                "tokenfit",
+                "--format",
+                "json",
+                "fit",
+                "--power-limit=-5",
+                "--",
+                "-x"
+            ]
+        );
+    }
 }
