@@ -1,7 +1,9 @@
 //! The command line: the arguments (clap derive), one file per command, each a thin call
 //! into the library, and the dispatch. Only this folder knows clap. Files depend one way:
 //! this one on the commands, the commands on `common`, `model_file`, `draw` and `output`
-//! (and `plot` on the commands whose charts it draws).
+//! (and `plot` on the commands whose charts it draws). `serve` and `mcp` sit above the
+//! dispatch: they parse each request as an argument list with [`Cli`] and answer it through
+//! [`answer`], so the HTTP API and the MCP tools give the CLI's JSON and the CLI's messages.
 
 mod breakeven;
 mod calibrate;
@@ -14,6 +16,7 @@ mod draw;
 mod fit;
 mod import;
 mod lists;
+mod mcp;
 mod model_file;
 mod multi;
 mod output;
@@ -22,6 +25,7 @@ mod power;
 mod predict;
 mod rank;
 mod scan;
+mod serve;
 mod sweep;
 mod trace_models;
 mod validate;
@@ -103,21 +107,16 @@ pub enum Command {
     Scan(scan::ScanArgs),
     /// Speed, power drawn and J/token over a board's power limits; the plateau where watts stop buying speed.
     Power(power::PowerArgs),
+    /// A local web page and HTTP API on the same answers (binds 127.0.0.1 unless --host says otherwise).
+    Serve(serve::ServeArgs),
+    /// An MCP server over standard input/output: fit, predict, cliff, breakeven and check as tools.
+    Mcp(mcp::McpArgs),
 }
 
 /// Loads the databases (with the saved machine and the local calibration) and runs the command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let format = cli.format.into();
-    let mut db = Db::load(cli.db.as_deref()).context("loading the databases")?;
-    if let Some(dir) = tokenfit::calib::local::config_dir() {
-        // The saved machine `this` (`detect --save`) first: a local calibration may refit it.
-        let saved = dir.join(tokenfit::machine::saved::SAVED_FILE);
-        db.merge_saved_machine(&saved)
-            .with_context(|| format!("loading the saved machine {}", saved.display()))?;
-        let local = dir.join(tokenfit::calib::local::LOCAL_FILE);
-        db.merge_local_calibration(&local)
-            .with_context(|| format!("loading the local calibration {}", local.display()))?;
-    }
+    let db = load_db(cli.db.as_deref())?;
     let path = cli.output.as_deref();
     let (out, code): (Output, ExitCode) = match cli.command {
         // A chart, not a text result: -o names the image.
@@ -127,11 +126,38 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             sweep::sweep_cmd(&db, a, format, path)?;
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Check(a) => check::check_cmd(&db, a)?,
-        c => (text_command(&db, c)?, ExitCode::SUCCESS),
+        // Servers: they answer requests until stopped.
+        Command::Serve(a) => return serve::serve_cmd(db, a),
+        Command::Mcp(a) => return mcp::mcp_cmd(db, a),
+        c => answer(&db, c)?,
     };
     output::emit(&out, format, path)?;
     Ok(code)
+}
+
+/// The built-in databases merged with `--db DIR`, the saved machine `this` and the local
+/// calibration.
+pub(crate) fn load_db(dir: Option<&std::path::Path>) -> Result<Db> {
+    let mut db = Db::load(dir).context("loading the databases")?;
+    if let Some(dir) = tokenfit::calib::local::config_dir() {
+        // The saved machine `this` (`detect --save`) first: a local calibration may refit it.
+        let saved = dir.join(tokenfit::machine::saved::SAVED_FILE);
+        db.merge_saved_machine(&saved)
+            .with_context(|| format!("loading the saved machine {}", saved.display()))?;
+        let local = dir.join(tokenfit::calib::local::LOCAL_FILE);
+        db.merge_local_calibration(&local)
+            .with_context(|| format!("loading the local calibration {}", local.display()))?;
+    }
+    Ok(db)
+}
+
+/// A command whose whole output is built before it is written, with its exit code (`check`
+/// exits 1 unless the claim is plausible).
+pub(crate) fn answer(db: &Db, c: Command) -> Result<(Output<'_>, ExitCode)> {
+    match c {
+        Command::Check(a) => check::check_cmd(db, a),
+        c => Ok((text_command(db, c)?, ExitCode::SUCCESS)),
+    }
 }
 
 /// The commands whose whole output is built before it is written.
@@ -155,8 +181,12 @@ fn text_command(db: &Db, c: Command) -> Result<Output<'_>> {
         Command::Detect(a) => detect::detect_cmd(db, a)?,
         Command::Scan(a) => scan::scan_cmd(db, a)?,
         Command::Power(a) => power::power_cmd(db, a)?,
-        Command::Plot(_) | Command::Sweep(_) | Command::Check(_) => {
-            unreachable!("run() handles plot, sweep and check")
+        Command::Plot(_)
+        | Command::Sweep(_)
+        | Command::Check(_)
+        | Command::Serve(_)
+        | Command::Mcp(_) => {
+            unreachable!("run() handles plot, sweep, serve and mcp; answer() handles check")
         }
     })
 }

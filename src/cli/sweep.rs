@@ -229,6 +229,24 @@ pub fn sweep_cmd(db: &Db, a: SweepArgs, format: Format, path: Option<&Path>) -> 
     }
 }
 
+/// `sweep` as its JSON document, for the HTTP API: refused past `max_rows` rows, so one
+/// request cannot ask for an unbounded answer.
+pub(crate) fn sweep_json(db: &Db, a: SweepArgs, max_rows: usize) -> Result<Vec<u8>> {
+    let imp = crate::cli::model_file::imported(db, &a.file)?;
+    let (plans, inputs, _) = plans(db, imp.as_ref(), &a)?;
+    let total: usize = plans.iter().map(Plan::rows).sum();
+    if total > max_rows {
+        bail!(
+            "--devices × --models × --quants × --ctx × --kv-type gives {total} rows; \
+             this server answers at most {max_rows}: narrow the lists, or run `tokenfit sweep`"
+        );
+    }
+    let mut buf = Vec::new();
+    let keep = filter(a.verdict, a.min_tok_s);
+    stream_to(&plans, RowFormat::Json, keep, &inputs, Box::new(&mut buf))?;
+    Ok(buf)
+}
+
 /// Predicts on every core and writes each chunk as it is encoded, in order.
 fn stream(
     plans: &[Plan],
@@ -242,6 +260,21 @@ fn stream(
         Some(f) => Box::new(f),
         None => Box::new(std::io::stdout()),
     };
+    stream_to(plans, rf, keep, inputs, sink)?;
+    if let Some(f) = file {
+        f.commit()?;
+    }
+    Ok(())
+}
+
+/// Writes the rows of `plans` to `sink` in order, chunks encoded on every core.
+fn stream_to<'a>(
+    plans: &[Plan],
+    rf: RowFormat,
+    keep: Filter,
+    inputs: &Value,
+    sink: Box<dyn Write + Send + 'a>,
+) -> Result<()> {
     // Chunks larger than the buffer go straight to the sink.
     let sink = std::io::BufWriter::with_capacity(64 << 10, sink);
     let mut w = StreamWriter::begin(sink, rf, inputs)?;
@@ -295,9 +328,6 @@ fn stream(
     }
     bar.finish_and_clear();
     drop(w.finish(None, &[])?);
-    if let Some(f) = file {
-        f.commit()?;
-    }
     Ok(())
 }
 
