@@ -109,7 +109,7 @@ pub enum Command {
     Power(power::PowerArgs),
     /// A local web page and HTTP API on the same answers (binds 127.0.0.1 unless --host says otherwise).
     Serve(serve::ServeArgs),
-    /// An MCP server over standard input/output: fit, predict, cliff, breakeven and check as tools.
+    /// An MCP server over standard input/output: fit, predict, rank, cliff, breakeven and check as tools.
     Mcp(mcp::McpArgs),
 }
 
