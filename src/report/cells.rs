@@ -11,7 +11,7 @@ pub fn gib(b: f64) -> Cell {
 
 /// `32768` → `32K`, `1000` → `1000`.
 pub fn tokens(c: u64) -> String {
-    if c >= 1024 && c % 1024 == 0 {
+    if c >= 1024 && c.is_multiple_of(1024) {
         format!("{}K", c / 1024)
     } else {
         c.to_string()

@@ -140,7 +140,7 @@ fn from_keys(k: &Keys, i: usize) -> (Mixer, FfnKind) {
     }
     if DELTANET_ARCHS.contains(&arch) {
         let every = k.u("full_attention_interval").unwrap_or(4).max(1);
-        let m = if (i as u64 + 1) % every == 0 {
+        let m = if (i as u64 + 1).is_multiple_of(every) {
             softmax(k, i)
         } else {
             Mixer::Linear

@@ -117,7 +117,7 @@ pub(super) fn mla(c: &Ctx) -> Result<Option<MlaRaw>> {
 }
 
 pub(super) fn per_head(c: &Ctx, inner: u64, heads: u64) -> Result<u32> {
-    if inner % heads != 0 {
+    if !inner.is_multiple_of(heads) {
         return Err(c.err(format!(
             "{}.ssm.inner_size {inner} is not a multiple of ssm.time_step_rank {heads}",
             c.k.arch

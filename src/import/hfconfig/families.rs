@@ -82,7 +82,7 @@ pub(super) fn dense_ffn(c: &Cfg, gated: bool) -> Option<FfnRaw> {
 /// Qwen2/3 MoE rule: MoE unless listed in `mlp_only_layers`, every `decoder_sparse_step`.
 pub(super) fn qwen_moe_layer(c: &Cfg, i: usize) -> bool {
     let step = c.or("decoder_sparse_step", 1).max(1);
-    !c.nums("mlp_only_layers").contains(&(i as u64)) && (i as u64 + 1) % step == 0
+    !c.nums("mlp_only_layers").contains(&(i as u64)) && (i as u64 + 1).is_multiple_of(step)
 }
 
 pub(super) fn softmax_llama(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
@@ -147,7 +147,7 @@ pub(super) fn qwen_hybrid(c: &Cfg, ty: &str, n: usize, hidden: u64) -> Arch {
         .map(|i| {
             let m = match &types {
                 Some(t) => t[i],
-                None if (i as u64 + 1) % every == 0 => Mixer::Full,
+                None if (i as u64 + 1).is_multiple_of(every) => Mixer::Full,
                 None => Mixer::Linear,
             };
             (
@@ -278,7 +278,7 @@ pub(super) fn gemma3(c: &Cfg, n: usize, hidden: u64) -> Arch {
         .map(|i| {
             let m = match &types {
                 Some(t) => t[i],
-                None if (i as u64 + 1) % every == 0 => Mixer::Full,
+                None if (i as u64 + 1).is_multiple_of(every) => Mixer::Full,
                 None => Mixer::Sliding,
             };
             (m, FfnKind::Dense)

@@ -39,9 +39,9 @@ fn speed(p: &CliffPoint) -> Option<f64> {
 /// `512`, `4K`, `128K`, `1M`.
 fn ctx_label(c: f64) -> String {
     let c = c.round() as u64;
-    if c >= 1 << 20 && c % (1 << 20) == 0 {
+    if c >= 1 << 20 && c.is_multiple_of(1 << 20) {
         format!("{}M", c >> 20)
-    } else if c >= 1024 && c % 1024 == 0 {
+    } else if c >= 1024 && c.is_multiple_of(1024) {
         format!("{}K", c / 1024)
     } else {
         c.to_string()
@@ -63,7 +63,7 @@ fn grouped(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
