@@ -18,6 +18,8 @@ use tokenfit::advise::ordered::for_each_ordered;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::advise::select::{Filter, TopN};
 use tokenfit::advise::sweep::{Axes, Plan};
+use tokenfit::db::model::ModelRaw;
+use tokenfit::db::quant::QuantRaw;
 use tokenfit::db::Db;
 use tokenfit::file::OutputFile;
 use tokenfit::report::columns::Columns;
@@ -85,15 +87,15 @@ const ROWS_PER_CHUNK: usize = 512;
 /// Rows a table shows when standard output is not a terminal and `--top` is not given.
 const TABLE_ROWS_PIPED: usize = 10_000;
 
-/// The plans to run: the listed models, then a file's model one quant at a time (its exact
-/// bytes hold for its own scheme only).
-fn plans<'a>(
+/// The models and quants a sweep names (`all`, or a list; repeats merged), the file's quant
+/// when none is named.
+fn models_and_quants<'a>(
     db: &'a Db,
     imp: Option<&'a tokenfit::import::ImportedModel>,
     a: &SweepArgs,
-) -> Result<(Vec<Plan<'a>>, Value, Option<String>)> {
+) -> Result<(Vec<&'a ModelRaw>, Vec<&'a QuantRaw>)> {
     let all = |s: &str| s.trim().eq_ignore_ascii_case("all");
-    let models = match a.models.as_deref() {
+    let mut models = match a.models.as_deref() {
         None => Vec::new(),
         Some(m) if all(m) => db.models.iter().collect(),
         Some(m) => list(m)
@@ -106,7 +108,7 @@ fn plans<'a>(
         .clone()
         .or_else(|| imp.and_then(|i| i.quant.clone()))
         .unwrap_or_else(|| "q4_k_m".into());
-    let quants = if all(&quant_list) {
+    let mut quants = if all(&quant_list) {
         db.quants.iter().collect()
     } else {
         list(&quant_list)
@@ -114,11 +116,19 @@ fn plans<'a>(
             .map(|q| db.quant(q))
             .collect::<tokenfit::Result<Vec<_>>>()?
     };
-    let mut models = models;
-    let mut quants = quants;
     dedup_by_id(&mut models, |m| &m.id);
     dedup_by_id(&mut quants, |q| &q.id);
-    let kv_types: Vec<String> = if all(&a.kv_type) {
+    Ok((models, quants))
+}
+
+/// The sweep's axes, and a note on devices left out (a backend they cannot run, no power data).
+fn axes<'a>(
+    db: &'a Db,
+    imp: Option<&'a tokenfit::import::ImportedModel>,
+    a: &SweepArgs,
+) -> Result<(Axes<'a>, Option<String>)> {
+    let (models, quants) = models_and_quants(db, imp, a)?;
+    let kv_types: Vec<String> = if a.kv_type.trim().eq_ignore_ascii_case("all") {
         db.kv_types.iter().map(|k| k.id.clone()).collect()
     } else {
         list(&a.kv_type)
@@ -151,6 +161,17 @@ fn plans<'a>(
         ctxs,
         kv_types,
     };
+    Ok((axes, left_out))
+}
+
+/// The plans to run: the listed models, then a file's model one quant at a time (its exact
+/// bytes hold for its own scheme only), with the inputs and the devices left out.
+fn plans<'a>(
+    db: &'a Db,
+    imp: Option<&'a tokenfit::import::ImportedModel>,
+    a: &SweepArgs,
+) -> Result<(Vec<Plan<'a>>, Value, Option<String>)> {
+    let (axes, left_out) = axes(db, imp, a)?;
     let o = Options {
         backend: a.backend.clone(),
         offload: a.offload.into(),
