@@ -4,11 +4,12 @@
 //! databases. Run with `cargo bench --bench predict`.
 
 use std::sync::OnceLock;
-use tokenfit::advise::ordered::for_each_ordered;
+use tokenfit::advise::select::Filter;
 use tokenfit::advise::sweep::{Axes, Plan};
 use tokenfit::db::Db;
 use tokenfit::model::predict::predict;
-use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
+use tokenfit::report::stream::RowFormat;
+use tokenfit::report::sweep_stream::write_sweep;
 use tokenfit::scenario::{build, resolve, Options};
 
 fn main() {
@@ -86,36 +87,24 @@ fn full_sweep_rows(b: divan::Bencher) {
         });
 }
 
-/// The real sweep path: rows predicted on every core, encoded (CSV and JSON lines) in chunks
-/// and written in order to a sink, as `tokenfit sweep --format csv|jsonl -o FILE` does.
+/// The real sweep path (`report::sweep_stream::write_sweep`, what `tokenfit sweep --format
+/// csv|jsonl` runs): rows predicted and encoded in chunks on every core, written in order to
+/// a sink.
 #[divan::bench(args = [RowFormat::Csv, RowFormat::Jsonl], sample_count = 3)]
 fn full_sweep_to_sink(b: divan::Bencher, format: RowFormat) {
     let db = db();
     let plan = Plan::new(db, full_axes(db), &Options::default()).expect("plan");
     b.counter(divan::counter::ItemsCount::new(plan.rows()))
         .bench(|| {
-            let mut w = StreamWriter::begin(std::io::sink(), format, &serde_json::Value::Null)
-                .expect("sink");
-            let per_chunk = (512 / plan.rows_per_unit()).max(1);
-            for_each_ordered(
-                plan.units(),
-                per_chunk,
-                |units| -> std::io::Result<Vec<u8>> {
-                    let mut e = ChunkEncoder::new(format, units.start == 0, Vec::new());
-                    let mut res = Ok(());
-                    plan.for_each_row(units, |r| {
-                        if res.is_ok() {
-                            res = e.row(r);
-                        }
-                    })
-                    .map_err(std::io::Error::other)?;
-                    res?;
-                    e.finish()
-                },
-                |bytes| w.chunk(&bytes),
+            write_sweep(
+                std::slice::from_ref(&plan),
+                format,
+                Filter::default(),
+                &serde_json::Value::Null,
+                std::io::sink(),
+                |_| {},
             )
-            .expect("written");
-            w.finish(None, &[]).expect("finished")
+            .expect("written")
         });
 }
 

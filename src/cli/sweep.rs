@@ -13,8 +13,6 @@ use clap::Args;
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Mutex;
-use tokenfit::advise::ordered::for_each_ordered;
 use tokenfit::advise::row::ScenarioRow;
 use tokenfit::advise::select::{Filter, TopN};
 use tokenfit::advise::sweep::{Axes, Plan};
@@ -23,7 +21,8 @@ use tokenfit::db::quant::QuantRaw;
 use tokenfit::db::Db;
 use tokenfit::file::OutputFile;
 use tokenfit::report::columns::Columns;
-use tokenfit::report::stream::{ChunkEncoder, RowFormat, StreamWriter};
+use tokenfit::report::stream::RowFormat;
+use tokenfit::report::sweep_stream::write_sweep;
 use tokenfit::report::{views, Format, Output};
 use tokenfit::scenario::Options;
 
@@ -80,9 +79,6 @@ pub struct SweepArgs {
     #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
     pub power_limit: Option<f64>,
 }
-
-/// Rows a chunk of work encodes (about; whole units of contexts).
-const ROWS_PER_CHUNK: usize = 512;
 
 /// Rows a table shows when standard output is not a terminal and `--top` is not given.
 const TABLE_ROWS_PIPED: usize = 10_000;
@@ -288,7 +284,7 @@ fn stream(
     Ok(())
 }
 
-/// Writes the rows of `plans` to `sink` in order, chunks encoded on every core.
+/// Writes the rows of `plans` to `sink` in order, with a progress bar on a terminal.
 fn stream_to<'a>(
     plans: &[Plan],
     rf: RowFormat,
@@ -296,59 +292,11 @@ fn stream_to<'a>(
     inputs: &Value,
     sink: Box<dyn Write + Send + 'a>,
 ) -> Result<()> {
-    // Chunks larger than the buffer go straight to the sink.
-    let sink = std::io::BufWriter::with_capacity(64 << 10, sink);
-    let mut w = StreamWriter::begin(sink, rf, inputs)?;
-    // Written chunks' buffers, reused: fresh ones would be faulted in page by page.
-    let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-    let take = || {
-        pool.lock()
-            .ok()
-            .and_then(|mut p| p.pop())
-            .unwrap_or_else(|| Vec::with_capacity(ROWS_PER_CHUNK * 1024))
-    };
     let total: usize = plans.iter().map(Plan::rows).sum();
     // A sweep shorter than a second shows none.
     let bar = progress(total as u64, 100_000, "rows");
-    for plan in plans {
-        let units_per_chunk = (ROWS_PER_CHUNK / plan.rows_per_unit().max(1)).max(1);
-        for_each_ordered(
-            plan.units(),
-            units_per_chunk,
-            |units| -> Result<(Vec<u8>, u64)> {
-                // Any chunk may hold the first row that passes the filter: each CSV chunk
-                // starts with the header, and the writer keeps only the first one.
-                let mut e = ChunkEncoder::new(rf, rf == RowFormat::Csv, take());
-                let mut err = Ok(());
-                let mut seen = 0u64;
-                plan.for_each_row(units, |r| {
-                    seen += 1;
-                    if err.is_ok() && keep.keeps(r) {
-                        err = e.row(r);
-                    }
-                })?;
-                err?;
-                Ok((e.finish()?, seen))
-            },
-            |(bytes, seen)| {
-                let rows = match rf {
-                    RowFormat::Csv if !w.is_empty() => bytes
-                        .iter()
-                        .position(|b| *b == b'\n')
-                        .map_or(&bytes[..], |i| &bytes[i + 1..]),
-                    _ => &bytes[..],
-                };
-                w.chunk(rows)?;
-                bar.inc(seen);
-                if let Ok(mut p) = pool.lock() {
-                    p.push(bytes);
-                }
-                Ok(())
-            },
-        )?;
-    }
+    write_sweep(plans, rf, keep, inputs, sink, |n| bar.inc(n))?;
     bar.finish_and_clear();
-    drop(w.finish(None, &[])?);
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod plot;
 pub mod power_views;
 mod row_views;
 pub mod stream;
+pub mod sweep_stream;
 mod table;
 pub mod views;
 
