@@ -72,7 +72,7 @@ mod tests {
     #[test]
     fn the_first_error_stops() {
         let mut emitted = 0;
-        // The window is 4 chunks per thread: errors at 30 stop emission before chunk 3.
+        // Chunk 3 fails: the chunks before it are emitted, none after.
         let r = for_each_ordered(
             100,
             10,
