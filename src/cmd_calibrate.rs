@@ -15,6 +15,7 @@ fn load_traces<'a>(
 ) -> Result<tokenfit::calib::run::Loaded<'a>> {
     let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     let loaded = tokenfit::calib::run::load(db, &refs)?;
+    out.extend(loaded.notes.iter().cloned());
     if verbose {
         for u in &loaded.unmapped {
             eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);

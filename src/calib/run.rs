@@ -20,6 +20,8 @@ pub struct Loaded<'a> {
     pub files: Vec<String>,
     /// Multi-device rows (validated, never fitted).
     pub multi: Vec<super::multi::MultiRow>,
+    /// What the readers adjusted (rounded token counts), one line per file.
+    pub notes: Vec<String>,
 }
 
 impl Loaded<'_> {
@@ -39,9 +41,11 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
     let mut unmapped = Vec::new();
     let mut files = Vec::new();
     let mut multi = Vec::new();
+    let mut notes = Vec::new();
     for p in paths {
         let name = p.display().to_string();
         let tf = read_trace_file(p)?;
+        notes.extend(tf.notes);
         unmapped.extend(tf.skipped.into_iter().map(|(line, reason)| Unmapped {
             file: name.clone(),
             line,
@@ -78,6 +82,7 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
         unmapped,
         files,
         multi,
+        notes,
     })
 }
 

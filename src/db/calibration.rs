@@ -163,6 +163,26 @@ pub struct FitQuality {
     pub pp_r2: Option<f64>,
     /// MAPE of prefill tok/s, percent.
     pub pp_mape_pct: Option<f64>,
+    /// Why the decode solver stopped (absent: no decode rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tg_solver: Option<SolverStop>,
+    /// Why the prefill solver stopped (absent: no prefill rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pp_solver: Option<SolverStop>,
+}
+
+/// Why the calibration's bounded least-squares solver stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverStop {
+    /// The last solve left every free parameter inside its bounds.
+    Converged,
+    /// Every parameter ended pinned at a bound: nothing left to solve.
+    AllPinned,
+    /// The SVD of the system did not solve; the parameters are the previous pass's.
+    SvdFailed,
+    /// One pass per parameter was spent and a bound was still violated in the last one.
+    PassLimit,
 }
 
 /// Host-side (CPU) efficiency used when layers or experts run on the host.

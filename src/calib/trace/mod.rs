@@ -1,5 +1,13 @@
 //! A measured trace row: one llama-bench (or llama-batched-bench) test on one machine,
-//! as read from any supported format, before it is mapped to database ids.
+//! as read from any supported format, before it is mapped to database ids; and the readers,
+//! one per format: [`normalized`] (the project's trace CSV), [`llama_bench`] (llama-bench
+//! `-o csv|json|jsonl|md`, llama-batched-bench tables), over [`csv_table`] (the `csv` crate,
+//! file:line in every error); [`read`] picks the reader from the extension or the content.
+
+pub mod csv_table;
+pub mod llama_bench;
+pub mod normalized;
+pub mod read;
 
 use serde::Serialize;
 
