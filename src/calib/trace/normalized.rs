@@ -2,7 +2,7 @@
 //!
 //! `device,backend,model,params_b,quant,model_size_gib,test,n_prompt,n_gen,n_depth,tok_s,bw_gbs,source_url,notes`
 //!
-//! plus the optional `device_id,model_id,quant_id,backend_id`. Columns may come in any
+//! plus the optional `device_id,model_id,quant_id,backend_id,flash_attn` (1/0; else from the notes). Columns may come in any
 //! order and unknown ones are ignored. `test` is `pp` or `tg`; empty numbers are unknown
 //! (empty token counts are 0); `model_size_gib` is GiB (× 2^30 bytes). Run settings are
 //! recovered from the free-text `notes` when written as `key=value` or `key = value`:
@@ -89,6 +89,7 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> 
     }
     let _bandwidth: Option<f64> = at.opt("bw_gbs", get("bw_gbs"))?;
     (r.source_url, r.notes) = (text("source_url"), text("notes"));
+    r.flash_attn = text("flash_attn").and_then(|v| parse_flag(&v));
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
     Ok((r, rounded))
 }
@@ -102,7 +103,7 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 pub struct NoteHints {
     /// `flash_attn=` or `fa=` (1/0, true/false, on/off; auto or -1 → unknown).
     pub flash_attn: Option<bool>,
-    /// `n_ubatch=`.
+    /// `n_ubatch=` (or llama-bench's short `ub=`).
     pub n_ubatch: Option<u32>,
     /// `n_batch=`.
     pub n_batch: Option<u32>,
@@ -119,7 +120,7 @@ impl NoteHints {
         let flash = hint_value(text, "flash_attn").or_else(|| hint_value(text, "fa"));
         NoteHints {
             flash_attn: flash.and_then(parse_flag).or_else(|| fa_table(text)),
-            n_ubatch: num("n_ubatch"),
+            n_ubatch: num("n_ubatch").or_else(|| num("ub")),
             n_batch: num("n_batch"),
             n_gpu_layers: hint_value(text, "n_gpu_layers").and_then(|v| v.parse().ok()),
             batch: num("B"),
