@@ -3,6 +3,7 @@
 
 pub mod features;
 pub mod fit;
+pub mod heldout;
 pub mod local;
 pub mod map;
 pub mod multi;

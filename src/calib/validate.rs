@@ -201,7 +201,7 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
 /// nothing), each made once and shared by every row of that key, single- or multi-device.
 pub struct HoldoutFits<'s, 'a> {
     samples: &'s [Sample<'a>],
-    holdout: Holdout,
+    pub(crate) holdout: Holdout,
     fits: BTreeMap<String, Vec<EfficiencyEntry>>,
 }
 
@@ -252,12 +252,22 @@ pub fn validate(
 }
 
 /// [`validate`] with fits that other rows (multi-device ones) can share.
+///
+/// With a device or model held out, each row's interval is widened to the held-out residuals
+/// of the other devices or models ([`super::heldout`]).
 pub fn validate_with(db: &Db, fits: &mut HoldoutFits) -> crate::Result<Vec<ValidationRow>> {
-    fits.samples()
+    let mut rows = fits
+        .samples()
         .iter()
         .map(|s| {
             let fitted = fits.for_row(db, &s.mapped);
             predict_row(db, s, fitted)
         })
-        .collect()
+        .collect::<crate::Result<Vec<_>>>()?;
+    match fits.holdout {
+        Holdout::Device => super::heldout::widen(&mut rows, |r| r.device.clone()),
+        Holdout::Model => super::heldout::widen(&mut rows, |r| r.model.clone()),
+        Holdout::None | Holdout::Shipped => {}
+    }
+    Ok(rows)
 }

@@ -12,7 +12,7 @@ pub mod read;
 use serde::Serialize;
 
 /// Which phase a row measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Test {
     /// Prompt processing (prefill).
