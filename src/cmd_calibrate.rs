@@ -338,6 +338,7 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
         rows_unmapped: loaded.unmapped.len(),
         rows_validation_only: loaded.validation_only_rows(),
         entries,
+        coverage: tokenfit::calib::run::coverage(&loaded.samples),
     };
     let path = write_local(&dir, &fitted)?;
     let mut out = Output::new(

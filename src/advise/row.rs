@@ -91,6 +91,8 @@ pub struct ScenarioRow<'a> {
     pub bytes_per_token_link: u64,
     /// fitted | family | backend | prior.
     pub efficiency: &'static str,
+    /// Why the prediction extrapolates past the calibration (short reasons; empty when none).
+    pub extrapolation: crate::scenario::extrapolation::Reasons,
     /// Device price, USD.
     pub price_usd: Option<f64>,
     /// Energy per generated token, J: the power decode draws over decode tok/s for a device
@@ -183,6 +185,7 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         bytes_per_token_host: bytes(p.decode.bytes_host),
         bytes_per_token_link: bytes(p.decode.bytes_link),
         efficiency: r.provenance.label(),
+        extrapolation: r.extrapolation.clone(),
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
         power_limit_w: p.power.map(|w| w.limit_w),

@@ -102,7 +102,10 @@ mod tests {
         let mut m = BTreeMap::new();
         // Three groups of 20 rows each within ±10%; one far-off group.
         for (g, c) in [("a", 0.0), ("b", 0.05), ("c", -0.05), ("far", 2.0)] {
-            m.insert(g.to_string(), (0..20).map(|i| c + f64::from(i) * 0.001).collect());
+            m.insert(
+                g.to_string(),
+                (0..20).map(|i| c + f64::from(i) * 0.001).collect(),
+            );
         }
         let (lo, hi) = quantiles_without(&m, "far").unwrap();
         assert!(lo > -0.06 && hi < 0.08, "{lo} {hi}");

@@ -5,8 +5,10 @@ use super::features::features;
 use super::fit::{fit_all, Sample};
 use super::map::{map_rows, Unmapped};
 use super::read::read_trace_file;
-use crate::db::calibration::FittedRaw;
+use crate::db::calibration::{CoverageRaw, FittedRaw};
 use crate::db::Db;
+use crate::model::attention_shape::attention_shape;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Samples read from trace files, and what could not be used.
@@ -95,7 +97,27 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
         rows_unmapped: loaded.unmapped.len(),
         rows_validation_only: loaded.validation_only_rows(),
         entries: fit_all(db, &loaded.samples, &|_| false),
+        coverage: coverage(&loaded.samples),
     }
+}
+
+/// Per backend, the longest context its single-stream rows reached and the attention shapes
+/// of the models they ran.
+pub fn coverage(samples: &[Sample]) -> Vec<CoverageRaw> {
+    let mut by: BTreeMap<&str, (u64, BTreeSet<String>)> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.single_stream()) {
+        let r = &s.mapped.row;
+        let e = by.entry(s.mapped.backend.id.as_str()).or_default();
+        e.0 = e.0.max(r.n_depth + r.n_prompt + r.n_gen);
+        e.1.insert(attention_shape(s.mapped.model));
+    }
+    by.into_iter()
+        .map(|(b, (max_ctx_tokens, shapes))| CoverageRaw {
+            backend: b.to_string(),
+            max_ctx_tokens,
+            shapes: shapes.into_iter().collect(),
+        })
+        .collect()
 }
 
 /// The fitted parameters as the YAML of `calibration/fitted.yaml`.

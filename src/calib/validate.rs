@@ -144,7 +144,9 @@ pub fn by_depth(rows: &[&ValidationRow]) -> Vec<DepthBucket> {
             let of = |t: Test| -> Vec<&ValidationRow> {
                 rows.iter()
                     .copied()
-                    .filter(|r| r.test == t && r.n_depth >= from && to.is_none_or(|x| r.n_depth <= x))
+                    .filter(|r| {
+                        r.test == t && r.n_depth >= from && to.is_none_or(|x| r.n_depth <= x)
+                    })
                     .collect()
             };
             let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));

@@ -234,6 +234,21 @@ pub struct FittedRaw {
     /// Fitted entries: per device and per family.
     #[serde(default)]
     pub entries: Vec<EfficiencyEntry>,
+    /// What the fit's rows cover, per backend: a prediction outside it extrapolates.
+    #[serde(default)]
+    pub coverage: Vec<CoverageRaw>,
+}
+
+/// What the calibration rows of one backend cover.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRaw {
+    /// Backend id.
+    pub backend: String,
+    /// The longest context a single-stream row reached (depth + prompt + generated), tokens.
+    pub max_ctx_tokens: u64,
+    /// The attention shapes of the models it ran (`model::attention_shape`), sorted.
+    pub shapes: Vec<String>,
 }
 
 /// Serde default of a multiple: 1.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
+pub mod extrapolation;
 pub mod power;
 
 /// Options shared by every scenario of a command.
@@ -86,6 +87,8 @@ pub struct Resolved<'a> {
     pub local_cost: &'a LocalCostRaw,
     /// Warnings for the user.
     pub warnings: Vec<String>,
+    /// Why the prediction extrapolates past the calibration (empty when it does not).
+    pub extrapolation: extrapolation::Reasons,
 }
 
 /// Runtime overhead: the backend's fixed buffers plus a compute buffer of
@@ -294,6 +297,13 @@ pub fn build_on<'a>(
         provenance: setup.provenance,
         local_cost: &db.local_cost,
         warnings,
+        extrapolation: extrapolation::extrapolation(
+            db,
+            &setup.backend.id,
+            model,
+            ctx,
+            setup.provenance,
+        ),
     })
 }
 
