@@ -31,6 +31,7 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
         headers: [
             "#",
             "device",
+            "backend",
             "verdict",
             "need GiB (w+kv+oh)",
             "usable GiB",
@@ -54,6 +55,7 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
                 vec![
                     Cell::Num((i + 1) as f64, 0),
                     r.device.into(),
+                    r.backend.into(),
                     r.verdict.label().into(),
                     Cell::Text(format!(
                         "{:.1} ({:.1}+{:.1}+{:.1})",
