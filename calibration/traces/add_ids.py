@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-EXTRA = ["device_id", "model_id", "quant_id", "backend_id", "flash_attn"]
+EXTRA = ["device_id", "model_id", "quant_id", "backend_id", "flash_attn", "harness"]
 
 # kyuz0 GGUF file names (notes `gguf=`) -> (model id, quant id or '' to map the quant label)
 KYUZ0_GGUF = [
@@ -56,6 +56,7 @@ def mmbt(r):
         else ""
     )
     r["model_id"], r["quant_id"] = "qwen3.6-27b", "q8_0"
+    r["harness"] = "llama-server"
     b = r["backend"]
     # llama-server's default `-fa auto` turns flash attention on for these backends.
     r["flash_attn"] = "1"

@@ -29,9 +29,10 @@ pub struct Loaded<'a> {
 impl Loaded<'_> {
     /// The rows a fit uses: the single-stream samples.
     pub fn fitted_rows(&self) -> usize {
-        self.samples.iter().filter(|s| s.single_stream()).count()
+        self.samples.iter().filter(|s| s.fitted()).count()
     }
-    /// The rows mapped but kept for validation only: batched and multi-device rows.
+    /// The rows mapped but kept for validation only: batched and multi-device rows, and
+    /// prompt timings of a server harness.
     pub fn validation_only_rows(&self) -> usize {
         self.samples.len() - self.fitted_rows() + self.multi.len()
     }
@@ -105,7 +106,7 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
 /// of the models they ran.
 pub fn coverage(samples: &[Sample]) -> Vec<CoverageRaw> {
     let mut by: BTreeMap<&str, (u64, BTreeSet<String>)> = BTreeMap::new();
-    for s in samples.iter().filter(|s| s.single_stream()) {
+    for s in samples.iter().filter(|s| s.fitted()) {
         let r = &s.mapped.row;
         let e = by.entry(s.mapped.backend.id.as_str()).or_default();
         e.0 = e.0.max(r.n_depth + r.n_prompt + r.n_gen);

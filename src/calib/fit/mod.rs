@@ -46,6 +46,22 @@ impl Sample<'_> {
     pub fn single_stream(&self) -> bool {
         self.mapped.row.batch.unwrap_or(1) <= 1
     }
+
+    /// Whether the fit uses this row: a single-stream row measured by llama-bench (or a
+    /// harness that runs the same kernels the same way). Rows of a server harness (`harness`
+    /// `llama-server`: one request's `timings.prompt_per_second` and per-slot decode, with the
+    /// server's request loop, sampling and streaming around them) are validated, not fitted:
+    /// the fit stays a fit of llama-bench runs, and the server rows measure how well it
+    /// transfers to a server.
+    pub fn fitted(&self) -> bool {
+        let server = self
+            .mapped
+            .row
+            .harness
+            .as_deref()
+            .is_some_and(|h| !h.eq_ignore_ascii_case("llama-bench"));
+        self.single_stream() && !server
+    }
 }
 
 /// Fits every level for every backend present in `samples`, leaving out rows for which
@@ -64,10 +80,7 @@ pub fn fit_all(
     samples: &[Sample],
     skip: &dyn Fn(&Sample) -> bool,
 ) -> Vec<EfficiencyEntry> {
-    let kept: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| !skip(s) && s.single_stream())
-        .collect();
+    let kept: Vec<&Sample> = samples.iter().filter(|s| !skip(s) && s.fitted()).collect();
     let levels = backend_levels(db, &kept);
     let mut out = Vec::new();
     for (b, l) in &levels {

@@ -80,6 +80,9 @@ pub struct TraceRow {
     pub source_url: Option<String>,
     /// Free text.
     pub notes: Option<String>,
+    /// The program that measured the row when it is not llama-bench (normalized CSV column
+    /// `harness`, e.g. `llama-server`).
+    pub harness: Option<String>,
 }
 
 impl TraceRow {
@@ -114,6 +117,7 @@ impl TraceRow {
             batch: None,
             source_url: None,
             notes: None,
+            harness: None,
         }
     }
 }

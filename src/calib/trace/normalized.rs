@@ -90,6 +90,7 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> 
     let _bandwidth: Option<f64> = at.opt("bw_gbs", get("bw_gbs"))?;
     (r.source_url, r.notes) = (text("source_url"), text("notes"));
     r.flash_attn = text("flash_attn").and_then(|v| parse_flag(&v));
+    r.harness = text("harness");
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
     Ok((r, rounded))
 }
