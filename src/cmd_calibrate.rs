@@ -128,7 +128,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::CalibrateArgs) -> Result<Output> {
     out.results = to_values(&fitted.entries);
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
-        "{} rows used, {} unmapped, {} kept for validation only (batched or multi-device), {} entries fitted",
+        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device or llama-server), {} entries fitted",
         fitted.rows_used,
         fitted.rows_unmapped,
         fitted.rows_validation_only,

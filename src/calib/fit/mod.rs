@@ -249,56 +249,70 @@ fn kind_levels<'a>(
             .map(|s| s.mapped.device.raw.vendor.as_str())
             .collect();
         for v in vendors {
-            let of_vendor = |k: DeviceKind| -> Vec<&Sample> {
-                of_kind(&l.rows, k)
-                    .into_iter()
-                    .filter(|s| s.mapped.device.raw.vendor == v)
-                    .collect()
-            };
-            let (dv, uv) = (
-                of_vendor(DeviceKind::DiscreteGpu),
-                of_vendor(DeviceKind::UnifiedSoc),
-            );
-            let edv = (!dv.is_empty()).then(|| {
-                let (e, q) = fit_prefill_level(&dv, &ed, &l.all.0);
-                (for_new_device(&dv, e), q)
-            });
-            if let Some((e, q)) = edv {
-                let mut x = entry(b, None, None, Some(DeviceKind::DiscreteGpu), e, dv.len(), q);
-                x.vendor = Some(v.to_string());
-                x.source = Some(
-                    "fitted on the backend's traces of this vendor's devices of this kind, \
-                     pulled toward the kind's fit"
-                        .into(),
-                );
-                out.push(x);
-                vendor_fit.push((DeviceKind::DiscreteGpu, v, e));
-            }
-            if edv.is_none() && uv.is_empty() {
-                continue;
-            }
-            let prior_uv = edv.map_or(eu, |(e, _)| phi.map_or(e, |phi| scale_compute(e, phi)));
-            let (e, q) = if uv.is_empty() {
-                (prior_uv, FitQuality::default())
-            } else {
-                let (e, q) = fit_prefill_level(&uv, &prior_uv, &l.all.0);
-                (for_new_device(&uv, e), q)
-            };
-            let mut x = entry(b, None, None, Some(DeviceKind::UnifiedSoc), e, uv.len(), q);
-            x.vendor = Some(v.to_string());
-            x.source = Some(
-                "fitted on the backend's unified-SoC traces of this vendor (if any), pulled \
-                 toward the vendor's discrete fit times the unified/discrete ratio of the \
-                 other backends (else the kind's fit)"
-                    .into(),
-            );
-            out.push(x);
-            vendor_fit.push((DeviceKind::UnifiedSoc, v, e));
+            vendor_levels(b, l, v, (ed, eu, phi), out, &mut vendor_fit);
         }
     }
     // A family is fitted per device kind: a unified SoC of a GPU family (DGX Spark among
     // the Blackwell cards, Jetson among the Ampere ones) does not borrow the prefill of
     (kind_fit, vendor_fit)
+}
+
+/// Within a kind, the fits of one vendor's devices on a backend: its discrete cards pulled
+/// toward the kind's discrete fit `ed`, its unified SoCs toward the vendor's discrete fit times
+/// the unified/discrete ratio `phi` of the other backends (else the kind's unified fit `eu`).
+fn vendor_levels<'a>(
+    b: &str,
+    l: &Levels<'_, 'a>,
+    v: &'a str,
+    (ed, eu, phi): (Efficiency, Efficiency, Option<f64>),
+    out: &mut Vec<EfficiencyEntry>,
+    vendor_fit: &mut Vec<(DeviceKind, &'a str, Efficiency)>,
+) {
+    let of_vendor = |k: DeviceKind| -> Vec<&Sample> {
+        of_kind(&l.rows, k)
+            .into_iter()
+            .filter(|s| s.mapped.device.raw.vendor == v)
+            .collect()
+    };
+    let (dv, uv) = (
+        of_vendor(DeviceKind::DiscreteGpu),
+        of_vendor(DeviceKind::UnifiedSoc),
+    );
+    let edv = (!dv.is_empty()).then(|| {
+        let (e, q) = fit_prefill_level(&dv, &ed, &l.all.0);
+        (for_new_device(&dv, e), q)
+    });
+    if let Some((e, q)) = edv {
+        let mut x = entry(b, None, None, Some(DeviceKind::DiscreteGpu), e, dv.len(), q);
+        x.vendor = Some(v.to_string());
+        x.source = Some(
+            "fitted on the backend's traces of this vendor's devices of this kind, \
+             pulled toward the kind's fit"
+                .into(),
+        );
+        out.push(x);
+        vendor_fit.push((DeviceKind::DiscreteGpu, v, e));
+    }
+    if edv.is_none() && uv.is_empty() {
+        return;
+    }
+    let prior_uv = edv.map_or(eu, |(e, _)| phi.map_or(e, |phi| scale_compute(e, phi)));
+    let (e, q) = if uv.is_empty() {
+        (prior_uv, FitQuality::default())
+    } else {
+        let (e, q) = fit_prefill_level(&uv, &prior_uv, &l.all.0);
+        (for_new_device(&uv, e), q)
+    };
+    let mut x = entry(b, None, None, Some(DeviceKind::UnifiedSoc), e, uv.len(), q);
+    x.vendor = Some(v.to_string());
+    x.source = Some(
+        "fitted on the backend's unified-SoC traces of this vendor (if any), pulled \
+         toward the vendor's discrete fit times the unified/discrete ratio of the \
+         other backends (else the kind's fit)"
+            .into(),
+    );
+    out.push(x);
+    vendor_fit.push((DeviceKind::UnifiedSoc, v, e));
 }
 
 /// A fit per device family (per kind) under its vendor's (else its kind's) fit, and one per
