@@ -339,6 +339,7 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
         rows_validation_only: loaded.validation_only_rows(),
         entries,
         coverage: tokenfit::calib::run::coverage(&loaded.samples),
+        heldout_bands: Vec::new(),
     };
     let path = write_local(&dir, &fitted)?;
     let mut out = Output::new(

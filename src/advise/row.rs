@@ -133,6 +133,38 @@ pub fn row<'a>(r: &Resolved<'a>) -> (ScenarioRow<'a>, Prediction) {
 
 /// Builds the row from a prediction.
 pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
+    let mut row = row_of(r, p);
+    widen(
+        &mut row.decode_tok_s,
+        &mut row.decode_tok_s_lo,
+        &mut row.decode_tok_s_hi,
+        r.heldout[0],
+    );
+    widen(
+        &mut row.prefill_tok_s,
+        &mut row.prefill_tok_s_lo,
+        &mut row.prefill_tok_s_hi,
+        r.heldout[1],
+    );
+    row
+}
+
+/// Widens an interval to hold `v · exp(q₀.₀₅) … v · exp(q₀.₉₅)`, the held-out band.
+fn widen(
+    v: &mut Option<f64>,
+    lo: &mut Option<f64>,
+    hi: &mut Option<f64>,
+    band: Option<(f64, f64)>,
+) {
+    if let (Some(v), Some(lo), Some(hi), Some((q_lo, q_hi))) = (*v, lo.as_mut(), hi.as_mut(), band)
+    {
+        *lo = lo.min(v * q_lo.exp());
+        *hi = hi.max(v * q_hi.exp());
+    }
+}
+
+/// The row as the prediction gives it.
+fn row_of<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
     let s = &r.scenario;
     let f = &p.footprint;
     let pl = &p.placement;

@@ -16,6 +16,7 @@
 
 use super::trace::Test;
 use super::validate::{ValidationRow, DEPTH_RANGES};
+use crate::db::calibration::HeldoutBandRaw;
 use std::collections::BTreeMap;
 
 /// Fewest rows a stratum needs to set a quantile.
@@ -93,6 +94,76 @@ fn quantiles_without(groups: &BTreeMap<String, Vec<f64>>, without: &str) -> Opti
     Some((q(0.05), q(0.95)))
 }
 
+/// The bands `calibrate` ships for every prediction: per test and efficiency source, the
+/// 5th–95th percentile of the held-out log residuals, per depth range and over all depths
+/// (`depth_from` 0 with no `depth_to`), where at least [`MIN_ROWS`] rows show it. A device's
+/// own fit (`fitted`) takes the residuals of rows whose model was held out (`lomo`); a borrowed
+/// efficiency those of rows whose device was held out (`lodo`), with the same source; each
+/// device weighs the same, and a band needs at least [`MIN_GROUPS`] devices.
+pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandRaw> {
+    // Residuals per stratum, per device: each device weighs the same in a band (Strix Halo's
+    // thousands of rows must not set the band of every other device).
+    type Key<'r> = (Test, &'r str, Option<usize>);
+    let mut by: BTreeMap<Key, BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
+    let held = lomo
+        .iter()
+        .filter(|r| r.efficiency == "fitted")
+        .chain(lodo.iter().filter(|r| r.efficiency != "fitted"));
+    for r in held.filter(|r| r.batch <= 1) {
+        let res = (r.measured_tok_s / r.predicted_tok_s).ln();
+        if res.is_finite() {
+            for d in [Some(depth_range(r.n_depth)), None] {
+                let g = by.entry((r.test, r.efficiency, d)).or_default();
+                g.entry(r.device.as_str()).or_default().push(res);
+            }
+        }
+    }
+    let round = |x: f64| (x * 1e4).round() / 1e4;
+    by.into_iter()
+        .filter(|(_, g)| {
+            g.values().map(Vec::len).sum::<usize>() >= MIN_ROWS && g.len() >= MIN_GROUPS
+        })
+        .map(|((test, efficiency, d), g)| {
+            let (q05, q95) = device_weighted_quantiles(&g);
+            let (depth_from, depth_to) = d.map_or((0, None), |i| DEPTH_RANGES[i]);
+            HeldoutBandRaw {
+                test: match test {
+                    Test::Tg => "tg",
+                    Test::Pp => "pp",
+                }
+                .to_string(),
+                efficiency: efficiency.to_string(),
+                depth_from,
+                depth_to,
+                q05_log: round(q05),
+                q95_log: round(q95),
+                rows: g.values().map(Vec::len).sum(),
+            }
+        })
+        .collect()
+}
+
+/// The 5th and 95th percentiles of the residuals of all groups, each group weighing one (each
+/// of its `n` rows `1/n`).
+fn device_weighted_quantiles(groups: &BTreeMap<&str, Vec<f64>>) -> (f64, f64) {
+    let mut w: Vec<(f64, f64)> = groups
+        .values()
+        .flat_map(|v| v.iter().map(move |x| (*x, 1.0 / v.len() as f64)))
+        .collect();
+    w.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = w.iter().map(|x| x.1).sum();
+    let q = |p: f64| {
+        let mut acc = 0.0;
+        w.iter()
+            .find(|(_, wi)| {
+                acc += wi;
+                acc >= p * total
+            })
+            .map_or(w[w.len() - 1].0, |x| x.0)
+    };
+    (q(0.05), q(0.95))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +183,10 @@ mod tests {
         // Without 'a', 'far' is among the others and widens the upper end.
         let (_, hi_a) = quantiles_without(&m, "a").unwrap();
         assert!(hi_a > 1.9, "{hi_a}");
+        // Each group weighs one: a group of 20 rows at 2.0 is a quarter of the weight.
+        let g: BTreeMap<&str, Vec<f64>> = m.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let (_, q95) = device_weighted_quantiles(&g);
+        assert!(q95 > 1.9, "{q95}");
         // Too few other groups: no quantile.
         m.remove("c");
         assert_eq!(quantiles_without(&m, "a"), None);

@@ -3,9 +3,11 @@
 
 use super::features::features;
 use super::fit::{fit_all, Sample};
+use super::heldout::bands;
 use super::map::{map_rows, Unmapped};
 use super::read::read_trace_file;
-use crate::db::calibration::{CoverageRaw, FittedRaw};
+use super::validate::{validate, Holdout};
+use crate::db::calibration::{CoverageRaw, FittedRaw, HeldoutBandRaw};
 use crate::db::Db;
 use crate::model::attention_shape::attention_shape;
 use std::collections::{BTreeMap, BTreeSet};
@@ -99,6 +101,19 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
         rows_validation_only: loaded.validation_only_rows(),
         entries: fit_all(db, &loaded.samples, &|_| false),
         coverage: coverage(&loaded.samples),
+        heldout_bands: heldout_bands(db, &loaded.samples),
+    }
+}
+
+/// The held-out bands of [`super::heldout::bands`]: each device predicted from a fit without
+/// it, each model from a fit without it. A row that cannot be predicted leaves no bands (the
+/// intervals stay the fit's; `validate` reports the error).
+pub fn heldout_bands(db: &Db, samples: &[Sample]) -> Vec<HeldoutBandRaw> {
+    let lodo = validate(db, samples, Holdout::Device);
+    let lomo = validate(db, samples, Holdout::Model);
+    match (lodo, lomo) {
+        (Ok(d), Ok(m)) => bands(&d, &m),
+        _ => Vec::new(),
     }
 }
 

@@ -237,6 +237,31 @@ pub struct FittedRaw {
     /// What the fit's rows cover, per backend: a prediction outside it extrapolates.
     #[serde(default)]
     pub coverage: Vec<CoverageRaw>,
+    /// The 90% bands of held-out residuals that widen every prediction's interval.
+    #[serde(default)]
+    pub heldout_bands: Vec<HeldoutBandRaw>,
+}
+
+/// The 5th–95th percentile of `ln(measured / predicted)` over rows predicted by a fit that never
+/// saw their device (efficiencies borrowed from a family, kind, backend or prior) or their model
+/// (a device's own fit), in one stratum.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldoutBandRaw {
+    /// `tg` (decode) or `pp` (prefill).
+    pub test: String,
+    /// Where the efficiency came from: fitted, family, kind, backend, prior.
+    pub efficiency: String,
+    /// First depth of the range, tokens (0 with no `depth_to`: every depth).
+    pub depth_from: u64,
+    /// Last depth of the range, tokens (none: no upper end).
+    pub depth_to: Option<u64>,
+    /// 5th percentile of the log residual.
+    pub q05_log: f64,
+    /// 95th percentile of the log residual.
+    pub q95_log: f64,
+    /// Rows behind it.
+    pub rows: usize,
 }
 
 /// What the calibration rows of one backend cover.

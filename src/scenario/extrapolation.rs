@@ -68,6 +68,30 @@ impl Serialize for Reasons {
     }
 }
 
+/// The shipped held-out band (5th and 95th percentile of `ln(measured / predicted)`) of a
+/// prediction of `test` (`tg`, `pp`) with an efficiency of provenance `p` at `depth` tokens:
+/// its depth range's, else the one over all depths; `None` without one.
+pub fn heldout_band(db: &Db, test: &str, p: Provenance, depth: u64) -> Option<(f64, f64)> {
+    let of =
+        |b: &&crate::db::calibration::HeldoutBandRaw| b.test == test && b.efficiency == p.label();
+    let bands = &db.fitted.heldout_bands;
+    bands
+        .iter()
+        .filter(of)
+        .find(|b| {
+            !(b.depth_from == 0 && b.depth_to.is_none())
+                && depth >= b.depth_from
+                && b.depth_to.is_none_or(|t| depth <= t)
+        })
+        .or_else(|| {
+            bands
+                .iter()
+                .filter(of)
+                .find(|b| b.depth_from == 0 && b.depth_to.is_none())
+        })
+        .map(|b| (b.q05_log, b.q95_log))
+}
+
 /// The coverage of `backend`, else of the backend it is a variant of.
 fn coverage_of<'d>(db: &'d Db, backend: &str) -> Option<&'d CoverageRaw> {
     let find = |b: &str| db.fitted.coverage.iter().find(|c| c.backend == b);

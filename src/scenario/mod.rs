@@ -89,6 +89,9 @@ pub struct Resolved<'a> {
     pub warnings: Vec<String>,
     /// Why the prediction extrapolates past the calibration (empty when it does not).
     pub extrapolation: extrapolation::Reasons,
+    /// The held-out bands (log residual 5th, 95th percentile) that widen the decode and the
+    /// prefill interval.
+    pub heldout: [Option<(f64, f64)>; 2],
 }
 
 /// Runtime overhead: the backend's fixed buffers plus a compute buffer of
@@ -304,6 +307,10 @@ pub fn build_on<'a>(
             ctx,
             setup.provenance,
         ),
+        heldout: [
+            extrapolation::heldout_band(db, "tg", setup.provenance, o.depth + prompt),
+            extrapolation::heldout_band(db, "pp", setup.provenance, o.depth),
+        ],
     })
 }
 
