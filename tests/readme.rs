@@ -116,9 +116,39 @@ fn help_commands() -> Vec<String> {
     out
 }
 
+/// A shell's expansion of one `*` in a file name (`calibration/traces/*.csv`), sorted; a word
+/// without `*` or without a match stays as it is, as in a shell.
+fn glob(word: &str) -> Vec<String> {
+    let path = Path::new(word);
+    let (Some(name), Some(dir)) = (path.file_name().and_then(|n| n.to_str()), path.parent()) else {
+        return vec![word.to_string()];
+    };
+    let Some((pre, post)) = name.split_once('*') else {
+        return vec![word.to_string()];
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut found: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post))
+        .map(|n| dir.join(n).display().to_string())
+        .collect();
+    found.sort();
+    if found.is_empty() {
+        vec![word.to_string()]
+    } else {
+        found
+    }
+}
+
 /// Runs one documented command line; a file it writes lands in `tmp`.
 fn run(line: &str, tmp: &Path) -> Result<(), String> {
-    let mut args: Vec<String> = words(line).into_iter().skip(1).collect();
+    let mut args: Vec<String> = words(line)
+        .into_iter()
+        .skip(1)
+        .flat_map(|w| glob(&w))
+        .collect();
     for i in 1..args.len() {
         if args[i - 1] == "-o" || args[i - 1] == "--plot" {
             let name = Path::new(&args[i])

@@ -93,6 +93,8 @@ pub struct ScenarioRow<'a> {
     pub bytes_per_token_link: u64,
     /// fitted | family | backend | prior.
     pub efficiency: &'static str,
+    /// Why the prediction extrapolates past the calibration (short reasons; empty when none).
+    pub extrapolation: crate::scenario::extrapolation::Reasons,
     /// Device price, USD.
     pub price_usd: Option<f64>,
     /// Energy per generated token, J: the power decode draws over decode tok/s for a device
@@ -132,6 +134,38 @@ pub fn row<'a>(r: &Resolved<'a>) -> (ScenarioRow<'a>, Prediction) {
 
 /// Builds the row from a prediction.
 pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
+    let mut row = row_of(r, p);
+    widen(
+        &mut row.decode_tok_s,
+        &mut row.decode_tok_s_lo,
+        &mut row.decode_tok_s_hi,
+        r.heldout[0],
+    );
+    widen(
+        &mut row.prefill_tok_s,
+        &mut row.prefill_tok_s_lo,
+        &mut row.prefill_tok_s_hi,
+        r.heldout[1],
+    );
+    row
+}
+
+/// Widens an interval to hold `v · exp(q₀.₀₅) … v · exp(q₀.₉₅)`, the held-out band.
+fn widen(
+    v: &mut Option<f64>,
+    lo: &mut Option<f64>,
+    hi: &mut Option<f64>,
+    band: Option<(f64, f64)>,
+) {
+    if let (Some(v), Some(lo), Some(hi), Some((q_lo, q_hi))) = (*v, lo.as_mut(), hi.as_mut(), band)
+    {
+        *lo = lo.min(v * q_lo.exp());
+        *hi = hi.max(v * q_hi.exp());
+    }
+}
+
+/// The row as the prediction gives it.
+fn row_of<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
     let s = &r.scenario;
     let f = &p.footprint;
     let pl = &p.placement;
@@ -184,6 +218,7 @@ pub fn row_from<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         bytes_per_token_host: bytes(p.decode.bytes_host),
         bytes_per_token_link: bytes(p.decode.bytes_link),
         efficiency: r.provenance.label(),
+        extrapolation: r.extrapolation.clone(),
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
         power_limit_w: p.power.map(|w| w.limit_w),

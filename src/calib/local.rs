@@ -31,7 +31,7 @@ pub fn config_dir() -> Option<PathBuf> {
 /// Fits every (backend, device) of the samples toward the shipped efficiency.
 pub fn fit_local(db: &Db, samples: &[Sample]) -> Vec<EfficiencyEntry> {
     let mut groups: BTreeMap<(String, String), Vec<&Sample>> = BTreeMap::new();
-    for s in samples.iter().filter(|s| s.single_stream()) {
+    for s in samples.iter().filter(|s| s.fitted()) {
         groups
             .entry((
                 s.mapped.backend.id.clone(),

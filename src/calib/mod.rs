@@ -3,14 +3,14 @@
 
 pub mod features;
 pub mod fit;
-pub mod llama_bench;
+pub mod heldout;
 pub mod local;
 pub mod map;
 pub mod multi;
-pub mod normalized;
 pub mod power;
-pub mod read;
 pub mod run;
-pub mod solve;
 pub mod trace;
 pub mod validate;
+
+pub use fit::solve;
+pub use trace::{llama_bench, normalized, read};

@@ -21,10 +21,24 @@ pub struct MultiRow {
     pub link: &'static str,
 }
 
-/// Recognises `<device> * N` (GPUs in one host: layer split over PCIe 4.0 x16, the RunPod
+/// Recognises `<device> * N` and `Nx <device>` (GPUs in one host: layer split over PCIe 4.0 x16, the RunPod
 /// servers of the XiongjieDai tables) and `<device> + <other> via RPC` (two hosts: layer split
 /// over llama.cpp RPC, 10 GbE assumed as the sources do not say).
 pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
+    // `2x <device>` / `8x <device>`: GPUs in one host, as the AMD sources label them.
+    if let Some((n, dev)) = r.device.split_once("x ") {
+        if let Some(count) = n.trim().parse::<usize>().ok().filter(|c| *c >= 2) {
+            let row = TraceRow {
+                device: dev.trim().to_string(),
+                ..r.clone()
+            };
+            return Some(MultiRow {
+                row,
+                count,
+                link: "pcie-4.0-x16",
+            });
+        }
+    }
     if let Some((dev, n)) = r.device.rsplit_once(" * ") {
         let count = n.trim().parse::<usize>().ok().filter(|c| *c >= 2)?;
         let row = TraceRow {

@@ -3,10 +3,14 @@
 
 use super::features::features;
 use super::fit::{fit_all, Sample};
+use super::heldout::bands;
 use super::map::{map_rows, Unmapped};
 use super::read::read_trace_file;
-use crate::db::calibration::FittedRaw;
+use super::validate::{validate, Holdout};
+use crate::db::calibration::{CoverageRaw, FittedRaw, HeldoutBandRaw};
 use crate::db::Db;
+use crate::model::attention_shape::attention_shape;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Samples read from trace files, and what could not be used.
@@ -20,14 +24,17 @@ pub struct Loaded<'a> {
     pub files: Vec<String>,
     /// Multi-device rows (validated, never fitted).
     pub multi: Vec<super::multi::MultiRow>,
+    /// What the readers adjusted (rounded token counts), one line per file.
+    pub notes: Vec<String>,
 }
 
 impl Loaded<'_> {
     /// The rows a fit uses: the single-stream samples.
     pub fn fitted_rows(&self) -> usize {
-        self.samples.iter().filter(|s| s.single_stream()).count()
+        self.samples.iter().filter(|s| s.fitted()).count()
     }
-    /// The rows mapped but kept for validation only: batched and multi-device rows.
+    /// The rows mapped but kept for validation only: batched and multi-device rows, and
+    /// prompt timings of a server harness.
     pub fn validation_only_rows(&self) -> usize {
         self.samples.len() - self.fitted_rows() + self.multi.len()
     }
@@ -39,9 +46,11 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
     let mut unmapped = Vec::new();
     let mut files = Vec::new();
     let mut multi = Vec::new();
+    let mut notes = Vec::new();
     for p in paths {
         let name = p.display().to_string();
         let tf = read_trace_file(p)?;
+        notes.extend(tf.notes);
         unmapped.extend(tf.skipped.into_iter().map(|(line, reason)| Unmapped {
             file: name.clone(),
             line,
@@ -78,6 +87,7 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
         unmapped,
         files,
         multi,
+        notes,
     })
 }
 
@@ -90,7 +100,40 @@ pub fn calibrate(db: &Db, loaded: &Loaded) -> FittedRaw {
         rows_unmapped: loaded.unmapped.len(),
         rows_validation_only: loaded.validation_only_rows(),
         entries: fit_all(db, &loaded.samples, &|_| false),
+        coverage: coverage(&loaded.samples),
+        heldout_bands: heldout_bands(db, &loaded.samples),
     }
+}
+
+/// The held-out bands of [`super::heldout::bands`]: each device predicted from a fit without
+/// it, each model from a fit without it. A row that cannot be predicted leaves no bands (the
+/// intervals stay the fit's; `validate` reports the error).
+pub fn heldout_bands(db: &Db, samples: &[Sample]) -> Vec<HeldoutBandRaw> {
+    let lodo = validate(db, samples, Holdout::Device);
+    let lomo = validate(db, samples, Holdout::Model);
+    match (lodo, lomo) {
+        (Ok(d), Ok(m)) => bands(&d, &m),
+        _ => Vec::new(),
+    }
+}
+
+/// Per backend, the longest context its single-stream rows reached and the attention shapes
+/// of the models they ran.
+pub fn coverage(samples: &[Sample]) -> Vec<CoverageRaw> {
+    let mut by: BTreeMap<&str, (u64, BTreeSet<String>)> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.fitted()) {
+        let r = &s.mapped.row;
+        let e = by.entry(s.mapped.backend.id.as_str()).or_default();
+        e.0 = e.0.max(r.n_depth + r.n_prompt + r.n_gen);
+        e.1.insert(attention_shape(s.mapped.model));
+    }
+    by.into_iter()
+        .map(|(b, (max_ctx_tokens, shapes))| CoverageRaw {
+            backend: b.to_string(),
+            max_ctx_tokens,
+            shapes: shapes.into_iter().collect(),
+        })
+        .collect()
 }
 
 /// The fitted parameters as the YAML of `calibration/fitted.yaml`.

@@ -106,6 +106,64 @@ pub fn stats(rows: &[&ValidationRow]) -> ErrorStats {
     }
 }
 
+/// The error of the single-stream rows of one range of depths (tokens in the cache before
+/// the test).
+#[derive(Debug, Clone, Serialize)]
+pub struct DepthBucket {
+    /// First depth of the range, tokens.
+    pub depth_from: u64,
+    /// Last depth of the range, tokens (`None`: no upper end).
+    pub depth_to: Option<u64>,
+    /// Decode rows in the range.
+    pub tg_rows: usize,
+    /// Their MAPE, %.
+    pub tg_mape_pct: Option<f64>,
+    /// Share of them inside the 90% interval, %.
+    pub tg_coverage_pct: Option<f64>,
+    /// Prefill rows in the range.
+    pub pp_rows: usize,
+    /// Their MAPE, %.
+    pub pp_mape_pct: Option<f64>,
+    /// Share of them inside the 90% interval, %.
+    pub pp_coverage_pct: Option<f64>,
+}
+
+/// The depth ranges of [`by_depth`]: empty cache, up to 4,096, up to 16,384, and beyond.
+pub const DEPTH_RANGES: [(u64, Option<u64>); 4] = [
+    (0, Some(0)),
+    (1, Some(4096)),
+    (4097, Some(16384)),
+    (16385, None),
+];
+
+/// The error of `rows` (single-stream rows) per range of [`DEPTH_RANGES`].
+pub fn by_depth(rows: &[&ValidationRow]) -> Vec<DepthBucket> {
+    DEPTH_RANGES
+        .iter()
+        .map(|&(from, to)| {
+            let of = |t: Test| -> Vec<&ValidationRow> {
+                rows.iter()
+                    .copied()
+                    .filter(|r| {
+                        r.test == t && r.n_depth >= from && to.is_none_or(|x| r.n_depth <= x)
+                    })
+                    .collect()
+            };
+            let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));
+            DepthBucket {
+                depth_from: from,
+                depth_to: to,
+                tg_rows: tg.n,
+                tg_mape_pct: tg.mape_pct,
+                tg_coverage_pct: tg.coverage_pct,
+                pp_rows: pp.n,
+                pp_mape_pct: pp.mape_pct,
+                pp_coverage_pct: pp.coverage_pct,
+            }
+        })
+        .collect()
+}
+
 /// Predicts one sample with the given fitted entries.
 fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result<ValidationRow> {
     let m = &s.mapped;
@@ -145,7 +203,7 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
 /// nothing), each made once and shared by every row of that key, single- or multi-device.
 pub struct HoldoutFits<'s, 'a> {
     samples: &'s [Sample<'a>],
-    holdout: Holdout,
+    pub(crate) holdout: Holdout,
     fits: BTreeMap<String, Vec<EfficiencyEntry>>,
 }
 
@@ -196,12 +254,22 @@ pub fn validate(
 }
 
 /// [`validate`] with fits that other rows (multi-device ones) can share.
+///
+/// With a device or model held out, each row's interval is widened to the held-out residuals
+/// of the other devices or models ([`super::heldout`]).
 pub fn validate_with(db: &Db, fits: &mut HoldoutFits) -> crate::Result<Vec<ValidationRow>> {
-    fits.samples()
+    let mut rows = fits
+        .samples()
         .iter()
         .map(|s| {
             let fitted = fits.for_row(db, &s.mapped);
             predict_row(db, s, fitted)
         })
-        .collect()
+        .collect::<crate::Result<Vec<_>>>()?;
+    match fits.holdout {
+        Holdout::Device => super::heldout::widen(&mut rows, |r| r.device.clone()),
+        Holdout::Model => super::heldout::widen(&mut rows, |r| r.model.clone()),
+        Holdout::None | Holdout::Shipped => {}
+    }
+    Ok(rows)
 }

@@ -32,6 +32,7 @@ pub(crate) fn load_traces<'a>(
 ) -> Result<tokenfit::calib::run::Loaded<'a>> {
     let refs: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
     let loaded = tokenfit::calib::run::load(db, &refs)?;
+    out.extend(loaded.notes.iter().cloned());
     if verbose {
         for u in &loaded.unmapped {
             eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
@@ -144,7 +145,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     out.set_results(fitted.entries.clone());
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
-        "{} rows used, {} unmapped, {} kept for validation only (batched or multi-device), {} entries fitted",
+        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device or llama-server), {} entries fitted",
         fitted.rows_used,
         fitted.rows_unmapped,
         fitted.rows_validation_only,
@@ -172,6 +173,8 @@ fn calibrate_add(db: &Db, file: &std::path::Path, verbose: bool) -> Result<Outpu
         rows_unmapped: loaded.unmapped.len(),
         rows_validation_only: loaded.validation_only_rows(),
         entries,
+        coverage: tokenfit::calib::run::coverage(&loaded.samples),
+        heldout_bands: Vec::new(),
     };
     let path = write_local(&dir, &fitted)?;
     let mut out = Output::new(

@@ -17,7 +17,7 @@ pub struct Common {
     /// KV cache element type: f16, bf16, q8_0, q4_0, fp8 …
     #[arg(long = "kv-type", default_value = "f16")]
     pub kv_type: String,
-    /// Backend: llama.cpp-cuda, llama.cpp-metal, llama.cpp-rocm, llama.cpp-vulkan, llama.cpp-cpu, mlx, vllm [default: the device's]
+    /// Backend: llama.cpp-cuda, llama.cpp-metal, llama.cpp-rocm, llama.cpp-vulkan, llama.cpp-cpu, mlx, vllm, or a build variant (llama.cpp-rocm-rocblas, llama.cpp-vulkan-amdvlk, …); `fit --backend all` ranks each device on every backend it has traces for [default: the device's; Vulkan on AMD APUs]
     #[arg(long)]
     pub backend: Option<String>,
     /// Offload policy when fast memory is short: none, layers (llama.cpp -ngl), experts (MoE experts on the
@@ -264,6 +264,9 @@ pub(crate) fn runnable<'a>(
     quant: Option<&tokenfit::db::quant::QuantRaw>,
 ) -> Result<(Vec<&'a Device>, Vec<String>)> {
     use tokenfit::scenario::compat;
+    // `fit --backend all` ranks each device on the backends it has traces for: its default
+    // and those it ran, which it runs by construction; the quant is checked per device below.
+    let backend = backend.filter(|b| *b != tokenfit::advise::fit::ALL_BACKENDS);
     let (mut kept, mut no_backend, mut no_quant) = (Vec::new(), Vec::new(), Vec::new());
     for d in devs {
         let b = compat::backend_for(db, d, backend)?;

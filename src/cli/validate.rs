@@ -141,10 +141,12 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
             .collect();
         json!({ "devices": m.len(), "mape_pct": (!m.is_empty()).then(|| m.iter().sum::<f64>() / m.len() as f64) })
     };
+    let single: Vec<&ValidationRow> = of(Test::Tg).into_iter().chain(of(Test::Pp)).collect();
+    let depth = tokenfit::calib::validate::by_depth(&single);
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
     out.summary = Some(
-        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_device_mean": device_mean(Test::Tg), "pp_device_mean": device_mean(Test::Pp), "per_file": per_file, "tg_batched": tg_batched, "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total }),
+        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_device_mean": device_mean(Test::Tg), "pp_device_mean": device_mean(Test::Pp), "per_file": per_file, "tg_batched": tg_batched, "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total, "by_depth": depth }),
     );
     let pct = |v: Option<f64>| Cell::opt(v, 1);
     out.title = Some(format!(
@@ -153,7 +155,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         pct(tg.mape_pct).show(), pct(tg.median_ape_pct).show(), pct(tg.p90_ape_pct).show(), tg.n,
         pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
         rows.len() + n_multi, unmapped_total
-    ).to_lowercase());
+    ).to_lowercase() + &depth_line(&tg, &pp, &depth));
     out.view = View {
         headers: [
             "device",
@@ -208,4 +210,33 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         .push(("rows".into(), Value::Array(to_values(&rows))));
     out.warnings = warnings;
     Ok(out)
+}
+
+/// The title's second part: interval coverage and the error by depth.
+fn depth_line(
+    tg: &tokenfit::calib::validate::ErrorStats,
+    pp: &tokenfit::calib::validate::ErrorStats,
+    depth: &[tokenfit::calib::validate::DepthBucket],
+) -> String {
+    let pct = |v: Option<f64>| Cell::opt(v, 1).show();
+    let ranges: Vec<String> = depth
+        .iter()
+        .map(|b| {
+            let to = b.depth_to.map_or("…".to_string(), |t| t.to_string());
+            format!(
+                "{}–{to}: decode {} % (n {}), prefill {} % (n {})",
+                b.depth_from,
+                pct(b.tg_mape_pct),
+                b.tg_rows,
+                pct(b.pp_mape_pct),
+                b.pp_rows
+            )
+        })
+        .collect();
+    format!(
+        "\n90% interval coverage: decode {} %, prefill {} %; MAPE by depth: {}",
+        pct(tg.coverage_pct),
+        pct(pp.coverage_pct),
+        ranges.join("; ")
+    )
 }

@@ -163,6 +163,26 @@ pub struct FitQuality {
     pub pp_r2: Option<f64>,
     /// MAPE of prefill tok/s, percent.
     pub pp_mape_pct: Option<f64>,
+    /// Why the decode solver stopped (absent: no decode rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tg_solver: Option<SolverStop>,
+    /// Why the prefill solver stopped (absent: no prefill rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pp_solver: Option<SolverStop>,
+}
+
+/// Why the calibration's bounded least-squares solver stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverStop {
+    /// The last solve left every free parameter inside its bounds.
+    Converged,
+    /// Every parameter ended pinned at a bound: nothing left to solve.
+    AllPinned,
+    /// The SVD of the system did not solve; the parameters are the previous pass's.
+    SvdFailed,
+    /// One pass per parameter was spent and a bound was still violated in the last one.
+    PassLimit,
 }
 
 /// Host-side (CPU) efficiency used when layers or experts run on the host.
@@ -214,6 +234,46 @@ pub struct FittedRaw {
     /// Fitted entries: per device and per family.
     #[serde(default)]
     pub entries: Vec<EfficiencyEntry>,
+    /// What the fit's rows cover, per backend: a prediction outside it extrapolates.
+    #[serde(default)]
+    pub coverage: Vec<CoverageRaw>,
+    /// The 90% bands of held-out residuals that widen every prediction's interval.
+    #[serde(default)]
+    pub heldout_bands: Vec<HeldoutBandRaw>,
+}
+
+/// The 5th–95th percentile of `ln(measured / predicted)` over rows predicted by a fit that never
+/// saw their device (efficiencies borrowed from a family, kind, backend or prior) or their model
+/// (a device's own fit), in one stratum.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldoutBandRaw {
+    /// `tg` (decode) or `pp` (prefill).
+    pub test: String,
+    /// Where the efficiency came from: fitted, family, kind, backend, prior.
+    pub efficiency: String,
+    /// First depth of the range, tokens (0 with no `depth_to`: every depth).
+    pub depth_from: u64,
+    /// Last depth of the range, tokens (none: no upper end).
+    pub depth_to: Option<u64>,
+    /// 5th percentile of the log residual.
+    pub q05_log: f64,
+    /// 95th percentile of the log residual.
+    pub q95_log: f64,
+    /// Rows behind it.
+    pub rows: usize,
+}
+
+/// What the calibration rows of one backend cover.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageRaw {
+    /// Backend id.
+    pub backend: String,
+    /// The longest context a single-stream row reached (depth + prompt + generated), tokens.
+    pub max_ctx_tokens: u64,
+    /// The attention shapes of the models it ran (`model::attention_shape`), sorted.
+    pub shapes: Vec<String>,
 }
 
 /// Serde default of a multiple: 1.

@@ -1,6 +1,7 @@
 //! The physics: pure functions from a scenario to a prediction. No I/O, no printing, and
 //! no efficiency literals: achieved fractions come with the scenario from calibration.
 
+pub mod attention_shape;
 pub mod decode;
 pub mod footprint;
 pub mod parallel;

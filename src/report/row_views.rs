@@ -26,6 +26,12 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
             cell: |_, r| (&r.device).into(),
         },
         Col {
+            key: "backend",
+            header: "backend",
+            set: Set::Both,
+            cell: |_, r| (&r.backend).into(),
+        },
+        Col {
             key: "verdict",
             header: "verdict",
             set: Set::Both,

@@ -13,6 +13,7 @@ use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
 pub mod compat;
+pub mod extrapolation;
 pub mod power;
 
 /// Options shared by every scenario of a command.
@@ -87,6 +88,11 @@ pub struct Resolved<'a> {
     pub local_cost: &'a LocalCostRaw,
     /// Warnings for the user.
     pub warnings: Vec<String>,
+    /// Why the prediction extrapolates past the calibration (empty when it does not).
+    pub extrapolation: extrapolation::Reasons,
+    /// The held-out bands (log residual 5th, 95th percentile) that widen the decode and the
+    /// prefill interval.
+    pub heldout: [Option<(f64, f64)>; 2],
 }
 
 /// Runtime overhead: the backend's fixed buffers plus a compute buffer of
@@ -295,6 +301,17 @@ pub fn build_on<'a>(
         provenance: setup.provenance,
         local_cost: &db.local_cost,
         warnings,
+        extrapolation: extrapolation::extrapolation(
+            db,
+            &setup.backend.id,
+            model,
+            ctx,
+            setup.provenance,
+        ),
+        heldout: [
+            extrapolation::heldout_band(db, "tg", setup.provenance, o.depth + prompt),
+            extrapolation::heldout_band(db, "pp", setup.provenance, o.depth),
+        ],
     })
 }
 

@@ -22,9 +22,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::normalized::{parse_csv, parse_flag, CsvTable, NoteHints};
+use super::csv_table::{parse_csv, CsvTable};
+use super::normalized::{parse_flag, NoteHints};
 use super::read::{At, TraceFile};
-use super::trace::{Test, TraceRow};
+use super::{Test, TraceRow};
 use crate::{Error, Result};
 
 /// One llama-bench result: field name → its text (a CSV cell, or a JSON scalar printed).

@@ -1,10 +1,18 @@
 //! A measured trace row: one llama-bench (or llama-batched-bench) test on one machine,
-//! as read from any supported format, before it is mapped to database ids.
+//! as read from any supported format, before it is mapped to database ids; and the readers,
+//! one per format: [`normalized`] (the project's trace CSV), [`llama_bench`] (llama-bench
+//! `-o csv|json|jsonl|md`, llama-batched-bench tables), over [`csv_table`] (the `csv` crate,
+//! file:line in every error); [`read`] picks the reader from the extension or the content.
+
+pub mod csv_table;
+pub mod llama_bench;
+pub mod normalized;
+pub mod read;
 
 use serde::Serialize;
 
 /// Which phase a row measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Test {
     /// Prompt processing (prefill).
@@ -72,6 +80,9 @@ pub struct TraceRow {
     pub source_url: Option<String>,
     /// Free text.
     pub notes: Option<String>,
+    /// The program that measured the row when it is not llama-bench (normalized CSV column
+    /// `harness`, e.g. `llama-server`).
+    pub harness: Option<String>,
 }
 
 impl TraceRow {
@@ -106,6 +117,7 @@ impl TraceRow {
             batch: None,
             source_url: None,
             notes: None,
+            harness: None,
         }
     }
 }

@@ -2,150 +2,17 @@
 //!
 //! `device,backend,model,params_b,quant,model_size_gib,test,n_prompt,n_gen,n_depth,tok_s,bw_gbs,source_url,notes`
 //!
-//! plus the optional `device_id,model_id,quant_id,backend_id`. Columns may come in any
+//! plus the optional `device_id,model_id,quant_id,backend_id,flash_attn` (1/0; else from the notes). Columns may come in any
 //! order and unknown ones are ignored. `test` is `pp` or `tg`; empty numbers are unknown
 //! (empty token counts are 0); `model_size_gib` is GiB (× 2^30 bytes). Run settings are
 //! recovered from the free-text `notes` when written as `key=value` or `key = value`:
 //! `flash_attn`/`fa`, `n_ubatch`, `n_batch`, `n_gpu_layers` and the batched-bench
 //! sequence count `B`.
-//!
-//! Also home of the small RFC 4180 CSV parser the llama-bench CSV reader shares: fields
-//! separated by commas, optionally quoted, `""` an escaped quote, newlines allowed inside
-//! quotes, CRLF or LF line ends.
 
-use std::iter::Peekable;
-use std::str::Chars;
-
+use super::csv_table::{parse_csv, CsvRecord, CsvTable};
 use super::read::{parse_error, At, TraceFile};
-use super::trace::{Test, TraceRow};
+use super::{Test, TraceRow};
 use crate::Result;
-
-/// One CSV record and the line it starts on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CsvRecord {
-    /// 1-based line of the record's first character.
-    pub line: usize,
-    /// The unquoted fields.
-    pub fields: Vec<String>,
-}
-
-/// Parses CSV text into records, skipping blank lines. An unterminated quote, or text
-/// between a closing quote and the next comma, is an error at the line where it occurs.
-pub fn parse_csv(file: &str, text: &str) -> Result<Vec<CsvRecord>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = Vec::new();
-    let (mut fields, mut field) = (Vec::new(), String::new());
-    let (mut line, mut start) = (1, 1);
-    let mut was_quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if field.is_empty() && !was_quoted => {
-                let opened = line;
-                if !read_quoted(&mut chars, &mut field, &mut line) {
-                    let msg = "unterminated quoted field: a '\"' opened here is never closed";
-                    return Err(parse_error(file, opened, msg));
-                }
-                was_quoted = true;
-            }
-            ',' => {
-                fields.push(std::mem::take(&mut field));
-                was_quoted = false;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                fields.push(std::mem::take(&mut field));
-                end_record(&mut records, std::mem::take(&mut fields), start, was_quoted);
-                was_quoted = false;
-                line += 1;
-                start = line;
-            }
-            _ if was_quoted => {
-                let msg =
-                    format!("unexpected '{c}' after a closing quote: expected ',' or end of line");
-                return Err(parse_error(file, line, msg));
-            }
-            _ => field.push(c),
-        }
-    }
-    if !field.is_empty() || !fields.is_empty() || was_quoted {
-        fields.push(field);
-        end_record(&mut records, fields, start, was_quoted);
-    }
-    Ok(records)
-}
-
-/// Reads a quoted field's content after its opening quote, up to the closing one (`""` is
-/// a quote, newlines count lines); false when the text ends first.
-fn read_quoted(chars: &mut Peekable<Chars>, field: &mut String, line: &mut usize) -> bool {
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            '"' => return true,
-            _ => {
-                *line += usize::from(c == '\n');
-                field.push(c);
-            }
-        }
-    }
-    false
-}
-
-fn end_record(records: &mut Vec<CsvRecord>, fields: Vec<String>, line: usize, was_quoted: bool) {
-    let blank = !was_quoted && fields.len() == 1 && fields[0].trim().is_empty();
-    if !blank {
-        records.push(CsvRecord { line, fields });
-    }
-}
-
-/// A CSV split into its header and data records, with column lookup by name.
-#[derive(Debug, Clone)]
-pub struct CsvTable {
-    /// File name, for errors.
-    pub file: String,
-    /// Column names, trimmed.
-    pub header: Vec<String>,
-    /// Line of the header.
-    pub header_line: usize,
-    /// Data records, each with as many fields as the header.
-    pub records: Vec<CsvRecord>,
-}
-
-impl CsvTable {
-    /// Splits off the header; fails on an empty file or a record whose field count
-    /// differs from the header's.
-    pub fn new(file: &str, mut records: Vec<CsvRecord>) -> Result<Self> {
-        if records.is_empty() {
-            return Err(parse_error(file, 1, "empty file: expected a header row"));
-        }
-        let head = records.remove(0);
-        let header: Vec<String> = head.fields.iter().map(|h| h.trim().to_string()).collect();
-        for r in &records {
-            if r.fields.len() != header.len() {
-                let msg = format!(
-                    "expected {} fields as in the header, found {}",
-                    header.len(),
-                    r.fields.len()
-                );
-                return Err(parse_error(file, r.line, msg));
-            }
-        }
-        Ok(CsvTable {
-            file: file.to_string(),
-            header,
-            header_line: head.line,
-            records,
-        })
-    }
-
-    /// Index of a column, by exact name.
-    pub fn column(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-}
 
 const REQUIRED: [&str; 6] = ["device", "backend", "model", "quant", "test", "tok_s"];
 
@@ -165,14 +32,26 @@ pub fn rows_from_table(table: &CsvTable) -> Result<TraceFile> {
         return Err(parse_error(&table.file, table.header_line, msg));
     }
     let mut out = TraceFile::default();
+    let mut first_rounded: Option<(usize, String)> = None;
     for rec in &table.records {
-        out.rows.push(row(table, rec)?);
+        let (r, rounded) = row(table, rec)?;
+        if let (None, Some(c)) = (&first_rounded, rounded) {
+            first_rounded = Some((rec.line, c));
+        }
+        out.rows.push(r);
+    }
+    if let Some((line, column)) = first_rounded {
+        out.notes.push(format!(
+            "{}:{line}: non-integer token counts (first in '{column}'; a mean over runs) \
+             were read rounded to the nearest token",
+            table.file
+        ));
     }
     Ok(out)
 }
 
-/// Maps one record.
-fn row(table: &CsvTable, rec: &CsvRecord) -> Result<TraceRow> {
+/// Maps one record; also names the first token-count column it had to round, if any.
+fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> {
     let at = At {
         file: &table.file,
         line: rec.line,
@@ -196,13 +75,24 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<TraceRow> {
     r.params_b = at.opt("params_b", get("params_b"))?;
     let gib: Option<f64> = at.opt("model_size_gib", get("model_size_gib"))?;
     r.model_size_bytes = gib.map(|g| g * GIB);
-    r.n_prompt = at.opt("n_prompt", get("n_prompt"))?.unwrap_or(0);
-    r.n_gen = at.opt("n_gen", get("n_gen"))?.unwrap_or(0);
-    r.n_depth = at.opt("n_depth", get("n_depth"))?.unwrap_or(0);
+    let mut rounded = None;
+    for (column, slot) in [
+        ("n_prompt", &mut r.n_prompt),
+        ("n_gen", &mut r.n_gen),
+        ("n_depth", &mut r.n_depth),
+    ] {
+        let (n, was_rounded) = at.count(column, get(column))?;
+        *slot = n.unwrap_or(0);
+        if was_rounded && rounded.is_none() {
+            rounded = Some(column.to_string());
+        }
+    }
     let _bandwidth: Option<f64> = at.opt("bw_gbs", get("bw_gbs"))?;
     (r.source_url, r.notes) = (text("source_url"), text("notes"));
+    r.flash_attn = text("flash_attn").and_then(|v| parse_flag(&v));
+    r.harness = text("harness");
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
-    Ok(r)
+    Ok((r, rounded))
 }
 
 /// Bytes in a GiB.
@@ -214,7 +104,7 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 pub struct NoteHints {
     /// `flash_attn=` or `fa=` (1/0, true/false, on/off; auto or -1 → unknown).
     pub flash_attn: Option<bool>,
-    /// `n_ubatch=`.
+    /// `n_ubatch=` (or llama-bench's short `ub=`).
     pub n_ubatch: Option<u32>,
     /// `n_batch=`.
     pub n_batch: Option<u32>,
@@ -231,7 +121,7 @@ impl NoteHints {
         let flash = hint_value(text, "flash_attn").or_else(|| hint_value(text, "fa"));
         NoteHints {
             flash_attn: flash.and_then(parse_flag).or_else(|| fa_table(text)),
-            n_ubatch: num("n_ubatch"),
+            n_ubatch: num("n_ubatch").or_else(|| num("ub")),
             n_batch: num("n_batch"),
             n_gpu_layers: hint_value(text, "n_gpu_layers").and_then(|v| v.parse().ok()),
             batch: num("B"),
@@ -296,38 +186,19 @@ fn hint_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn fields(text: &str) -> Vec<(usize, Vec<String>)> {
-        parse_csv("t.csv", text)
-            .expect("valid CSV")
-            .into_iter()
-            .map(|r| (r.line, r.fields))
-            .collect()
-    }
-
     #[test]
-    fn csv_quotes_commas_newlines_and_crlf() {
-        let recs = fields("a,b\r\n\"x, \"\"y\"\"\",\"two\nlines\"\r\n\n3,\n");
-        assert_eq!(recs[0], (1, vec!["a".to_string(), "b".to_string()]));
-        assert_eq!(
-            recs[1],
-            (2, vec!["x, \"y\"".to_string(), "two\nlines".to_string()])
-        );
-        assert_eq!(recs[2], (5, vec!["3".to_string(), String::new()]));
-        assert_eq!(recs.len(), 3);
-    }
-
-    #[test]
-    fn csv_errors_name_the_line() {
-        let e = parse_csv("t.csv", "a,b\n1,\"open\n2,3\n").unwrap_err();
-        assert!(
-            matches!(e, crate::Error::Parse { line: Some(2), .. }),
-            "{e}"
-        );
-        let e = parse_csv("t.csv", "a,b\n\"x\"y,1\n").unwrap_err();
-        assert!(
-            matches!(e, crate::Error::Parse { line: Some(2), .. }),
-            "{e}"
-        );
+    fn non_integer_token_counts_are_rounded_and_noted_once() {
+        let text = "device,backend,model,quant,test,n_prompt,n_gen,n_depth,tok_s\n\
+                    d,b,m,q,tg,0,1471.375,985,49.4\n\
+                    d,b,m,q,tg,0,1063.5,985,49.2\n\
+                    d,b,m,q,pp,985,0,0,2181.7\n";
+        let f = read_normalized("t.csv", text).expect("read, not refused");
+        assert_eq!(f.rows.len(), 3);
+        assert_eq!((f.rows[0].n_gen, f.rows[1].n_gen), (1471, 1064));
+        assert_eq!(f.notes.len(), 1, "{:?}", f.notes);
+        assert!(f.notes[0].contains("t.csv:2") && f.notes[0].contains("n_gen"));
+        let bad = "device,backend,model,quant,test,n_prompt,tok_s\nd,b,m,q,pp,-5.5,1\n";
+        assert!(read_normalized("t.csv", bad).is_err());
     }
 
     #[test]

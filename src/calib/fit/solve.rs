@@ -6,6 +6,7 @@
 //! bounds keep them physical. Active set: solve on the free parameters, pin every violator
 //! to its bound, repeat (at most one pass per parameter).
 
+use crate::db::calibration::SolverStop;
 use nalgebra::{DMatrix, DVector};
 
 /// One least-squares problem.
@@ -25,24 +26,37 @@ pub struct Problem {
     pub hi: Vec<f64>,
 }
 
+/// What the solver returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Solution {
+    /// The parameters.
+    pub theta: Vec<f64>,
+    /// The parameters the rows spent on them (see [`solve_with_dof`]).
+    pub dof: f64,
+    /// Why the solver stopped.
+    pub stop: SolverStop,
+}
+
 /// Solves the problem; returns θ.
 pub fn solve(p: &Problem) -> Vec<f64> {
-    solve_with_dof(p).0
+    solve_with_dof(p).theta
 }
 
 /// Solves the problem; returns θ and the parameters the rows spent on it: the trace of the
 /// ridge hat matrix over the free parameters, `Σ_i x_iᵀ (AᵀA)⁻¹ x_i` over the data rows `i` of
 /// the augmented system `A` (a parameter pinned at a
 /// bound or held at its prior by the penalty spends nearly nothing, one the rows identify
-/// nearly 1).
-pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
+/// nearly 1), and why it stopped.
+pub fn solve_with_dof(p: &Problem) -> Solution {
     let n = p.prior.len();
     let mut theta = p.prior.clone();
     let mut pinned = vec![false; n];
     let mut dof = 0.0;
+    let mut stop = SolverStop::PassLimit;
     for _ in 0..=n {
         let free: Vec<usize> = (0..n).filter(|j| !pinned[*j]).collect();
         if free.is_empty() {
+            stop = SolverStop::AllPinned;
             break;
         }
         let m = p.rows.len() + free.len();
@@ -63,6 +77,7 @@ pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
         }
         let svd = a.svd(true, true);
         let Some(sol) = svd.solve(&b, 1e-12).ok() else {
+            stop = SolverStop::SvdFailed;
             break;
         };
         // With `A = UΣVᵀ`, the hat matrix of the data rows is `U_data U_dataᵀ`: its trace is
@@ -85,10 +100,11 @@ pub fn solve_with_dof(p: &Problem) -> (Vec<f64>, f64) {
             }
         }
         if !violated {
+            stop = SolverStop::Converged;
             break;
         }
     }
-    (theta, dof)
+    Solution { theta, dof, stop }
 }
 
 #[cfg(test)]
@@ -129,16 +145,29 @@ mod tests {
     }
 
     #[test]
+    fn the_stop_reason_is_recorded() {
+        // Both parameters forced below what the rows want: each pass pins one, then none is free.
+        let q = Problem {
+            hi: vec![1.0, 1.0],
+            ..line()
+        };
+        let s = solve_with_dof(&q);
+        assert_eq!((s.theta[0], s.theta[1]), (1.0, 1.0));
+        assert_eq!(s.stop, SolverStop::AllPinned);
+    }
+
+    #[test]
     fn the_rows_spend_one_degree_of_freedom_per_identified_parameter() {
         let loose = line();
-        let (_, dof) = solve_with_dof(&loose);
-        assert!((dof - 2.0).abs() < 1e-6, "{dof}");
+        let s = solve_with_dof(&loose);
+        assert!((s.dof - 2.0).abs() < 1e-6, "{}", s.dof);
+        assert_eq!(s.stop, SolverStop::Converged);
         // A tight prior on the intercept holds it: the rows spend about one parameter.
         let tight = Problem {
             scale: vec![1e6, 1e-6],
             ..loose
         };
-        let (t, dof) = solve_with_dof(&tight);
+        let Solution { theta: t, dof, .. } = solve_with_dof(&tight);
         assert!(
             (t[1] - 1.0).abs() < 1e-3 && (dof - 1.0).abs() < 1e-3,
             "{t:?} {dof}"

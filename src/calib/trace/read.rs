@@ -13,9 +13,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::csv_table::{parse_csv, CsvTable};
 use super::llama_bench;
-use super::normalized::{self, parse_csv, CsvTable};
-use super::trace::TraceRow;
+use super::normalized;
+use super::TraceRow;
 use crate::{Error, Result};
 
 /// What one trace file gave.
@@ -25,6 +26,8 @@ pub struct TraceFile {
     pub rows: Vec<TraceRow>,
     /// Lines (or JSON record indices) skipped on purpose, with the reason.
     pub skipped: Vec<(usize, String)>,
+    /// Things read but adjusted (non-integer token counts rounded), each said once per file.
+    pub notes: Vec<String>,
 }
 
 const EXPECTED: &str = "expected a normalized trace CSV (header with 'test' and 'tok_s': \
@@ -153,6 +156,24 @@ impl At<'_> {
     pub fn req<T: FromStr>(self, column: &str, value: &str) -> Result<T> {
         self.opt(column, value)?
             .ok_or_else(|| self.err(format!("column '{column}': value missing")))
+    }
+
+    /// A token count: a whole number, or a non-negative number with a fraction (a mean over
+    /// runs, such as `n_gen` 1471.375), rounded to the nearest token; the second value says
+    /// whether it was rounded. Empty is `None`.
+    pub fn count(self, column: &str, value: &str) -> Result<(Option<u64>, bool)> {
+        let v = value.trim();
+        if let Ok(n) = v.parse::<u64>() {
+            return Ok((Some(n), false));
+        }
+        match self.opt::<f64>(column, value)? {
+            None => Ok((None, false)),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok((Some(x.round() as u64), true)),
+            Some(_) => {
+                let msg = format!("column '{column}': expected a token count, got '{value}'");
+                Err(self.err(msg))
+            }
+        }
     }
 
     /// A tokens-per-second cell: a finite, positive number.

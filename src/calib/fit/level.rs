@@ -1,0 +1,275 @@
+//! One level of the calibration fit: the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d,
+//! κ_d,fa, t_layer, t_layer,fa)` and the prefill unknowns (`1/η_c` per kernel family and for
+//! routed experts, `κ_p, κ_p,fa, ρ`) of a set of rows, a ridge least squares pulled toward
+//! the level above ([`super::solve`]), with its quality (R², MAPE) and the interval its own
+//! residuals give, `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
+
+use super::interval::t95;
+use super::pool::with_decode_of;
+use super::solve::{solve_with_dof, Problem, Solution};
+use super::Sample;
+use crate::calib::features::{class_frac, Features};
+use crate::calib::trace::Test;
+use crate::db::calibration::{Efficiency, FitQuality, SolverStop};
+use crate::db::quant::KernelClass;
+
+/// Prior scales (one standard deviation) of `1/η_bw`, `t_fixed` (s), `t_expert` (s), `κ_d`,
+/// `κ_d,fa`, `t_layer` (s; a block runs about ten small kernels of a few µs each at batch 1)
+/// and `t_layer,fa` (s; flash attention fuses three or four of them into one).
+pub(super) const DECODE_SCALES: [f64; 7] = [0.5, 0.002, 2e-5, 10.0, 10.0, 5e-5, 2e-5];
+/// Physical bounds of `1/η_bw` (η from 5% to 100%), `t_fixed`, `t_expert`, `κ_d`, `κ_d,fa`,
+/// `t_layer`, `t_layer,fa`.
+pub(super) const DECODE_BOUNDS: ([f64; 7], [f64; 7]) = (
+    [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1e-4],
+    [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3, 1e-4],
+);
+/// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
+/// `κ_p`, `κ_p,fa`, and of `ρ`, the prefill per-expert cost as a multiple of decode's.
+pub(super) const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 2.0];
+/// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` (a prompt's
+/// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1)
+/// and `ρ`.
+pub(super) const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 100.0],
+);
+
+/// Weight of the prior against the rows: the squared relative error of one row (a 10%
+/// measurement spread), so the prior counts as one observation of that precision.
+pub(super) const PRIOR_WEIGHT: f64 = 0.01;
+/// Fewest residual degrees of freedom for a level to set its own interval.
+pub(super) const MIN_DOF: usize = 5;
+
+/// The attention regressor of a row in the column of its flash-attention setting.
+pub(super) fn attn(f: &Features, fa: bool) -> f64 {
+    if f.flash_attn == fa {
+        f.x_attn
+    } else {
+        0.0
+    }
+}
+
+/// The regressors of the rows of one test.
+pub(super) fn of_test<'s>(rows: &[&'s Sample], t: Test) -> Vec<&'s Features> {
+    rows.iter()
+        .map(|s| &s.feat)
+        .filter(|f| f.test == t)
+        .collect()
+}
+
+/// The parameters a solve spent (trace of the hat matrix) and why its solver stopped.
+type Spent = (f64, Option<SolverStop>);
+
+/// Fits one level: `rows` pulled toward `prior`.
+pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQuality) {
+    let mut e = *prior;
+    let tg = of_test(rows, Test::Tg);
+    let pp = of_test(rows, Test::Pp);
+    // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
+    // η_bw: two alternating passes settle both.
+    let (mut tg_spent, mut pp_spent) = ((0.0, None), (0.0, None));
+    for _ in 0..2 {
+        if !tg.is_empty() {
+            tg_spent = fit_decode(&tg, prior, &mut e);
+        }
+        if !pp.is_empty() {
+            pp_spent = fit_prefill(&pp, prior, &mut e);
+        }
+    }
+    let ((tg_spent, tg_solver), (pp_spent, pp_solver)) = (tg_spent, pp_spent);
+    let (tg_r2, tg_mape, tg_err) = quality(&tg, &e, tg_spent);
+    let (pp_r2, pp_mape, pp_err) = quality(&pp, &e, pp_spent);
+    // A level never claims a tighter interval than its own residuals allow, and one with too
+    // few rows keeps its parent's (which already spans the spread between devices).
+    e.decode_rel_err = tg_err.unwrap_or(prior.decode_rel_err);
+    e.prefill_rel_err = pp_err.unwrap_or(prior.prefill_rel_err);
+    (
+        e,
+        FitQuality {
+            tg_r2,
+            tg_mape_pct: tg_mape,
+            pp_r2,
+            pp_mape_pct: pp_mape,
+            tg_solver,
+            pp_solver,
+        },
+    )
+}
+
+/// Fits a level below the backend (a device kind, a vendor within it): its prefill unknowns on
+/// `rows`, pulled toward `prior`, with the decode parameters of `decode` (the backend's fit)
+/// held. Decode shows no such split (bandwidth is bandwidth), and holding them while fitting
+/// keeps what the level ships equal to what was fitted: the prefill's weight reads, fixed time
+/// and per-expert cost (`ρ` times decode's) depend on them.
+pub(super) fn fit_prefill_level(
+    rows: &[&Sample],
+    prior: &Efficiency,
+    decode: &Efficiency,
+) -> (Efficiency, FitQuality) {
+    let mut e = with_decode_of(*prior, decode);
+    let tg = of_test(rows, Test::Tg);
+    let pp = of_test(rows, Test::Pp);
+    let (pp_spent, pp_solver) = if pp.is_empty() {
+        (0.0, None)
+    } else {
+        fit_prefill(&pp, prior, &mut e)
+    };
+    let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 0.0);
+    let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, pp_spent);
+    e.prefill_rel_err = pp_err.unwrap_or(prior.prefill_rel_err);
+    (
+        e,
+        FitQuality {
+            tg_r2,
+            tg_mape_pct,
+            pp_r2,
+            pp_mape_pct,
+            tg_solver: None,
+            pp_solver,
+        },
+    )
+}
+
+/// Fits the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer, t_layer,fa)`
+/// with `e`'s compute fractions held.
+pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> Spent {
+    let p = Problem {
+        rows: tg
+            .iter()
+            .map(|f| {
+                (
+                    vec![
+                        f.x_mem,
+                        1.0,
+                        f.x_expert,
+                        attn(f, false),
+                        attn(f, true),
+                        f.x_layers,
+                        if f.flash_attn { f.x_layers } else { 0.0 },
+                    ],
+                    f.known
+                        + f.x_comp / class_frac(e, f.class)
+                        + f.x_comp_expert / e.expert_compute_frac,
+                    f.y,
+                )
+            })
+            .collect(),
+        prior: vec![
+            1.0 / prior.bandwidth_frac,
+            prior.fixed_s,
+            prior.expert_s,
+            prior.decode_attn,
+            prior.decode_attn_fa,
+            prior.layer_s,
+            prior.layer_fa_s,
+        ],
+        scale: DECODE_SCALES.to_vec(),
+        lambda: PRIOR_WEIGHT,
+        lo: DECODE_BOUNDS.0.to_vec(),
+        hi: DECODE_BOUNDS.1.to_vec(),
+    };
+    let Solution {
+        theta: t,
+        dof,
+        stop,
+    } = solve_with_dof(&p);
+    e.bandwidth_frac = 1.0 / t[0];
+    e.fixed_s = t[1];
+    e.expert_s = t[2];
+    e.decode_attn = t[3];
+    e.decode_attn_fa = t[4];
+    e.layer_s = t[5];
+    // The model never lets flash attention make a block's fixed time negative (see
+    // `Efficiency::layer_fixed_s`); what ships is what it uses.
+    e.layer_fa_s = t[6].max(-e.layer_s);
+    (dof, Some(stop))
+}
+
+/// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
+/// `κ_p,fa`, and `ρ`, the per-expert cost as a multiple of decode's) with `e`'s bandwidth
+/// fraction, fixed time and decode per-expert cost held.
+pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> Spent {
+    let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
+    let p = Problem {
+        rows: pp
+            .iter()
+            .map(|f| {
+                let x = vec![
+                    col(f, KernelClass::Block),
+                    col(f, KernelClass::KQuant),
+                    col(f, KernelClass::Float),
+                    f.x_comp_expert,
+                    attn(f, false),
+                    attn(f, true),
+                    e.expert_s * f.x_expert,
+                ];
+                (
+                    x,
+                    f.known
+                        + f.x_mem / e.bandwidth_frac
+                        + e.fixed_s * f.batches
+                        + e.layer_fixed_s(f.flash_attn) * f.x_layers,
+                    f.y,
+                )
+            })
+            .collect(),
+        prior: vec![
+            1.0 / prior.compute_frac,
+            1.0 / prior.kquant_compute_frac,
+            1.0 / prior.float_compute_frac,
+            1.0 / prior.expert_compute_frac,
+            prior.prefill_attn,
+            prior.prefill_attn_fa,
+            prior.prefill_expert_factor,
+        ],
+        scale: PREFILL_SCALES.to_vec(),
+        lambda: PRIOR_WEIGHT,
+        lo: PREFILL_BOUNDS.0.to_vec(),
+        hi: PREFILL_BOUNDS.1.to_vec(),
+    };
+    let Solution {
+        theta: t,
+        dof,
+        stop,
+    } = solve_with_dof(&p);
+    e.compute_frac = 1.0 / t[0];
+    e.kquant_compute_frac = 1.0 / t[1];
+    e.float_compute_frac = 1.0 / t[2];
+    e.expert_compute_frac = 1.0 / t[3];
+    e.prefill_attn = t[4];
+    e.prefill_attn_fa = t[5];
+    e.prefill_expert_factor = t[6];
+    (dof, Some(stop))
+}
+
+/// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
+pub(super) fn quality(
+    rows: &[&Features],
+    e: &Efficiency,
+    spent: f64,
+) -> (Option<f64>, Option<f64>, Option<f64>) {
+    if rows.is_empty() {
+        return (None, None, None);
+    }
+    let logs: Vec<(f64, f64)> = rows.iter().map(|f| (f.y.ln(), f.predict(e).ln())).collect();
+    let mean = logs.iter().map(|x| x.0).sum::<f64>() / logs.len() as f64;
+    let ss_tot: f64 = logs.iter().map(|x| (x.0 - mean).powi(2)).sum();
+    let ss_res: f64 = logs.iter().map(|x| (x.0 - x.1).powi(2)).sum();
+    let r2 = (ss_tot > 0.0).then(|| 1.0 - ss_res / ss_tot);
+    let mape = rows
+        .iter()
+        .map(|f| (f.predict_tok_s(e) / f.measured_tok_s() - 1.0).abs())
+        .sum::<f64>()
+        / rows.len() as f64
+        * 100.0;
+    // Too few degrees of freedom make the t quantile explode: below MIN_DOF the interval
+    // is the parent level's (the caller falls back to the prior's).
+    // The degrees of freedom left: the rows less the parameters they identified (the trace of
+    // the ridge hat matrix; a parameter held at its prior or a bound spends nothing).
+    let dof = rows.len() as f64 - spent;
+    let err = (dof >= MIN_DOF as f64).then(|| {
+        let sd = (ss_res / dof).sqrt();
+        (t95(dof) * sd).exp() - 1.0
+    });
+    (r2, Some(mape), err)
+}

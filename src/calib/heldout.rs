@@ -1,0 +1,194 @@
+//! Intervals from held-out residuals. A fit's own residuals say how well it reproduces the
+//! rows it saw; a prediction for a device (or model) the fit never saw misses by more. So in
+//! `validate --holdout device|model`, each row's 90% interval is widened to hold the 5th–95th
+//! percentiles of the log residuals `ln(measured / predicted)` that the *other* held-out
+//! groups (devices, or models) showed under the same holdout, in the same stratum:
+//!
+//!   lo = min(lo_fit, p · exp(q₀.₀₅)),  hi = max(hi_fit, p · exp(q₀.₉₅))
+//!
+//! The stratum is the test (decode, prefill), where the efficiency came from (a device's own
+//! fit, or borrowed from its family, kind, backend or prior: borrowing is extrapolation) and
+//! the depth range (0, 1–4,096, 4,097–16,384, beyond); a stratum with fewer than
+//! [`MIN_ROWS`] rows from at least [`MIN_GROUPS`] other groups falls back to (test, source),
+//! then to the test alone. A row's own group never sets its interval (jackknife: the
+//! quantiles are taken without it), so the coverage `validate` reports is measured on rows
+//! whose interval did not see them.
+
+use super::trace::Test;
+use super::validate::{ValidationRow, DEPTH_RANGES};
+use crate::db::calibration::HeldoutBandRaw;
+use std::collections::BTreeMap;
+
+/// Fewest rows a stratum needs to set a quantile.
+pub const MIN_ROWS: usize = 30;
+/// Fewest other groups (devices or models) a stratum needs.
+pub const MIN_GROUPS: usize = 3;
+
+/// The depth range index of a depth.
+fn depth_range(d: u64) -> usize {
+    DEPTH_RANGES
+        .iter()
+        .position(|&(from, to)| d >= from && to.is_none_or(|t| d <= t))
+        .unwrap_or(DEPTH_RANGES.len() - 1)
+}
+
+/// A stratum key at one of three levels of detail.
+type Stratum = (Test, &'static str, usize);
+
+fn strata(r: &ValidationRow) -> [Stratum; 3] {
+    let t = r.test;
+    [
+        (t, r.efficiency, depth_range(r.n_depth)),
+        (t, r.efficiency, usize::MAX),
+        (t, "", usize::MAX),
+    ]
+}
+
+/// Widens the interval of each single-stream row of `rows` to the held-out quantiles of the
+/// other groups (`group` names a row's device or model).
+pub fn widen(rows: &mut [ValidationRow], group: impl Fn(&ValidationRow) -> String) {
+    // Residuals per stratum, per group.
+    let mut by: BTreeMap<Stratum, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.batch <= 1) {
+        let res = (r.measured_tok_s / r.predicted_tok_s).ln();
+        if !res.is_finite() {
+            continue;
+        }
+        for s in strata(r) {
+            by.entry(s)
+                .or_default()
+                .entry(group(r))
+                .or_default()
+                .push(res);
+        }
+    }
+    let mut cache: BTreeMap<(Stratum, String), Option<(f64, f64)>> = BTreeMap::new();
+    for r in rows.iter_mut().filter(|r| r.batch <= 1) {
+        let g = group(r);
+        let q = strata(r).into_iter().find_map(|s| {
+            *cache
+                .entry((s, g.clone()))
+                .or_insert_with(|| by.get(&s).and_then(|m| quantiles_without(m, &g)))
+        });
+        if let Some((q_lo, q_hi)) = q {
+            let p = r.predicted_tok_s;
+            r.predicted_tok_s_lo = r.predicted_tok_s_lo.min(p * q_lo.exp());
+            r.predicted_tok_s_hi = r.predicted_tok_s_hi.max(p * q_hi.exp());
+        }
+    }
+}
+
+/// The 5th and 95th percentiles of the residuals of every group but `without`; `None` when
+/// too few rows or groups remain.
+fn quantiles_without(groups: &BTreeMap<String, Vec<f64>>, without: &str) -> Option<(f64, f64)> {
+    let others = groups.iter().filter(|(g, _)| g.as_str() != without);
+    if others.clone().count() < MIN_GROUPS {
+        return None;
+    }
+    let mut v: Vec<f64> = others.flat_map(|(_, r)| r.iter().copied()).collect();
+    if v.len() < MIN_ROWS {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    Some((q(0.05), q(0.95)))
+}
+
+/// The bands `calibrate` ships for every prediction: per test and efficiency source, the
+/// 5th–95th percentile of the held-out log residuals, per depth range and over all depths
+/// (`depth_from` 0 with no `depth_to`), where at least [`MIN_ROWS`] rows show it. A device's
+/// own fit (`fitted`) takes the residuals of rows whose model was held out (`lomo`); a borrowed
+/// efficiency those of rows whose device was held out (`lodo`), with the same source; each
+/// device weighs the same, and a band needs at least [`MIN_GROUPS`] devices.
+pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandRaw> {
+    // Residuals per stratum, per device: each device weighs the same in a band (Strix Halo's
+    // thousands of rows must not set the band of every other device).
+    type Key<'r> = (Test, &'r str, Option<usize>);
+    let mut by: BTreeMap<Key, BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
+    let held = lomo
+        .iter()
+        .filter(|r| r.efficiency == "fitted")
+        .chain(lodo.iter().filter(|r| r.efficiency != "fitted"));
+    for r in held.filter(|r| r.batch <= 1) {
+        let res = (r.measured_tok_s / r.predicted_tok_s).ln();
+        if res.is_finite() {
+            for d in [Some(depth_range(r.n_depth)), None] {
+                let g = by.entry((r.test, r.efficiency, d)).or_default();
+                g.entry(r.device.as_str()).or_default().push(res);
+            }
+        }
+    }
+    let round = |x: f64| (x * 1e4).round() / 1e4;
+    by.into_iter()
+        .filter(|(_, g)| {
+            g.values().map(Vec::len).sum::<usize>() >= MIN_ROWS && g.len() >= MIN_GROUPS
+        })
+        .map(|((test, efficiency, d), g)| {
+            let (q05, q95) = device_weighted_quantiles(&g);
+            let (depth_from, depth_to) = d.map_or((0, None), |i| DEPTH_RANGES[i]);
+            HeldoutBandRaw {
+                test: match test {
+                    Test::Tg => "tg",
+                    Test::Pp => "pp",
+                }
+                .to_string(),
+                efficiency: efficiency.to_string(),
+                depth_from,
+                depth_to,
+                q05_log: round(q05),
+                q95_log: round(q95),
+                rows: g.values().map(Vec::len).sum(),
+            }
+        })
+        .collect()
+}
+
+/// The 5th and 95th percentiles of the residuals of all groups, each group weighing one (each
+/// of its `n` rows `1/n`).
+fn device_weighted_quantiles(groups: &BTreeMap<&str, Vec<f64>>) -> (f64, f64) {
+    let mut w: Vec<(f64, f64)> = groups
+        .values()
+        .flat_map(|v| v.iter().map(move |x| (*x, 1.0 / v.len() as f64)))
+        .collect();
+    w.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = w.iter().map(|x| x.1).sum();
+    let q = |p: f64| {
+        let mut acc = 0.0;
+        w.iter()
+            .find(|(_, wi)| {
+                acc += wi;
+                acc >= p * total
+            })
+            .map_or(w[w.len() - 1].0, |x| x.0)
+    };
+    (q(0.05), q(0.95))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_groups_own_residuals_never_set_its_interval() {
+        let mut m = BTreeMap::new();
+        // Three groups of 20 rows each within ±10%; one far-off group.
+        for (g, c) in [("a", 0.0), ("b", 0.05), ("c", -0.05), ("far", 2.0)] {
+            m.insert(
+                g.to_string(),
+                (0..20).map(|i| c + f64::from(i) * 0.001).collect(),
+            );
+        }
+        let (lo, hi) = quantiles_without(&m, "far").unwrap();
+        assert!(lo > -0.06 && hi < 0.08, "{lo} {hi}");
+        // Without 'a', 'far' is among the others and widens the upper end.
+        let (_, hi_a) = quantiles_without(&m, "a").unwrap();
+        assert!(hi_a > 1.9, "{hi_a}");
+        // Each group weighs one: a group of 20 rows at 2.0 is a quarter of the weight.
+        let g: BTreeMap<&str, Vec<f64>> = m.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let (_, q95) = device_weighted_quantiles(&g);
+        assert!(q95 > 1.9, "{q95}");
+        // Too few other groups: no quantile.
+        m.remove("c");
+        assert_eq!(quantiles_without(&m, "a"), None);
+    }
+}
