@@ -14,8 +14,8 @@
 //! quantiles are taken without it), so the coverage `validate` reports is measured on rows
 //! whose interval did not see them.
 
+use super::row::{ValidationRow, DEPTH_RANGES};
 use super::trace::Test;
-use super::validate::{ValidationRow, DEPTH_RANGES};
 use crate::db::calibration::HeldoutBandRaw;
 use std::collections::BTreeMap;
 

@@ -8,6 +8,7 @@ pub mod local;
 pub mod map;
 pub mod multi;
 pub mod power;
+mod row;
 pub mod run;
 pub mod trace;
 pub mod validate;

@@ -3,12 +3,14 @@
 //! between models), `exp(t₀.₉₅(dof) · √(s_w² + s_b²·(1 + 1/n))) − 1` (statrs, Student t).
 
 use super::entry::round_to;
-use super::level::MIN_DOF;
 use super::Sample;
 use crate::calib::trace::Test;
 use crate::db::calibration::{Efficiency, EfficiencyEntry};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::collections::BTreeMap;
+
+/// Fewest residual degrees of freedom for a level to set its own interval.
+pub(super) const MIN_DOF: usize = 5;
 
 /// Widens each device's own interval for a model it has not run. A device's fit is close to
 /// exact on the few models it ran (each weight class has its own compute fraction), so its

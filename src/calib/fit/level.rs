@@ -5,6 +5,7 @@
 //! residuals give, `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
 use super::interval::t95;
+use super::interval::MIN_DOF;
 use super::pool::with_decode_of;
 use super::solve::{solve_with_dof, Problem, Solution};
 use super::Sample;
@@ -37,8 +38,6 @@ pub(super) const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
 /// measurement spread), so the prior counts as one observation of that precision.
 pub(super) const PRIOR_WEIGHT: f64 = 0.01;
-/// Fewest residual degrees of freedom for a level to set its own interval.
-pub(super) const MIN_DOF: usize = 5;
 
 /// The attention regressor of a row in the column of its flash-attention setting.
 pub(super) fn attn(f: &Features, fa: bool) -> f64 {

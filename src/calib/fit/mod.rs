@@ -18,9 +18,10 @@ mod pool;
 pub mod solve;
 
 use entry::entry;
+use interval::MIN_DOF;
 use interval::{for_new_device, for_new_models};
 pub use level::fit_level;
-use level::{fit_prefill_level, MIN_DOF};
+use level::fit_prefill_level;
 use pool::{pooled, scale_compute, shown, weighted_ratio, N_PARAMS};
 
 use super::features::Features;

@@ -3,7 +3,7 @@
 //! newlines allowed inside quotes, CRLF or LF line ends), and a header-indexed table over
 //! them that the normalized and llama-bench CSV readers share. Every error names file:line.
 
-use super::read::parse_error;
+use super::file::parse_error;
 use crate::Result;
 
 /// One CSV record and the line it starts on.

@@ -23,8 +23,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::csv_table::{parse_csv, CsvTable};
+use super::file::{At, TraceFile};
 use super::normalized::{parse_flag, NoteHints};
-use super::read::{At, TraceFile};
 use super::{Test, TraceRow};
 use crate::{Error, Result};
 

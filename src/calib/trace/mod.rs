@@ -5,6 +5,7 @@
 //! file:line in every error); [`read`] picks the reader from the extension or the content.
 
 pub mod csv_table;
+pub mod file;
 pub mod llama_bench;
 pub mod normalized;
 pub mod read;

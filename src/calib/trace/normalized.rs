@@ -10,7 +10,7 @@
 //! sequence count `B`.
 
 use super::csv_table::{parse_csv, CsvRecord, CsvTable};
-use super::read::{parse_error, At, TraceFile};
+use super::file::{parse_error, At, TraceFile};
 use super::{Test, TraceRow};
 use crate::Result;
 
