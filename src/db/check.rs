@@ -33,3 +33,21 @@ pub fn positive(file: &str, entry: &str, field: &str, v: f64) -> Result<()> {
         ))
     }
 }
+
+/// An id: lowercase letters, digits and `. _ + -`.
+pub fn check_id(file: &str, id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._+-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(err(
+            file,
+            id,
+            "id",
+            "ids are lowercase letters, digits and . _ + -",
+        ))
+    }
+}

@@ -15,6 +15,7 @@ pub mod pricing;
 pub mod quant;
 pub mod resolve;
 mod validate;
+mod validate_model;
 pub use validate::device as validate_device;
 pub use validate::efficiency as validate_efficiency;
 

@@ -218,88 +218,10 @@ fn flash(at: At, column: &str, v: &str) -> Result<Option<bool>> {
     parse_flag(v).map(Some).ok_or_else(|| at.err(msg()))
 }
 
-/// The markdown table kinds read here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
-    Bench,
-    Batched,
-}
-
-fn table_kind(header: &[String]) -> Option<Table> {
-    let has = |name: &str| header.iter().any(|h| h == name);
-    if has("S_PP t/s") && has("S_TG t/s") {
-        Some(Table::Batched)
-    } else if has("t/s") && has("test") {
-        Some(Table::Bench)
-    } else {
-        None
-    }
-}
-
-/// The trimmed cells of a markdown table line, or None for any other line.
-fn cells(line: &str) -> Option<Vec<String>> {
-    let inner = line.trim().strip_prefix('|')?;
-    let inner = inner.strip_suffix('|').unwrap_or(inner);
-    Some(inner.split('|').map(|c| c.trim().to_string()).collect())
-}
-
-fn is_separator(line: &str) -> bool {
-    let dashes = |c: &String| c.contains('-') && c.chars().all(|ch| matches!(ch, '-' | ':' | ' '));
-    cells(line).is_some_and(|cs| cs.iter().all(dashes))
-}
-
-/// Whether `text` holds a llama-bench or llama-batched-bench markdown table.
-pub fn has_markdown_table(text: &str) -> bool {
-    let lines: Vec<&str> = text.lines().collect();
-    let header = |l: &str| cells(l).and_then(|h| table_kind(&h)).is_some();
-    lines.windows(2).any(|w| is_separator(w[1]) && header(w[0]))
-}
-
-/// Reads every llama-bench and llama-batched-bench table in markdown text; other tables
-/// and the prose between them are passed over.
-pub fn read_markdown(file: &str, text: &str) -> Result<TraceFile> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = TraceFile::default();
-    let mut table: Option<(Table, Vec<String>)> = None;
-    let mut config = String::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let at = At { file, line: i + 1 };
-        i += 1;
-        let Some(cells) = cells(lines[at.line - 1]) else {
-            table = None;
-            if lines[at.line - 1].contains("n_kv_max") {
-                config = lines[at.line - 1].trim().to_string();
-            }
-            continue;
-        };
-        if lines.get(i).is_some_and(|l| is_separator(l)) {
-            table = table_kind(&cells).map(|kind| (kind, cells));
-            i += 1;
-        } else if let Some((kind, header)) = &table {
-            if cells.len() != header.len() {
-                let (h, n) = (header.len(), cells.len());
-                return Err(at.err(format!(
-                    "expected {h} cells as in the table header, found {n}"
-                )));
-            }
-            let row = Row {
-                header,
-                cells: &cells,
-            };
-            match kind {
-                Table::Bench => bench_row(&mut out, at, &row)?,
-                Table::Batched => batched_row(&mut out, at, &row, &config)?,
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A markdown data row with its table's header.
-struct Row<'a> {
-    header: &'a [String],
-    cells: &'a [String],
+pub(super) struct Row<'a> {
+    pub(super) header: &'a [String],
+    pub(super) cells: &'a [String],
 }
 
 impl<'a> Row<'a> {
@@ -314,7 +236,7 @@ impl<'a> Row<'a> {
 }
 
 /// One llama-bench markdown row.
-fn bench_row(out: &mut TraceFile, at: At, row: &Row) -> Result<()> {
+pub(super) fn bench_row(out: &mut TraceFile, at: At, row: &Row) -> Result<()> {
     let get = |column| row.get(column);
     let name = get("test");
     let (n_prompt, n_gen, n_depth) = parse_test_name(name).ok_or_else(|| {
@@ -345,7 +267,7 @@ fn bench_row(out: &mut TraceFile, at: At, row: &Row) -> Result<()> {
 }
 
 /// One llama-batched-bench row → a pp and a tg row, each aggregate over B sequences.
-fn batched_row(out: &mut TraceFile, at: At, row: &Row, config: &str) -> Result<()> {
+pub(super) fn batched_row(out: &mut TraceFile, at: At, row: &Row, config: &str) -> Result<()> {
     let get = |column| row.get(column);
     let (pp, tg): (u64, u64) = (at.req("PP", get("PP"))?, at.req("TG", get("TG"))?);
     let b: u32 = at.req("B", get("B"))?;

@@ -7,6 +7,7 @@
 pub mod csv_table;
 pub mod file;
 pub mod llama_bench;
+mod markdown;
 pub mod normalized;
 pub mod read;
 

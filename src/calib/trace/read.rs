@@ -14,6 +14,7 @@ use super::csv_table::{parse_csv, CsvTable};
 pub(crate) use super::file::parse_error;
 pub use super::file::TraceFile;
 use super::llama_bench;
+use super::markdown;
 use super::normalized;
 use crate::{Error, Result};
 
@@ -65,8 +66,8 @@ fn sniff(name: &str, text: &str) -> Result<TraceFile> {
             Err(_) => llama_bench::read_json(name, text),
         };
     }
-    if llama_bench::has_markdown_table(text) {
-        return llama_bench::read_markdown(name, text);
+    if markdown::has_markdown_table(text) {
+        return markdown::read_markdown(name, text);
     }
     read_csv(name, text)
 }
@@ -91,12 +92,12 @@ fn read_csv(name: &str, text: &str) -> Result<TraceFile> {
 
 /// Reads a markdown file, failing when it holds no llama-bench or batched-bench table.
 fn read_markdown(name: &str, text: &str) -> Result<TraceFile> {
-    if !llama_bench::has_markdown_table(text) {
+    if !markdown::has_markdown_table(text) {
         return Err(parse_error(
             name,
             1,
             format!("no recognisable markdown table: {EXPECTED}"),
         ));
     }
-    llama_bench::read_markdown(name, text)
+    markdown::read_markdown(name, text)
 }
