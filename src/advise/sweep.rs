@@ -218,8 +218,7 @@ impl<'a> Plan<'a> {
             }
             let mut r = self.unit(u)?;
             for &c in &self.axes.ctxs {
-                r.scenario.ctx = c;
-                r.scenario.prompt = c;
+                r.set_context(self.db, c, c);
                 f(&row_from(&r, &predict(&r.scenario)));
             }
         }

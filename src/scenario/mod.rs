@@ -315,6 +315,22 @@ pub fn build_on<'a>(
     })
 }
 
+impl Resolved<'_> {
+    /// Moves the scenario to another context with a prompt that long (a sweep's next row),
+    /// and recomputes what depends on it: the extrapolation reasons and the held-out bands.
+    pub fn set_context(&mut self, db: &Db, ctx: u64, prompt: u64) {
+        let s = &mut self.scenario;
+        s.ctx = ctx;
+        s.prompt = prompt;
+        self.extrapolation =
+            extrapolation::extrapolation(db, &self.backend.id, s.model, ctx, self.provenance);
+        self.heldout = [
+            extrapolation::heldout_band(db, "tg", self.provenance, s.depth + prompt),
+            extrapolation::heldout_band(db, "pp", self.provenance, s.depth),
+        ];
+    }
+}
+
 /// Resolves names, then builds.
 pub fn resolve<'a>(
     db: &'a Db,
