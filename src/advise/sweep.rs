@@ -224,21 +224,4 @@ impl<'a> Plan<'a> {
         }
         Ok(())
     }
-
-    /// Every row, in order (for tests and small sweeps).
-    pub fn collect(&self) -> Result<Vec<ScenarioRow<'a>>> {
-        let mut rows = Vec::with_capacity(self.rows());
-        self.for_each_row(0..self.units(), |r| rows.push(r.clone()))?;
-        Ok(rows)
-    }
-}
-
-/// Runs the sweep and collects its rows and warnings.
-pub fn sweep<'a>(
-    db: &'a Db,
-    axes: &Axes<'a>,
-    o: &Options,
-) -> Result<(Vec<ScenarioRow<'a>>, Vec<String>)> {
-    let plan = Plan::new(db, axes.clone(), o)?;
-    Ok((plan.collect()?, plan.warnings().to_vec()))
 }

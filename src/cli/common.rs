@@ -3,7 +3,6 @@
 
 use anyhow::{bail, Result};
 use clap::Args;
-use serde_json::Value;
 use std::path::PathBuf;
 use tokenfit::db::hardware::Device;
 use tokenfit::db::Db;
@@ -180,12 +179,6 @@ pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
         }
     }
     Ok(out)
-}
-
-pub(crate) fn to_values<T: serde::Serialize>(rows: &[T]) -> Vec<Value> {
-    rows.iter()
-        .map(|r| serde_json::to_value(r).expect("rows serialize"))
-        .collect()
 }
 
 /// `--verdict`: which rows a listing keeps.

@@ -2,7 +2,6 @@
 
 use super::calibrate::load_traces;
 use super::common::plot_file;
-use crate::cli::common::to_values;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::{json, Value};
@@ -207,7 +206,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
     out.set_results(results);
     rows.extend(multi_rows);
     out.extra
-        .push(("rows".into(), Value::Array(to_values(&rows))));
+        .push(("rows".into(), serde_json::to_value(&rows)?));
     out.warnings = warnings;
     Ok(out)
 }

@@ -46,18 +46,6 @@ impl Format {
             Format::Table | Format::Markdown => None,
         }
     }
-
-    /// Parses a format name.
-    pub fn parse(s: &str) -> Option<Format> {
-        match s.to_ascii_lowercase().as_str() {
-            "table" => Some(Format::Table),
-            "csv" => Some(Format::Csv),
-            "json" => Some(Format::Json),
-            "jsonl" | "ndjson" => Some(Format::Jsonl),
-            "markdown" | "md" => Some(Format::Markdown),
-            _ => None,
-        }
-    }
 }
 
 /// One cell of the human view.
