@@ -7,12 +7,17 @@
 //!   lo = min(lo_fit, p · exp(q₀.₀₅)),  hi = max(hi_fit, p · exp(q₀.₉₅))
 //!
 //! The stratum is the test (decode, prefill), where the efficiency came from (a device's own
-//! fit, or borrowed from its family, kind, backend or prior: borrowing is extrapolation) and
-//! the depth range (0, 1–4,096, 4,097–16,384, beyond); a stratum with fewer than
-//! [`MIN_ROWS`] rows from at least [`MIN_GROUPS`] other groups falls back to (test, source),
-//! then to the test alone. A row's own group never sets its interval (jackknife: the
-//! quantiles are taken without it), so the coverage `validate` reports is measured on rows
-//! whose interval did not see them.
+//! fit, or borrowed from its family, kind, backend or prior: borrowing is extrapolation), the
+//! backend (a variant counts as its backend: how far a fit transfers from one chip to another
+//! is a property of the backend's kernels and libraries — ROCm's BLAS regimes differ by chip,
+//! Metal's do not) and the depth range (0, 1–4,096, 4,097–16,384, beyond). A stratum with
+//! fewer than [`MIN_ROWS`] rows from at least [`MIN_GROUPS`] other groups falls back to the
+//! same at that depth range without the backend, then over all depths, then to the test alone.
+//! In a quantile each held-out group weighs the same (one device's thousands of rows do not
+//! set every other device's band: each device, or model, is one draw of how far a fit misses
+//! what it never saw), as in the bands `calibrate` ships. A row's own group never sets its interval
+//! (jackknife: the quantiles are taken without it), so the coverage `validate` reports is
+//! measured on rows whose interval did not see them.
 
 use super::row::{ValidationRow, DEPTH_RANGES};
 use super::trace::Test;
@@ -32,29 +37,41 @@ fn depth_range(d: u64) -> usize {
         .unwrap_or(DEPTH_RANGES.len() - 1)
 }
 
-/// A stratum key at one of three levels of detail.
-type Stratum = (Test, &'static str, usize);
+/// A stratum key: test, efficiency source (empty: any), backend (none: any), depth range
+/// (`usize::MAX`: any).
+type Stratum<'r> = (Test, &'static str, Option<&'r str>, usize);
 
-fn strata(r: &ValidationRow) -> [Stratum; 3] {
-    let t = r.test;
+/// The strata of a row, most detailed first.
+fn strata<'r>(r: &ValidationRow, backend: &'r str) -> [Stratum<'r>; 5] {
+    let (t, e, d) = (r.test, r.efficiency, depth_range(r.n_depth));
     [
-        (t, r.efficiency, depth_range(r.n_depth)),
-        (t, r.efficiency, usize::MAX),
-        (t, "", usize::MAX),
+        (t, e, Some(backend), d),
+        (t, e, None, d),
+        (t, e, Some(backend), usize::MAX),
+        (t, e, None, usize::MAX),
+        (t, "", None, usize::MAX),
     ]
 }
 
+/// Residuals of one stratum, per group (device or model held out).
+type ByGroup = BTreeMap<String, Vec<f64>>;
+
 /// Widens the interval of each single-stream row of `rows` to the held-out quantiles of the
-/// other groups (`group` names a row's device or model).
-pub fn widen(rows: &mut [ValidationRow], group: impl Fn(&ValidationRow) -> String) {
-    // Residuals per stratum, per group.
-    let mut by: BTreeMap<Stratum, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.batch <= 1) {
+/// other groups (`group` names a row's device or model) in its stratum; `root` names the
+/// backend a row's backend is a variant of (itself if none).
+pub fn widen<'d>(
+    rows: &mut [ValidationRow],
+    group: impl Fn(&ValidationRow) -> String,
+    root: impl Fn(&str) -> &'d str,
+) {
+    let roots: Vec<&'d str> = rows.iter().map(|r| root(&r.backend)).collect();
+    let mut by: BTreeMap<Stratum, ByGroup> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.batch <= 1) {
         let res = (r.measured_tok_s / r.predicted_tok_s).ln();
         if !res.is_finite() {
             continue;
         }
-        for s in strata(r) {
+        for s in strata(r, roots[i]) {
             by.entry(s)
                 .or_default()
                 .entry(group(r))
@@ -63,9 +80,9 @@ pub fn widen(rows: &mut [ValidationRow], group: impl Fn(&ValidationRow) -> Strin
         }
     }
     let mut cache: BTreeMap<(Stratum, String), Option<(f64, f64)>> = BTreeMap::new();
-    for r in rows.iter_mut().filter(|r| r.batch <= 1) {
+    for (i, r) in rows.iter_mut().enumerate().filter(|(_, r)| r.batch <= 1) {
         let g = group(r);
-        let q = strata(r).into_iter().find_map(|s| {
+        let q = strata(r, roots[i]).into_iter().find_map(|s| {
             *cache
                 .entry((s, g.clone()))
                 .or_insert_with(|| by.get(&s).and_then(|m| quantiles_without(m, &g)))
@@ -78,20 +95,19 @@ pub fn widen(rows: &mut [ValidationRow], group: impl Fn(&ValidationRow) -> Strin
     }
 }
 
-/// The 5th and 95th percentiles of the residuals of every group but `without`; `None` when
-/// too few rows or groups remain.
-fn quantiles_without(groups: &BTreeMap<String, Vec<f64>>, without: &str) -> Option<(f64, f64)> {
-    let others = groups.iter().filter(|(g, _)| g.as_str() != without);
-    if others.clone().count() < MIN_GROUPS {
+/// The 5th and 95th percentiles of the residuals of every group but `without`, each group
+/// weighing one; `None` when too few rows or groups remain.
+fn quantiles_without(groups: &ByGroup, without: &str) -> Option<(f64, f64)> {
+    let others: BTreeMap<&str, Vec<f64>> = groups
+        .iter()
+        .filter(|(g, _)| g.as_str() != without)
+        .map(|(g, v)| (g.as_str(), v.clone()))
+        .collect();
+    let rows: usize = others.values().map(Vec::len).sum();
+    if others.len() < MIN_GROUPS || rows < MIN_ROWS {
         return None;
     }
-    let mut v: Vec<f64> = others.flat_map(|(_, r)| r.iter().copied()).collect();
-    if v.len() < MIN_ROWS {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    Some((q(0.05), q(0.95)))
+    Some(group_weighted_quantiles(&others))
 }
 
 /// The bands `calibrate` ships for every prediction: per test and efficiency source, the
@@ -99,11 +115,17 @@ fn quantiles_without(groups: &BTreeMap<String, Vec<f64>>, without: &str) -> Opti
 /// (`depth_from` 0 with no `depth_to`), where at least [`MIN_ROWS`] rows show it. A device's
 /// own fit (`fitted`) takes the residuals of rows whose model was held out (`lomo`); a borrowed
 /// efficiency those of rows whose device was held out (`lodo`), with the same source; each
-/// device weighs the same, and a band needs at least [`MIN_GROUPS`] devices.
-pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandRaw> {
-    // Residuals per stratum, per device: each device weighs the same in a band (Strix Halo's
-    // thousands of rows must not set the band of every other device).
-    type Key<'r> = (Test, &'r str, Option<usize>);
+/// held-out model (own fit) or device (borrowed) weighs the same, and a band needs at least
+/// [`MIN_GROUPS`] of them.
+pub fn bands<'d>(
+    lodo: &[ValidationRow],
+    lomo: &[ValidationRow],
+    root: impl Fn(&str) -> &'d str,
+) -> Vec<HeldoutBandRaw> {
+    // Residuals per stratum, per held-out unit (the model for a device's own fit, the device
+    // for a borrowed one), each weighing one: Strix Halo's thousands of rows must not set the
+    // band of every other device.
+    type Key<'r> = (Test, &'r str, Option<&'r str>, Option<usize>);
     let mut by: BTreeMap<Key, BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
     let held = lomo
         .iter()
@@ -112,9 +134,16 @@ pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandR
     for r in held.filter(|r| r.batch <= 1) {
         let res = (r.measured_tok_s / r.predicted_tok_s).ln();
         if res.is_finite() {
-            for d in [Some(depth_range(r.n_depth)), None] {
-                let g = by.entry((r.test, r.efficiency, d)).or_default();
-                g.entry(r.device.as_str()).or_default().push(res);
+            for b in [Some(root(&r.backend)), None] {
+                for d in [Some(depth_range(r.n_depth)), None] {
+                    let g = by.entry((r.test, r.efficiency, b, d)).or_default();
+                    let unit = if r.efficiency == "fitted" {
+                        r.model.as_str()
+                    } else {
+                        r.device.as_str()
+                    };
+                    g.entry(unit).or_default().push(res);
+                }
             }
         }
     }
@@ -123,8 +152,8 @@ pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandR
         .filter(|(_, g)| {
             g.values().map(Vec::len).sum::<usize>() >= MIN_ROWS && g.len() >= MIN_GROUPS
         })
-        .map(|((test, efficiency, d), g)| {
-            let (q05, q95) = device_weighted_quantiles(&g);
+        .map(|((test, efficiency, backend, d), g)| {
+            let (q05, q95) = group_weighted_quantiles(&g);
             let (depth_from, depth_to) = d.map_or((0, None), |i| DEPTH_RANGES[i]);
             HeldoutBandRaw {
                 test: match test {
@@ -133,6 +162,7 @@ pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandR
                 }
                 .to_string(),
                 efficiency: efficiency.to_string(),
+                backend: backend.map(str::to_string),
                 depth_from,
                 depth_to,
                 q05_log: round(q05),
@@ -144,8 +174,9 @@ pub fn bands(lodo: &[ValidationRow], lomo: &[ValidationRow]) -> Vec<HeldoutBandR
 }
 
 /// The 5th and 95th percentiles of the residuals of all groups, each group weighing one (each
-/// of its `n` rows `1/n`).
-fn device_weighted_quantiles(groups: &BTreeMap<&str, Vec<f64>>) -> (f64, f64) {
+/// of its `n` rows `1/n`): each held-out device (or model) is one draw of how far a fit misses
+/// what it never saw.
+fn group_weighted_quantiles(groups: &BTreeMap<&str, Vec<f64>>) -> (f64, f64) {
     let mut w: Vec<(f64, f64)> = groups
         .values()
         .flat_map(|v| v.iter().map(move |x| (*x, 1.0 / v.len() as f64)))
@@ -170,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_groups_own_residuals_never_set_its_interval() {
-        let mut m = BTreeMap::new();
+        let mut m: ByGroup = BTreeMap::new();
         // Three groups of 20 rows each within ±10%; one far-off group.
         for (g, c) in [("a", 0.0), ("b", 0.05), ("c", -0.05), ("far", 2.0)] {
             m.insert(
@@ -185,7 +216,7 @@ mod tests {
         assert!(hi_a > 1.9, "{hi_a}");
         // Each group weighs one: a group of 20 rows at 2.0 is a quarter of the weight.
         let g: BTreeMap<&str, Vec<f64>> = m.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let (_, q95) = device_weighted_quantiles(&g);
+        let (_, q95) = group_weighted_quantiles(&g);
         assert!(q95 > 1.9, "{q95}");
         // Too few other groups: no quantile.
         m.remove("c");

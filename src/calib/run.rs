@@ -112,7 +112,7 @@ pub fn heldout_bands(db: &Db, samples: &[Sample]) -> Vec<HeldoutBandRaw> {
     let lodo = validate(db, samples, Holdout::Device);
     let lomo = validate(db, samples, Holdout::Model);
     match (lodo, lomo) {
-        (Ok(d), Ok(m)) => bands(&d, &m),
+        (Ok(d), Ok(m)) => bands(&d, &m, |b| db.backend_root(b)),
         _ => Vec::new(),
     }
 }

@@ -207,8 +207,12 @@ pub fn validate_with(db: &Db, fits: &mut HoldoutFits) -> crate::Result<Vec<Valid
         })
         .collect::<crate::Result<Vec<_>>>()?;
     match fits.holdout {
-        Holdout::Device => super::heldout::widen(&mut rows, |r| r.device.clone()),
-        Holdout::Model => super::heldout::widen(&mut rows, |r| r.model.clone()),
+        Holdout::Device => {
+            super::heldout::widen(&mut rows, |r| r.device.clone(), |b| db.backend_root(b))
+        }
+        Holdout::Model => {
+            super::heldout::widen(&mut rows, |r| r.model.clone(), |b| db.backend_root(b))
+        }
         Holdout::None | Holdout::Shipped => {}
     }
     Ok(rows)

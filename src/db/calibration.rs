@@ -252,6 +252,10 @@ pub struct HeldoutBandRaw {
     pub test: String,
     /// Where the efficiency came from: fitted, family, kind, backend, prior.
     pub efficiency: String,
+    /// The backend (a variant counts as the backend it is a variant of) whose rows set the
+    /// band; none: every backend's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
     /// First depth of the range, tokens (0 with no `depth_to`: every depth).
     pub depth_from: u64,
     /// Last depth of the range, tokens (none: no upper end).

@@ -116,6 +116,15 @@ impl Db {
     pub fn backend(&self, name: &str) -> Result<&BackendRaw> {
         resolve("backend", name, &self.backends)
     }
+    /// The backend a backend id is a variant of, else the id itself (`llama.cpp-rocm` for
+    /// `llama.cpp-rocm-rocblas`): the backend whose kernels and libraries a variant shares.
+    /// Empty for an id the database does not hold.
+    pub fn backend_root(&self, id: &str) -> &str {
+        self.backends
+            .iter()
+            .find(|b| b.id == id)
+            .map_or("", |b| b.variant_of.as_deref().unwrap_or(&b.id))
+    }
     /// Resolves an API offering.
     pub fn offering(&self, name: &str) -> Result<&OfferingRaw> {
         resolve("API offering", name, &self.offerings)

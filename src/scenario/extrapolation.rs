@@ -69,25 +69,35 @@ impl Serialize for Reasons {
 }
 
 /// The shipped held-out band (5th and 95th percentile of `ln(measured / predicted)`) of a
-/// prediction of `test` (`tg`, `pp`) with an efficiency of provenance `p` at `depth` tokens:
-/// its depth range's, else the one over all depths; `None` without one.
-pub fn heldout_band(db: &Db, test: &str, p: Provenance, depth: u64) -> Option<(f64, f64)> {
-    let of =
-        |b: &&crate::db::calibration::HeldoutBandRaw| b.test == test && b.efficiency == p.label();
+/// prediction of `test` (`tg`, `pp`) on `backend` with an efficiency of provenance `p` at
+/// `depth` tokens: the band of the backend (a variant counts as its backend) at that depth
+/// range, else over all depths, else every backend's at that depth range, else over all
+/// depths; `None` without one.
+pub fn heldout_band(
+    db: &Db,
+    backend: &str,
+    test: &str,
+    p: Provenance,
+    depth: u64,
+) -> Option<(f64, f64)> {
+    let root = db.backend_root(backend);
     let bands = &db.fitted.heldout_bands;
-    bands
-        .iter()
-        .filter(of)
-        .find(|b| {
-            !(b.depth_from == 0 && b.depth_to.is_none())
-                && depth >= b.depth_from
-                && b.depth_to.is_none_or(|t| depth <= t)
-        })
-        .or_else(|| {
-            bands
-                .iter()
-                .filter(of)
-                .find(|b| b.depth_from == 0 && b.depth_to.is_none())
+    let at_depth = |b: &&crate::db::calibration::HeldoutBandRaw| {
+        !(b.depth_from == 0 && b.depth_to.is_none())
+            && depth >= b.depth_from
+            && b.depth_to.is_none_or(|t| depth <= t)
+    };
+    let all_depths =
+        |b: &&crate::db::calibration::HeldoutBandRaw| b.depth_from == 0 && b.depth_to.is_none();
+    let specific = Some(root).filter(|r| !r.is_empty());
+    [specific, None]
+        .into_iter()
+        .find_map(|which| {
+            let of = |b: &&crate::db::calibration::HeldoutBandRaw| {
+                b.test == test && b.efficiency == p.label() && b.backend.as_deref() == which
+            };
+            let mut it = bands.iter().filter(of);
+            it.clone().find(at_depth).or_else(|| it.find(all_depths))
         })
         .map(|b| (b.q05_log, b.q95_log))
 }
@@ -130,4 +140,35 @@ pub fn extrapolation(db: &Db, backend: &str, model: &ModelRaw, ctx: u64, p: Prov
         Provenance::Prior => out.push(Extrapolation::EfficiencyFromPrior),
     }
     Reasons(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variant_takes_the_held_out_band_of_its_backend() {
+        let db = Db::load(None).expect("shipped databases");
+        let shipped = |backend: Option<&str>, depth_to: Option<u64>| {
+            db.fitted
+                .heldout_bands
+                .iter()
+                .find(|b| {
+                    b.test == "pp"
+                        && b.efficiency == "fitted"
+                        && b.backend.as_deref() == backend
+                        && b.depth_from == 0
+                        && b.depth_to == depth_to
+                })
+                .map(|b| (b.q05_log, b.q95_log))
+        };
+        let rocm = shipped(Some("llama.cpp-rocm"), Some(0)).expect("a ROCm band at depth 0");
+        let every = shipped(None, Some(0)).expect("the band of every backend");
+        assert_ne!(rocm, every, "the ROCm band is its own");
+        let band = |b: &str| heldout_band(&db, b, "pp", Provenance::Fitted, 0);
+        assert_eq!(band("llama.cpp-rocm-rocblas"), Some(rocm));
+        assert_eq!(band("llama.cpp-rocm"), Some(rocm));
+        // A backend the database does not hold takes the band of every backend.
+        assert_eq!(band("no-such-backend"), Some(every));
+    }
 }

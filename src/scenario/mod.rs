@@ -309,8 +309,14 @@ pub fn build_on<'a>(
             setup.provenance,
         ),
         heldout: [
-            extrapolation::heldout_band(db, "tg", setup.provenance, o.depth + prompt),
-            extrapolation::heldout_band(db, "pp", setup.provenance, o.depth),
+            extrapolation::heldout_band(
+                db,
+                &setup.backend.id,
+                "tg",
+                setup.provenance,
+                o.depth + prompt,
+            ),
+            extrapolation::heldout_band(db, &setup.backend.id, "pp", setup.provenance, o.depth),
         ],
     })
 }
@@ -325,8 +331,14 @@ impl Resolved<'_> {
         self.extrapolation =
             extrapolation::extrapolation(db, &self.backend.id, s.model, ctx, self.provenance);
         self.heldout = [
-            extrapolation::heldout_band(db, "tg", self.provenance, s.depth + prompt),
-            extrapolation::heldout_band(db, "pp", self.provenance, s.depth),
+            extrapolation::heldout_band(
+                db,
+                &self.backend.id,
+                "tg",
+                self.provenance,
+                s.depth + prompt,
+            ),
+            extrapolation::heldout_band(db, &self.backend.id, "pp", self.provenance, s.depth),
         ];
     }
 }
