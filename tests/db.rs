@@ -236,3 +236,45 @@ fn a_unified_soc_borrows_its_vendors_fit_of_the_kind_before_the_kinds() {
     assert_eq!(eff("apple-m4-max"), 0.6);
     assert_eq!(eff("dgx-spark"), 0.45);
 }
+
+#[test]
+fn every_device_has_a_dated_sourced_price_or_notes_saying_why_not() {
+    let db = db();
+    let mut priced = 0;
+    for d in &db.devices {
+        match &d.raw.price {
+            Some(p) => {
+                priced += 1;
+                assert!(p.usd > 0.0 && !p.source.trim().is_empty(), "{}", d.id());
+                assert!(p.as_of.len() >= 4, "{}: as_of {}", d.id(), p.as_of);
+            }
+            None => {
+                let notes = match &d.raw.notes {
+                    Some(tokenfit::db::Text::One(s)) => s.to_lowercase(),
+                    Some(tokenfit::db::Text::Many(v)) => v.join(" ").to_lowercase(),
+                    None => String::new(),
+                };
+                assert!(
+                    notes.contains("price") || notes.contains("msrp"),
+                    "{} has no price and its notes do not say why",
+                    d.id()
+                );
+            }
+        }
+    }
+    // The buyable consumer and workstation cards, Macs, DGX Spark and boards carry one.
+    for id in [
+        "rtx-4090",
+        "rtx-3090",
+        "rx-7900-xt",
+        "rx-9070-xt",
+        "intel-arc-a770",
+        "rtx-6000-ada",
+        "apple-m5",
+        "dgx-spark",
+        "cpu-raspberry-pi-5-8gb",
+    ] {
+        assert!(db.device(id).unwrap().price_usd().is_some(), "{id}");
+    }
+    assert!(priced * 2 > db.devices.len(), "{priced} priced");
+}

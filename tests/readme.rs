@@ -54,43 +54,60 @@ fn readme_commands() -> Vec<String> {
     out
 }
 
-fn help(args: &[&str]) -> String {
-    let out = common::tokenfit()
-        .args(args)
-        .arg("--help")
-        .output()
-        .expect("binary runs");
+fn help(args: &[&str], columns: Option<&str>) -> String {
+    let mut c = common::tokenfit();
+    if let Some(w) = columns {
+        c.env("COLUMNS", w);
+    }
+    let out = c.args(args).arg("--help").output().expect("binary runs");
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
-/// The example lines of the top-level `--help` and of every command's.
-fn help_commands() -> Vec<String> {
-    let top = help(&[]);
-    let mut subs: Vec<String> = Vec::new();
-    let mut in_commands = false;
-    for l in top.lines() {
-        if l.starts_with("Commands:") {
-            in_commands = true;
-            continue;
-        }
-        if in_commands {
-            match l
-                .strip_prefix("  ")
-                .and_then(|r| r.split_whitespace().next())
-            {
-                Some(name) if name != "help" => subs.push(name.to_string()),
-                Some(_) => {}
-                None => in_commands = false,
+/// The top-level `--help` and every command's (`plot`'s kinds included), named, at the
+/// width `COLUMNS` gives (none: clap's default for a pipe).
+fn help_texts(columns: Option<&str>) -> Vec<(String, String)> {
+    let commands = |text: &str| -> Vec<String> {
+        let mut subs = Vec::new();
+        let mut in_commands = false;
+        for l in text.lines() {
+            if l.starts_with("Commands:") {
+                in_commands = true;
+                continue;
+            }
+            if in_commands {
+                match l
+                    .strip_prefix("  ")
+                    .and_then(|r| r.split_whitespace().next())
+                {
+                    Some(name) if name != "help" => subs.push(name.to_string()),
+                    Some(_) => {}
+                    None => in_commands = false,
+                }
             }
         }
-    }
+        subs
+    };
+    let top = help(&[], columns);
+    let subs = commands(&top);
     assert!(subs.len() > 10, "commands listed: {subs:?}");
-    let mut texts = vec![top];
-    texts.extend(subs.iter().map(|s| help(&[s])));
+    let mut out = vec![("tokenfit".to_string(), top)];
+    for s in subs {
+        let text = help(&[&s], columns);
+        let nested = commands(&text);
+        out.push((format!("tokenfit {s}"), text));
+        for n in nested {
+            let text = help(&[&s, &n], columns);
+            out.push((format!("tokenfit {s} {n}"), text));
+        }
+    }
+    out
+}
+
+/// The example lines of every `--help`: a line starting with `tokenfit` starts a command;
+/// a more indented one continues it (after a shell's `\` line continuation).
+fn help_commands() -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for t in texts {
-        // The `Examples:` section: a line starting with `tokenfit` starts a command, a more
-        // indented one continues it (help text is wrapped to the terminal).
+    for (_, t) in help_texts(None) {
         let mut in_examples = false;
         for l in t.lines() {
             if l.starts_with("Examples:") {
@@ -102,6 +119,7 @@ fn help_commands() -> Vec<String> {
             if !in_examples || s.is_empty() {
                 continue;
             }
+            let s = s.strip_suffix('\\').map_or(s, str::trim_end);
             if s.starts_with("tokenfit ") {
                 out.push(s.to_string());
             } else if indent == 0 {
@@ -112,6 +130,7 @@ fn help_commands() -> Vec<String> {
             }
         }
     }
+    out.sort();
     out.dedup();
     out
 }
@@ -218,4 +237,41 @@ fn every_help_example_runs() {
     let lines = help_commands();
     assert!(lines.len() >= 10, "help examples found: {lines:?}");
     run_all(&lines, "help");
+}
+
+/// Every line of every `--help` fits 100 columns (clap wraps descriptions to the terminal,
+/// at most 100), and on an 80-column terminal every line of the examples (and the text after
+/// them) fits 80: no example wraps mid-command.
+#[test]
+fn help_fits_100_columns_and_examples_80() {
+    let mut long: Vec<String> = Vec::new();
+    for (columns, limit) in [(None, 100), (Some("80"), 80)] {
+        for (name, text) in help_texts(columns) {
+            let from = if limit == 100 {
+                0
+            } else {
+                text.find("Examples:").unwrap_or(text.len())
+            };
+            for l in text[from..].lines() {
+                let w = l.chars().count();
+                if w > limit {
+                    long.push(format!("`{name} --help` ({w} > {limit}): {l}"));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
+
+#[test]
+fn help_examples_continue_over_lines() {
+    let lines = help_commands();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("tokenfit sweep --devices")
+                && l.ends_with("--ctx 4k,32k")
+                && !l.contains('\\')),
+        "{lines:?}"
+    );
 }

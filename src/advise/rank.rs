@@ -41,6 +41,9 @@ pub struct RankRow<'a> {
     pub ttft_s: Option<f64>,
     /// Footprint at the context, bytes.
     pub total_bytes: u64,
+    /// What the fast tier holds, bytes: the footprint less the token embedding llama.cpp
+    /// keeps in host memory on a discrete GPU.
+    pub fast_need_bytes: u64,
     /// Usable fast memory, bytes.
     pub usable_bytes: u64,
     /// Backend id.
@@ -142,6 +145,7 @@ pub fn rank<'a>(
                 prefill_tok_s: r.prefill_tok_s,
                 ttft_s: r.ttft_s,
                 total_bytes: r.total_bytes,
+                fast_need_bytes: r.fast_need_bytes,
                 usable_bytes: r.usable_bytes,
                 backend: &setup.backend.id,
                 ctx,

@@ -42,9 +42,12 @@ pub struct ScenarioRow<'a> {
     pub overhead_bytes: u64,
     /// Total, bytes.
     pub total_bytes: u64,
+    /// What the fast tier must hold for the whole model to run there, bytes: the total less
+    /// the token embedding that llama.cpp keeps in host memory on a discrete GPU.
+    pub fast_need_bytes: u64,
     /// Usable fast memory, bytes.
     pub usable_bytes: u64,
-    /// Usable fast memory minus the total footprint, bytes (negative: short by that much,
+    /// Usable fast memory minus the fast-tier need, bytes (negative: short by that much,
     /// whatever an offload policy then places on the host).
     pub headroom_bytes: i64,
     /// Bytes placed in the fast tier.
@@ -193,8 +196,9 @@ fn row_of<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         state_bytes: bytes(f.state),
         overhead_bytes: bytes(f.overhead),
         total_bytes: bytes(f.total()),
+        fast_need_bytes: bytes(pl.fast_need),
         usable_bytes: bytes(pl.usable_fast),
-        headroom_bytes: signed(pl.usable_fast - f.total()),
+        headroom_bytes: signed(pl.usable_fast - pl.fast_need),
         fast_bytes: bytes(pl.fast_bytes),
         host_bytes: bytes(pl.host_bytes),
         verdict: pl.verdict,

@@ -22,9 +22,12 @@ use tokenfit::scenario::Options;
 
 const BREAKEVEN_EXAMPLES: &str = "Examples:
   tokenfit breakeven --device dgx-spark --api gpt-4o
-  tokenfit breakeven --device rtx-5090 --price-usd 3500 --api groq-llama-3.3-70b --tokens-per-month 30M
-  tokenfit breakeven --device strix-halo-128gb --api-usd-per-m-in 0.2 --api-usd-per-m-out 0.6 --model qwen3-30b-a3b
-  tokenfit breakeven --devices all --api claude-sonnet-4.5 --input-per-output 3 --model gpt-oss-120b --quant mxfp4";
+  tokenfit breakeven --device rtx-5090 --price-usd 3500 \\
+    --api groq-llama-3.3-70b --tokens-per-month 30M
+  tokenfit breakeven --device strix-halo-128gb --model qwen3-30b-a3b \\
+    --api-usd-per-m-in 0.2 --api-usd-per-m-out 0.6
+  tokenfit breakeven --devices all --api claude-sonnet-4.5 --input-per-output 3 \\
+    --model gpt-oss-120b --quant mxfp4";
 
 /// `breakeven` arguments.
 #[derive(Debug, Args)]

@@ -22,8 +22,12 @@ pub enum TestArg {
     Pp,
 }
 
-/// `check` arguments.
+/// `check` arguments (the usage on two lines: on one it is 113 columns).
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "tokenfit check [OPTIONS] --device <DEVICE> --model <MODEL> --quant <QUANT>
+       --claimed-tok-s <CLAIMED_TOK_S>"
+)]
 pub struct CheckArgs {
     /// Device id, alias or name.
     #[arg(long)]

@@ -40,13 +40,17 @@ use tokenfit::report::Output;
 const EXAMPLES: &str = "Examples:
   tokenfit fit llama-3.3-70b --quant q8_0 --ctx 32k
   tokenfit rank --device rtx-4090 --ctx 16k
-  tokenfit predict --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k --gen 256
+  tokenfit predict --device rtx-4090 --model llama-3.1-8b --quant q4_k_m \\
+    --prompt 4k --gen 256
   tokenfit cliff --device rtx-4090 --model qwen3-32b --quant q4_k_m
-  tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b --quants q4_k_m,q8_0 --ctx 4k,32k
+  tokenfit sweep --devices rtx-4090,apple-m4-max --models llama-3.1-8b \\
+    --quants q4_k_m,q8_0 --ctx 4k,32k
   tokenfit devices --format csv
   tokenfit breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M
-  tokenfit validate calibration/traces/llamacpp_repo_benches_llamabench.csv --holdout device
-  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
+  tokenfit validate --holdout device \\
+    calibration/traces/llamacpp_repo_benches_llamabench.csv
+  tokenfit plot cliff --model qwen3-32b --quant q4_k_m \\
+    --devices rtx-4090,apple-m4-max -o cliff.png
   tokenfit detect --save
   tokenfit scan";
 

@@ -24,11 +24,15 @@ use tokenfit::report::plot::{self, ImageFormat, Roofline};
 use tokenfit::scenario;
 
 const PLOT_EXAMPLES: &str = "Examples:
-  tokenfit plot cliff --model qwen3-32b --quant q4_k_m --devices rtx-4090,apple-m4-max -o cliff.png
+  tokenfit plot cliff --model qwen3-32b --quant q4_k_m \\
+    --devices rtx-4090,apple-m4-max -o cliff.png
   tokenfit plot fit llama-3.3-70b --quant q4_k_m --ctx 32k --devices all -o fit.svg
-  tokenfit plot calibration calibration/traces/llamacpp_repo_benches_llamabench.csv --holdout device -o calibration.png
-  tokenfit plot breakeven --device dgx-spark --api gpt-4o --tokens-per-month 20M -o breakeven.png
-  tokenfit plot roofline --device rtx-4090 --model llama-3.1-8b --quant q4_k_m --prompt 4k -o roofline.png
+  tokenfit plot calibration --holdout device -o calibration.png \\
+    calibration/traces/llamacpp_repo_benches_llamabench.csv
+  tokenfit plot breakeven --device dgx-spark --api gpt-4o \\
+    --tokens-per-month 20M -o breakeven.png
+  tokenfit plot roofline --device rtx-4090 --model llama-3.1-8b --quant q4_k_m \\
+    --prompt 4k -o roofline.png
 The chart goes to -o FILE: .svg (vector) or .png (1200×800, font embedded).";
 
 /// `plot` arguments.

@@ -11,9 +11,12 @@ use tokenfit::scenario::Options;
 
 const POWER_EXAMPLES: &str = "Examples:
   tokenfit power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0
-  tokenfit power --device rtx-pro-6000-blackwell --model qwen3-32b --quant q4_k_m --ctx 16k --batch 8 --format json
-  tokenfit plot power --device rtx-pro-6000-blackwell --model llama-2-7b --quant q4_0 -o power.svg
-Devices with power data (a `power_limit` block in hardware-db): rtx-pro-6000-blackwell, h100-pcie.";
+  tokenfit power --device rtx-pro-6000-blackwell --model qwen3-32b --quant q4_k_m \\
+    --ctx 16k --batch 8 --format json
+  tokenfit plot power --device rtx-pro-6000-blackwell --model llama-2-7b \\
+    --quant q4_0 -o power.svg
+Devices with power data (a `power_limit` block in hardware-db):
+rtx-pro-6000-blackwell, h100-pcie.";
 
 /// `power` arguments.
 #[derive(Debug, Args)]

@@ -58,6 +58,9 @@ pub struct Placement {
     pub host_expert_frac: f64,
     /// Share of layer weights streamed over the link (stream policy).
     pub stream_frac: f64,
+    /// Bytes the fast tier must hold for nothing to go to the host: the footprint less the
+    /// token embedding a discrete GPU leaves in host memory (llama.cpp's input layer).
+    pub fast_need: Bytes,
     /// Bytes in the fast tier.
     pub fast_bytes: Bytes,
     /// Bytes in the host tier.
@@ -108,6 +111,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         host_layer_frac: 0.0,
         host_expert_frac: 0.0,
         stream_frac: 0.0,
+        fast_need: fixed + layers,
         fast_bytes: fixed + layers,
         host_bytes: emb_host,
         usable_fast,

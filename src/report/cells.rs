@@ -32,11 +32,12 @@ pub fn gib_u(b: u64) -> f64 {
     (b as f64) / GIB
 }
 
-/// `need / usable` in GiB, one decimal each.
+/// `need / usable` in GiB, one decimal each: what the fast tier must hold (the verdict's
+/// measure) against what it can.
 pub fn need_usable(r: &ScenarioRow) -> Cell {
     Cell::Text(format!(
         "{:.1} / {:.1}",
-        gib_u(r.total_bytes),
+        gib_u(r.fast_need_bytes),
         gib_u(r.usable_bytes)
     ))
 }

@@ -48,10 +48,12 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
             header: "need GiB (w+kv+oh)",
             set: Set::Wide,
             cell: |_, r| {
+                // Weights in the fast tier: all but a token embedding left on the host.
+                let host_kept = r.total_bytes.saturating_sub(r.fast_need_bytes);
                 Cell::Text(format!(
                     "{:.1} ({:.1}+{:.1}+{:.1})",
-                    gib_u(r.total_bytes),
-                    gib_u(r.weights_bytes),
+                    gib_u(r.fast_need_bytes),
+                    gib_u(r.weights_bytes.saturating_sub(host_kept)),
                     gib_u(r.kv_bytes) + gib_u(r.state_bytes),
                     gib_u(r.overhead_bytes)
                 ))
@@ -177,7 +179,7 @@ pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
         Col {
             key: "need_usable",
             header: "need / usable GiB",
-            set: Set::Compact,
+            set: Set::Both,
             cell: |_, r| need_usable(r),
         },
         Col {
@@ -237,8 +239,21 @@ pub fn fit_view(rows: &[ScenarioRow]) -> View {
 }
 
 /// Fit with the columns asked for.
+/// The compact set leaves out the backend when each device runs one (its default, or the
+/// one `--backend` names): only `--backend all` gives a device several rows.
 pub fn fit_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
-    columns::view(&fit_columns(), cols, "fit", rows)
+    let all = fit_columns();
+    let mut seen = std::collections::HashSet::new();
+    let one_backend_each = rows.iter().all(|r| seen.insert(&r.device));
+    if *cols == Columns::Compact && one_backend_each {
+        let keys = all
+            .iter()
+            .filter(|c| c.set != Set::Wide && c.key != "backend")
+            .map(|c| c.key.to_string())
+            .collect();
+        return columns::view(&all, &Columns::Only(keys), "fit", rows);
+    }
+    columns::view(&all, cols, "fit", rows)
 }
 
 /// Sweep: one scenario per row, every column.
@@ -297,7 +312,7 @@ pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
             cell: |_, r| {
                 Cell::Text(format!(
                     "{:.1} / {:.1}",
-                    gib_u(r.total_bytes),
+                    gib_u(r.fast_need_bytes),
                     gib_u(r.usable_bytes)
                 ))
             },

@@ -1,5 +1,6 @@
 //! What runs where: the backends a device can run (CUDA on NVIDIA GPUs, Metal and MLX on
-//! Apple silicon, ROCm on AMD GPUs; Vulkan, the CPU build and vLLM are not restricted here)
+//! Apple silicon, ROCm and Vulkan through AMD's AMDVLK driver on AMD GPUs; Vulkan through
+//! the system driver, the CPU build and vLLM are not restricted here)
 //! and the weight formats a backend loads (llama.cpp: GGUF; MLX: MLX weights and float
 //! checkpoints; vLLM: safetensors, AWQ, GPTQ and float checkpoints). Sources: the backend
 //! lists of llama.cpp (`docs/build.md`), MLX (runs on Apple silicon only,
@@ -24,6 +25,9 @@ fn family(backend: &str) -> &str {
         "metal"
     } else if backend.starts_with("llama.cpp-rocm") {
         "rocm"
+    } else if backend == "llama.cpp-vulkan-amdvlk" {
+        // AMDVLK is AMD's Vulkan driver: it drives AMD GPUs only.
+        "amdvlk"
     } else {
         "other"
     }
@@ -35,7 +39,7 @@ pub fn runs_on(backend: &BackendRaw, device: &Device) -> bool {
     match family(&backend.id) {
         "cuda" => gpu && device.raw.vendor == "nvidia",
         "metal" | "mlx" => device.raw.vendor == "apple",
-        "rocm" => gpu && device.raw.vendor == "amd",
+        "rocm" | "amdvlk" => gpu && device.raw.vendor == "amd",
         _ => true,
     }
 }
@@ -102,5 +106,37 @@ pub fn backend_for<'a>(db: &'a Db, device: &Device, given: Option<&str>) -> Resu
     match given {
         Some(b) => db.backend(b),
         None => db.default_backend(device),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amdvlk_and_rocm_run_on_amd_gpus_only() {
+        let db = Db::builtin().expect("shipped databases");
+        let backend = |id: &str| db.backends.iter().find(|b| b.id == id).expect("backend");
+        let device = |id: &str| db.device(id).expect("device");
+        for b in ["llama.cpp-vulkan-amdvlk", "llama.cpp-rocm"] {
+            assert!(runs_on(backend(b), device("rx-7900-xtx")), "{b}");
+            for d in [
+                "apple-m4-max",
+                "rtx-4090",
+                "intel-arc-b580",
+                "cpu-desktop-ddr5-6000-2ch",
+            ] {
+                assert!(!runs_on(backend(b), device(d)), "{b} on {d}");
+            }
+        }
+        // Vulkan through the system driver runs on any GPU.
+        assert!(runs_on(
+            backend("llama.cpp-vulkan"),
+            device("intel-arc-b580")
+        ));
+        let err = check_backend(&db, backend("llama.cpp-cuda"), device("apple-m4-max"))
+            .expect_err("CUDA on Apple is refused")
+            .to_string();
+        assert!(!err.contains("amdvlk"), "{err}");
     }
 }
