@@ -70,9 +70,9 @@ impl Serialize for Reasons {
 
 /// The shipped held-out band (5th and 95th percentile of `ln(measured / predicted)`) of a
 /// prediction of `test` (`tg`, `pp`) on `backend` with an efficiency of provenance `p` at
-/// `depth` tokens: the band of the backend (a variant counts as its backend) at that depth
-/// range, else over all depths, else every backend's at that depth range, else over all
-/// depths; `None` without one.
+/// `depth` tokens, in the order `validate` takes its strata: the band of the backend (a variant
+/// counts as its backend) at that depth range, else every backend's at that depth range, else
+/// the backend's over all depths, else every backend's; `None` without one.
 pub fn heldout_band(
     db: &Db,
     backend: &str,
@@ -80,25 +80,25 @@ pub fn heldout_band(
     p: Provenance,
     depth: u64,
 ) -> Option<(f64, f64)> {
-    let root = db.backend_root(backend);
-    let bands = &db.fitted.heldout_bands;
-    let at_depth = |b: &&crate::db::calibration::HeldoutBandRaw| {
+    use crate::db::calibration::HeldoutBandRaw;
+    let root = Some(db.backend_root(backend)).filter(|r| !r.is_empty());
+    let at_depth = |b: &HeldoutBandRaw| {
         !(b.depth_from == 0 && b.depth_to.is_none())
             && depth >= b.depth_from
             && b.depth_to.is_none_or(|t| depth <= t)
     };
-    let all_depths =
-        |b: &&crate::db::calibration::HeldoutBandRaw| b.depth_from == 0 && b.depth_to.is_none();
-    let specific = Some(root).filter(|r| !r.is_empty());
-    [specific, None]
-        .into_iter()
-        .find_map(|which| {
-            let of = |b: &&crate::db::calibration::HeldoutBandRaw| {
-                b.test == test && b.efficiency == p.label() && b.backend.as_deref() == which
-            };
-            let mut it = bands.iter().filter(of);
-            it.clone().find(at_depth).or_else(|| it.find(all_depths))
+    let all_depths = |b: &HeldoutBandRaw| b.depth_from == 0 && b.depth_to.is_none();
+    let find = |which: Option<&str>, ranged: bool| {
+        db.fitted.heldout_bands.iter().find(|b| {
+            b.test == test
+                && b.efficiency == p.label()
+                && b.backend.as_deref() == which
+                && if ranged { at_depth(b) } else { all_depths(b) }
         })
+    };
+    [(root, true), (None, true), (root, false), (None, false)]
+        .into_iter()
+        .find_map(|(which, ranged)| find(which, ranged))
         .map(|b| (b.q05_log, b.q95_log))
 }
 
