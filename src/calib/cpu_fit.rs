@@ -184,6 +184,24 @@ fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], step: f64, iters: usize) -
     simplex.swap_remove(0).0
 }
 
+/// Nelder–Mead from `x`, restarted (wide and narrow steps in turn) until a restart no
+/// longer improves, at least four times and at most forty.
+fn minimize(objective: &dyn Fn(&[f64]) -> f64, mut x: Vec<f64>) -> Vec<f64> {
+    let mut best = objective(&x);
+    for round in 0..40 {
+        let y = nelder_mead(objective, &x, if round % 2 == 0 { 1.0 } else { 0.3 }, 3000);
+        let v = objective(&y);
+        let done = v > best * (1.0 - 1e-6);
+        if v < best {
+            (x, best) = (y, v);
+        }
+        if done && round >= 3 {
+            break;
+        }
+    }
+    x
+}
+
 /// MAPE (%) of the rows of one test.
 fn mape(rows: &[Row], k: &CpuKernels, test: Test) -> Option<f64> {
     let apes: Vec<f64> = rows
@@ -244,18 +262,7 @@ pub fn fit_cpu_kernels(
         let k = layout.kernels(x, &features);
         loss(&rows, &k)
     };
-    let mut best = objective(&x);
-    for round in 0..40 {
-        let y = nelder_mead(&objective, &x, if round % 2 == 0 { 1.0 } else { 0.3 }, 3000);
-        let v = objective(&y);
-        let done = v > best * (1.0 - 1e-6);
-        if v < best {
-            (x, best) = (y, v);
-        }
-        if done && round >= 3 {
-            break;
-        }
-    }
+    let x = minimize(&objective, x);
     let mut k = layout.kernels(&x, &features);
     // Past the machines' bandwidth the per-thread limit never binds, and times far under a
     // nanosecond are nothing: written as the bandwidth and 0 (the same predictions).

@@ -199,34 +199,3 @@ pub fn prefill_time(s: &Scenario, c: &CpuRun, f: &Footprint, n: f64, d: f64) -> 
         bound,
     }
 }
-
-/// The CPU run of a scenario on `device` with `backend`: a CPU device with a `cpu` block and
-/// kernels for the backend; `None` otherwise (the generic roofline predicts it).
-pub fn cpu_run<'a>(
-    db: &'a crate::db::Db,
-    device: &'a crate::db::hardware::Device,
-    backend: &str,
-    quant: &crate::db::quant::QuantRaw,
-    threads: Option<u32>,
-) -> Option<CpuRun<'a>> {
-    use crate::db::hardware::DeviceKind;
-    let cpu = device
-        .raw
-        .cpu
-        .as_ref()
-        .filter(|_| device.raw.kind == DeviceKind::Cpu)?;
-    let kernels = crate::db::cpu::kernels_for(&db.cpu_kernels, backend, cpu)?;
-    let class_of = |q: &str| {
-        db.quants
-            .iter()
-            .find(|x| x.id == q)
-            .map(|x| x.kernel_class())
-    };
-    Some(CpuRun {
-        threads: threads.unwrap_or(cpu.cores).max(1),
-        cores: cpu.cores,
-        kernels,
-        gemv_frac: CpuKernels::rate(&kernels.gemv_frac, &quant.id, class_of),
-        gemm_frac: CpuKernels::rate(&kernels.gemm_frac, &quant.id, class_of),
-    })
-}

@@ -13,6 +13,7 @@ use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
 pub mod compat;
+pub mod cpu;
 pub mod extrapolation;
 pub mod power;
 
@@ -297,7 +298,7 @@ pub fn build_on<'a>(
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
-        cpu: crate::model::cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
+        cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
     };
     Ok(Resolved {
         scenario,
