@@ -192,3 +192,77 @@ pub fn validate_kernels(file: &str, k: &CpuKernels) -> crate::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::quant::KernelClass;
+
+    fn class_of(q: &str) -> Option<KernelClass> {
+        Some(match q {
+            "f16" | "bf16" => KernelClass::Float,
+            "q4_k_m" => KernelClass::KQuant,
+            _ => KernelClass::Block,
+        })
+    }
+
+    #[test]
+    fn rate_falls_back_to_the_kernel_class_then_to_all() {
+        let t: BTreeMap<String, f64> = [("f16", 0.3), ("q4_0", 0.9), ("q8_0", 0.7)]
+            .map(|(q, r)| (q.to_string(), r))
+            .into();
+        assert_eq!(CpuKernels::rate(&t, "q8_0", class_of), 0.7);
+        assert_eq!(CpuKernels::rate(&t, "bf16", class_of), 0.3);
+        assert!((CpuKernels::rate(&t, "q5_0", class_of) - 0.8).abs() < 1e-12);
+        // No k-quant measured: the mean of every quant.
+        assert!((CpuKernels::rate(&t, "q4_k_m", class_of) - (0.3 + 0.9 + 0.7) / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kernels_for_prefers_the_entry_the_machine_covers() {
+        let entry = |features: &[&str], gb_s: f64| CpuKernels {
+            backend: "llama.cpp-cpu".into(),
+            features: features.iter().map(|f| f.to_string()).collect(),
+            thread_gb_s: gb_s,
+            gemv_frac: [("f16".to_string(), 0.3)].into(),
+            gemm_frac: [("f16".to_string(), 0.6)].into(),
+            decode_attn_frac: 0.1,
+            decode_attn_fa_frac: 0.1,
+            prefill_attn_frac: 0.1,
+            prefill_attn_fa_frac: 0.1,
+            token_s: 0.0,
+            layer_s: 0.0,
+            layer_sync_s: 0.0,
+            rows: 0,
+            tg_mape_pct: None,
+            pp_mape_pct: None,
+            source: "test".into(),
+        };
+        let all = [
+            entry(&["avx2", "avx512f", "avx512_vnni"], 1.0),
+            entry(&["avx2"], 2.0),
+        ];
+        let cpu = |f: &[&str]| CpuRaw {
+            cores: 4,
+            threads: 8,
+            features: f.iter().map(|x| x.to_string()).collect(),
+            source: "test".into(),
+        };
+        let pick = |f: &[&str]| kernels_for(&all, "llama.cpp-cpu", &cpu(f)).map(|k| k.thread_gb_s);
+        assert_eq!(pick(&["avx2", "avx512f", "avx512_vnni", "fma"]), Some(1.0));
+        assert_eq!(pick(&["avx2", "fma"]), Some(2.0));
+        // Covered by none (an Arm CPU): the first entry, as an extrapolation.
+        assert_eq!(pick(&["asimd"]), Some(1.0));
+        assert!(kernels_for(&all, "llama.cpp-cuda", &cpu(&["avx2"])).is_none());
+        assert!(validate_cpu("f", "d", &cpu(&[])).is_ok());
+        assert!(validate_cpu(
+            "f",
+            "d",
+            &CpuRaw {
+                cores: 0,
+                ..cpu(&[])
+            }
+        )
+        .is_err());
+    }
+}
