@@ -19,11 +19,15 @@ from pathlib import Path
 import gguf
 import numpy as np
 
-# name -> shape. Chosen to differ from the shipped CPU calibration rows (a 135M model with
-# hidden 576 and 30 layers, and 3B-671B models): two head sizes (64 and 128), GQA 4 and 3.
+# name -> shape. The check shapes (rand-0.2b, rand-0.4b) differ from every shipped CPU
+# calibration row: two head sizes (64 and 128), GQA 4 and 3. The calibration shapes
+# (cal-0.1b: narrow and deep; cal-0.7b: wide, GQA 2) measure the CPU kernels for
+# calibration/traces/llama_cpu_epyc_zen4_2vcpu.csv and share no shape with the check.
 SHAPES = {
     "rand-0.2b": dict(hidden=1024, layers=12, heads=16, kv_heads=4, ffn=2816, vocab=32000),
     "rand-0.4b": dict(hidden=1536, layers=12, heads=12, kv_heads=4, ffn=4096, vocab=32000),
+    "cal-0.1b": dict(hidden=512, layers=20, heads=8, kv_heads=2, ffn=1408, vocab=32000),
+    "cal-0.7b": dict(hidden=2048, layers=12, heads=16, kv_heads=8, ffn=5632, vocab=32000),
 }
 CONTEXT = 8192  # trained context the header claims; the bench needs up to depth + prompt
 

@@ -139,8 +139,11 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         prompt: Some(r.n_prompt),
         gen: r.n_gen,
         offload: Offload::Layers,
-        // Unknown means llama-bench's long-standing default, -fa 0.
-        flash_attn: r.flash_attn.unwrap_or(false),
+        // Unknown means llama-bench's long-standing default, -fa 0; auto (-1) is on where the
+        // backend runs flash attention, as llama.cpp's CPU backend does.
+        flash_attn: r
+            .flash_attn
+            .unwrap_or(r.flash_attn_auto && m.backend.id == "llama.cpp-cpu"),
         batch: r.batch.unwrap_or(1).max(1),
         host_gib: None,
         host_gb_s: None,
@@ -148,6 +151,7 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         ubatch: r.n_ubatch.filter(|u| *u > 0),
         weights_bytes: r.model_size_bytes.filter(|b| *b > 0.0).map(Bytes),
         power_limit_w: None,
+        threads: r.n_threads,
     };
     let mut s = build(db, m.device, m.model, m.quant, &o)?.scenario;
     s.eff = eff;

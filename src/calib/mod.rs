@@ -1,6 +1,7 @@
 //! Calibration: measured llama.cpp traces read from every supported format, mapped to the
 //! databases, and fitted; validation of the fit on data it did not see.
 
+pub mod cpu_fit;
 pub mod features;
 pub mod fit;
 pub mod heldout;

@@ -135,7 +135,12 @@ fn predict_row(db: &Db, s: &Sample, fitted: &[EfficiencyEntry]) -> crate::Result
         predicted_tok_s_hi: hi,
         ape_pct: (v / measured - 1.0).abs() * 100.0,
         batch: sc.batch,
-        efficiency: prov.label(),
+        // The CPU kernels (calibration/cpu.yaml) predict rows of CPUs with known cores.
+        efficiency: if sc.cpu.is_some() {
+            "cpu-kernels"
+        } else {
+            prov.label()
+        },
     })
 }
 

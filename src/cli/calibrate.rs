@@ -22,6 +22,11 @@ pub struct CalibrateArgs {
     /// List every row that could not be mapped, with the reason, on stderr.
     #[arg(long)]
     pub verbose: bool,
+    /// Fit llama.cpp's CPU kernels instead (threads, per-quant kernel rates, attention with
+    /// and without flash attention, fixed times) on the rows of CPUs whose cores and features
+    /// are known, and print them in the form of calibration/cpu.yaml.
+    #[arg(long = "cpu-kernels", conflicts_with = "add")]
+    pub cpu_kernels: bool,
 }
 
 pub(crate) fn load_traces<'a>(
@@ -135,6 +140,9 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     }
     let mut warnings = Vec::new();
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
+    if a.cpu_kernels {
+        return calibrate_cpu(db, &loaded, warnings);
+    }
     require_fit_rows(&loaded, &format!("{} file(s)", a.traces.len()))?;
     let fitted = tokenfit::calib::run::calibrate(db, &loaded);
     let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
@@ -152,6 +160,41 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
         fitted.entries.len()
     ));
     out.warnings = warnings;
+    Ok(out)
+}
+
+/// `calibrate --cpu-kernels`: the CPU kernels' fit, as calibration/cpu.yaml.
+fn calibrate_cpu<'a>(
+    db: &'a Db,
+    loaded: &tokenfit::calib::run::Loaded,
+    mut warnings: Vec<String>,
+) -> Result<Output<'a>> {
+    let source = format!(
+        "[fitted] tokenfit calibrate --cpu-kernels {} (squared log error of tok/s, every row weighing one)",
+        loaded.files.join(" ")
+    );
+    let Some(k) = tokenfit::calib::cpu_fit::fit_cpu_kernels(db, &loaded.samples, &source)? else {
+        bail!(
+            "no rows for the CPU kernels: they need llama.cpp CPU rows on a CPU device whose cores \
+             and features are known (a `cpu` block, as `tokenfit detect --save` writes)"
+        );
+    };
+    let file = tokenfit::db::cpu::CpuKernelsFileRaw {
+        source: Some(
+            "Made by `tokenfit calibrate --cpu-kernels`; do not edit by hand (see docs/llama-cpu.md)".into(),
+        ),
+        cpu_kernels: vec![k.clone()],
+    };
+    let mut out = Output::new(json!({ "command": "calibrate", "traces": loaded.files }));
+    out.raw_text = Some(serde_norway::to_string(&file).context("writing the CPU kernels as YAML")?);
+    warnings.push(format!(
+        "{} rows fitted: decode MAPE {:.1}%, prefill MAPE {:.1}% (in-sample)",
+        k.rows,
+        k.tg_mape_pct.unwrap_or(f64::NAN),
+        k.pp_mape_pct.unwrap_or(f64::NAN)
+    ));
+    out.warnings = warnings;
+    out.set_results(vec![k]);
     Ok(out)
 }
 

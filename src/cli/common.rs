@@ -38,6 +38,9 @@ pub struct Common {
     /// Board power limit, W (nvidia-smi -pl), for devices with power data [default: the board's default limit].
     #[arg(long = "power-limit", value_name = "W", allow_hyphen_values = true)]
     pub power_limit: Option<f64>,
+    /// CPU threads (llama.cpp -t) on a CPU whose cores are known (`detect --save`) [default: its physical cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
 }
 
 /// `devices` / `models` / `quants` arguments.
@@ -146,6 +149,7 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
         host_gib: c.host_gib,
         host_gb_s: c.host_gb_s,
         power_limit_w: c.power_limit,
+        threads: c.threads,
         ..Options::default()
     })
 }

@@ -166,6 +166,9 @@ pub struct DeviceRaw {
     pub compute: ComputeRaw,
     /// Power, W.
     pub power_w: f64,
+    /// A CPU's cores and features, where known (llama.cpp's CPU backend: threads and kernels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<super::cpu::CpuRaw>,
     /// Board power limits (default, min, max) and idle draw, where sourced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_limit: Option<super::power::PowerLimitRaw>,

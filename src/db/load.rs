@@ -24,6 +24,7 @@ struct Collect {
     local_cost: Option<(String, LocalCostRaw)>,
     links: Vec<(String, link::LinkEntryRaw)>,
     power_model: Option<(String, power::PowerModelRaw)>,
+    cpu_kernels: Vec<super::cpu::CpuKernels>,
     files: Vec<String>,
 }
 
@@ -104,7 +105,16 @@ impl Collect {
                 .unwrap_or_default();
         }
         let has = |k: &str| keys.iter().any(|x| x == k);
-        if has("power_model") {
+        if has("cpu_kernels") {
+            let f: super::cpu::CpuKernelsFileRaw = parse(file, text)?;
+            for k in &f.cpu_kernels {
+                super::cpu::validate_kernels(file, k)?;
+            }
+            // A later file (--db) replaces the entries of the backends it names.
+            self.cpu_kernels
+                .retain(|k| !f.cpu_kernels.iter().any(|n| n.backend == k.backend));
+            self.cpu_kernels.extend(f.cpu_kernels);
+        } else if has("power_model") {
             let f: power::PowerModelFileRaw = parse(file, text)?;
             power::validate_model(file, &f.power_model)?;
             self.power_model = Some((file.to_string(), f.power_model));
@@ -322,6 +332,7 @@ impl Db {
                 })
                 .collect::<Result<Vec<_>>>()?,
             power_model,
+            cpu_kernels: c.cpu_kernels,
             files: c.files,
         })
     }

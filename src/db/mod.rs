@@ -6,6 +6,7 @@
 
 pub mod calibration;
 mod check;
+pub mod cpu;
 pub mod hardware;
 pub mod link;
 mod load;
@@ -74,6 +75,8 @@ pub struct Db {
     pub power_model: power::PowerModelRaw,
     /// Files loaded, in order (built-ins first).
     pub files: Vec<String>,
+    /// llama.cpp's CPU kernels (`calibration/cpu.yaml`).
+    pub cpu_kernels: Vec<cpu::CpuKernels>,
 }
 
 impl Db {

@@ -77,6 +77,9 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
     }
     positive(file, &id, "compute.fp16_tflops", d.compute.fp16_tflops)?;
     positive(file, &id, "power_w", d.power_w)?;
+    if let Some(c) = &d.cpu {
+        super::cpu::validate_cpu(file, &id, c)?;
+    }
     if let Some(p) = &d.power_limit {
         super::power::validate_limit(file, &id, p)?;
     }

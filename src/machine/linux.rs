@@ -21,7 +21,8 @@ pub struct CpuInfo {
     pub sockets: u32,
     /// Highest `cpu MHz` seen (the current clock, not a rated one).
     pub max_mhz: Option<f64>,
-    /// Vector and matrix features found: `avx2`, `avx512f`, `amx_tile`, `fma`, `asimd`, `sve`.
+    /// Vector and matrix features found: `avx2`, `avx_vnni`, `avx512f`, `avx512_vnni`,
+    /// `avx512_bf16`, `amx_tile`, `amx_int8`, `amx_bf16`, `fma`, `asimd`, `sve`.
     pub features: Vec<String>,
 }
 
@@ -43,11 +44,15 @@ impl CpuInfo {
 }
 
 /// Features reported, in this order, when present.
-const FEATURES: [&str; 7] = [
+const FEATURES: [&str; 11] = [
     "avx2",
+    "avx_vnni",
     "avx512f",
+    "avx512_vnni",
     "avx512_bf16",
     "amx_tile",
+    "amx_int8",
+    "amx_bf16",
     "fma",
     "asimd",
     "sve",

@@ -74,6 +74,11 @@ pub fn build_this(db: &Db, det: &Detection) -> Result<SavedMachineRaw> {
         format!("tokenfit detect: {} (read on this machine)", p.read_from),
     );
     set_memory(&mut raw.memory, p, cpu);
+    if raw.kind == DeviceKind::Cpu {
+        if let Some(c) = cpu.and_then(cpu_block) {
+            raw.cpu = Some(c);
+        }
+    }
     Ok(SavedMachineRaw {
         matched: p.matched.clone(),
         devices: vec![raw],
@@ -116,6 +121,18 @@ fn set_memory(m: &mut MemoryRaw, p: &Part, cpu: Option<&Part>) {
             l.source = format!("[computed] PCIe gen {g} x{n} read by nvidia-smi (PCI-SIG rates)");
         }
     }
+}
+
+/// The CPU block of a detected CPU: cores, threads and features as read (llama.cpp's CPU
+/// backend runs one thread per physical core by default, with kernels for these features).
+fn cpu_block(c: &Part) -> Option<crate::db::cpu::CpuRaw> {
+    let cores = c.cores?;
+    Some(crate::db::cpu::CpuRaw {
+        cores,
+        threads: c.threads.unwrap_or(cores).max(cores),
+        features: c.cpu_features.clone(),
+        source: format!("read by tokenfit detect: {}", c.read_from),
+    })
 }
 
 fn round3(x: f64) -> f64 {
@@ -184,6 +201,7 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
         },
         power_w: 10.0 * p.cores.unwrap_or(1) as f64,
         power_limit: None,
+        cpu: cpu_block(p),
         price: None,
         sources: Vec::new(),
         notes: Some(crate::db::Text::One(

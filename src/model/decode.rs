@@ -124,6 +124,9 @@ pub struct DecodeStep {
 /// experts the B tokens touch (`E·(1 − (1 − k/E)^B)` per layer) and B caches, and does B
 /// tokens of matmul and attention work.
 pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> DecodeStep {
+    if let Some(c) = &s.cpu {
+        return super::cpu::decode_step(s, c, f, pl, depth);
+    }
     let d = s.device;
     let (fast_name, host_name) = tier_names(d);
     let b = f64::from(s.batch.max(1));

@@ -2,6 +2,7 @@
 //! no efficiency literals: achieved fractions come with the scenario from calibration.
 
 pub mod attention_shape;
+pub mod cpu;
 pub mod decode;
 pub mod footprint;
 pub mod parallel;
@@ -124,6 +125,9 @@ pub struct Scenario<'a> {
     pub dequant_min_tokens: Option<u32>,
     /// The board's power model and the limit set (`None`: the device has no power data).
     pub power: Option<power::PowerModel>,
+    /// llama.cpp's CPU backend on a CPU whose cores and kernels are known: threads and
+    /// kernel rates (`None`: the generic roofline).
+    pub cpu: Option<cpu::CpuRun<'a>>,
 }
 
 impl Scenario<'_> {

@@ -52,6 +52,9 @@ pub struct PrefillTime {
 
 /// Time to process `n` prompt tokens entering at depth `d`.
 pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64) -> PrefillTime {
+    if let Some(c) = &s.cpu {
+        return super::cpu::prefill_time(s, c, f, n, d);
+    }
     let dev = s.device;
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;

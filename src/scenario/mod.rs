@@ -13,6 +13,7 @@ use crate::model::{Offload, Scenario};
 use crate::units::Bytes;
 
 pub mod compat;
+pub mod cpu;
 pub mod extrapolation;
 pub mod power;
 
@@ -49,6 +50,9 @@ pub struct Options {
     pub weights_bytes: Option<Bytes>,
     /// Board power limit, W (None: the default limit of a device with power data).
     pub power_limit_w: Option<f64>,
+    /// CPU threads (llama.cpp `-t`; None: the physical cores). Used where the device is a
+    /// CPU with known cores and kernels.
+    pub threads: Option<u32>,
 }
 
 impl Default for Options {
@@ -69,6 +73,7 @@ impl Default for Options {
             ubatch: None,
             weights_bytes: None,
             power_limit_w: None,
+            threads: None,
         }
     }
 }
@@ -293,6 +298,7 @@ pub fn build_on<'a>(
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
+        cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
     };
     Ok(Resolved {
         scenario,

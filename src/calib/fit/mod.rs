@@ -61,7 +61,9 @@ impl Sample<'_> {
             .harness
             .as_deref()
             .is_some_and(|h| !h.eq_ignore_ascii_case("llama-bench"));
-        self.single_stream() && !server
+        // Rows of CPUs with known cores and kernels are the CPU kernels' fit
+        // (`calibrate --cpu-kernels`), not the roofline's.
+        self.single_stream() && !server && !crate::calib::cpu_fit::is_cpu_kernel_row(&self.mapped)
     }
 }
 

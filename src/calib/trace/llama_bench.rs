@@ -164,6 +164,10 @@ fn push_record(out: &mut TraceFile, at: At, rec: &Record) -> Result<()> {
     r.stddev_tok_s = at.opt("stddev_ts", get("stddev_ts"))?;
     r.n_gpu_layers = at.opt("n_gpu_layers", get("n_gpu_layers"))?;
     r.flash_attn = flash(at, "flash_attn", get("flash_attn"))?;
+    r.flash_attn_auto = is_auto(get("flash_attn"));
+    r.n_threads = at
+        .opt("n_threads", get("n_threads"))?
+        .filter(|t: &u32| *t > 0);
     (r.type_k, r.type_v) = (text(get("type_k")), text(get("type_v")));
     r.n_ubatch = at.opt("n_ubatch", get("n_ubatch"))?;
     r.n_batch = at.opt("n_batch", get("n_batch"))?;
@@ -207,6 +211,11 @@ fn split_model_type(s: &str) -> (String, String) {
 
 fn text(v: &str) -> Option<String> {
     Some(v.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// A flash-attention cell that says auto (`-1`, `auto`).
+fn is_auto(v: &str) -> bool {
+    v == "-1" || v.eq_ignore_ascii_case("auto")
 }
 
 /// A flash-attention cell: true/false, 1/0, on/off; -1 or auto → unknown.
@@ -259,6 +268,8 @@ pub(super) fn bench_row(out: &mut TraceFile, at: At, row: &Row) -> Result<()> {
     r.params_b = params.map(|p| p / 1e9);
     r.n_gpu_layers = at.opt("ngl", get("ngl"))?;
     r.flash_attn = flash(at, "fa", get("fa"))?;
+    r.flash_attn_auto = is_auto(get("fa"));
+    r.n_threads = at.opt("threads", get("threads"))?.filter(|t: &u32| *t > 0);
     r.n_ubatch = at.opt("n_ubatch", get("n_ubatch"))?;
     r.n_batch = at.opt("n_batch", get("n_batch"))?;
     (r.type_k, r.type_v) = (text(get("type_k")), text(get("type_v")));

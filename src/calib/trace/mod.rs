@@ -68,6 +68,10 @@ pub struct TraceRow {
     pub n_gpu_layers: Option<i64>,
     /// Flash attention on (None: unknown / auto).
     pub flash_attn: Option<bool>,
+    /// llama-bench said `flash_attn = -1` (auto: on where the backend supports it).
+    pub flash_attn_auto: bool,
+    /// Threads (llama-bench `n_threads`; None: not said, the machine's physical cores).
+    pub n_threads: Option<u32>,
     /// KV cache K type.
     pub type_k: Option<String>,
     /// KV cache V type.
@@ -112,6 +116,8 @@ impl TraceRow {
             stddev_tok_s: None,
             n_gpu_layers: None,
             flash_attn: None,
+            flash_attn_auto: false,
+            n_threads: None,
             type_k: None,
             type_v: None,
             n_ubatch: None,

@@ -2,7 +2,7 @@
 //!
 //! `device,backend,model,params_b,quant,model_size_gib,test,n_prompt,n_gen,n_depth,tok_s,bw_gbs,source_url,notes`
 //!
-//! plus the optional `device_id,model_id,quant_id,backend_id,flash_attn` (1/0; else from the notes). Columns may come in any
+//! plus the optional `device_id,model_id,quant_id,backend_id,flash_attn` (1/0; else from the notes), `n_threads`. Columns may come in any
 //! order and unknown ones are ignored. `test` is `pp` or `tg`; empty numbers are unknown
 //! (empty token counts are 0); `model_size_gib` is GiB (× 2^30 bytes). Run settings are
 //! recovered from the free-text `notes` when written as `key=value` or `key = value`:
@@ -90,6 +90,9 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> 
     let _bandwidth: Option<f64> = at.opt("bw_gbs", get("bw_gbs"))?;
     (r.source_url, r.notes) = (text("source_url"), text("notes"));
     r.flash_attn = text("flash_attn").and_then(|v| parse_flag(&v));
+    r.n_threads = at
+        .opt("n_threads", get("n_threads"))?
+        .filter(|t: &u32| *t > 0);
     r.harness = text("harness");
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
     Ok((r, rounded))
