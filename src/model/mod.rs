@@ -39,6 +39,20 @@ pub enum Offload {
     Auto,
 }
 
+impl Offload {
+    /// The JSON / CSV spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Offload::None => "none",
+            Offload::Layers => "layers",
+            Offload::Experts => "experts",
+            Offload::Stream => "stream",
+            Offload::Disk => "disk",
+            Offload::Auto => "auto",
+        }
+    }
+}
+
 /// Does the scenario fit?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

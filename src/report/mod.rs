@@ -10,6 +10,7 @@ mod json;
 mod markdown;
 pub mod plot;
 pub mod power_views;
+pub mod row_encoder;
 mod row_views;
 pub mod stream;
 pub mod sweep_stream;

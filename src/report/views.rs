@@ -73,7 +73,7 @@ pub fn predict_view(r: &ScenarioRow) -> View {
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
     kv("efficiency", r.efficiency.into());
-    if !r.extrapolation.0.is_empty() {
+    if !r.extrapolation.is_empty() {
         kv("extrapolates (why)", r.extrapolation.joined().into());
     }
     if let (Some(l), Some(d), Some(p)) = (r.power_limit_w, r.decode_power_w, r.prefill_power_w) {
