@@ -138,17 +138,29 @@ pub struct Scenario<'a> {
     pub dequant_min_tokens: Option<u32>,
     /// The board's power model and the limit set (`None`: the device has no power data).
     pub power: Option<power::PowerModel>,
+    /// The prefill kernel family ([`kernel_class_of`] the model, quant and native expert
+    /// bits, worked out once when the scenario is built).
+    pub kernel_class: KernelClass,
+}
+
+/// The prefill kernel family: the scheme's, except that MoE models whose experts ship
+/// natively quantized (gpt-oss MXFP4) run their bulk on block-quant kernels.
+pub fn kernel_class_of(
+    model: &ModelRaw,
+    quant: &QuantRaw,
+    native_expert_bpw: Option<f64>,
+) -> KernelClass {
+    if native_expert_bpw.is_some() && model.is_moe() {
+        KernelClass::Block
+    } else {
+        quant.kernel_class()
+    }
 }
 
 impl Scenario<'_> {
-    /// The prefill kernel family: the scheme's, except that MoE models whose experts ship
-    /// natively quantized (gpt-oss MXFP4) run their bulk on block-quant kernels.
+    /// The prefill kernel family (see [`kernel_class_of`]).
     pub fn kernel_class(&self) -> KernelClass {
-        if self.native_expert_bpw.is_some() && self.model.is_moe() {
-            KernelClass::Block
-        } else {
-            self.quant.kernel_class()
-        }
+        self.kernel_class
     }
 
     /// The prefill attention factor for this scenario's flash-attention setting.

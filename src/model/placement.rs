@@ -149,7 +149,9 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         }
         Offload::Layers | Offload::Disk | Offload::Auto => {
             let per_layer = layers.0 / f64::from(n);
-            let g = ((room.0 / per_layer).floor() as u32).min(n);
+            // A cast truncates toward zero and saturates: the floor of any f64 here (negative
+            // and NaN give 0), without the libm call.
+            let g = ((room.0 / per_layer) as u32).min(n);
             layered(&mut pl, g);
         }
         Offload::Experts => {

@@ -329,6 +329,7 @@ fn scenario_on<'a>(
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
+        kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),
     }
 }
 

@@ -139,6 +139,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         ffn: dense_ffn(&c)?,
         moe,
         layers: crate::import::layers::layer_groups(&c.kinds),
+        counts: Default::default(),
         native_quant,
         published: PublishedRaw::default(),
         sources: Vec::new(),

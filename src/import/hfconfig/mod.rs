@@ -259,6 +259,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         ffn: a.ffn,
         moe: a.moe,
         layers: layer_groups(&a.kinds),
+        counts: Default::default(),
         native_quant: a.native_quant,
         published: PublishedRaw::default(),
         sources: Vec::new(),
