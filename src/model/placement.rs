@@ -149,9 +149,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         }
         Offload::Layers | Offload::Disk | Offload::Auto => {
             let per_layer = layers.0 / f64::from(n);
-            // A cast truncates toward zero and saturates: the floor of any f64 here (negative
-            // and NaN give 0), without the libm call.
-            let g = ((room.0 / per_layer) as u32).min(n);
+            let g = ((room.0 / per_layer) as u32).min(n); // the cast floors (no libm call)
             layered(&mut pl, g);
         }
         Offload::Experts => {

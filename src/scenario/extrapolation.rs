@@ -174,7 +174,7 @@ impl ContextRules {
 
     /// The reasons at context `ctx` (tokens): past the calibrated depth first, then the rest.
     pub fn reasons_at(&self, ctx: u64) -> Reasons {
-        if !self.max_ctx.is_some_and(|m| ctx > m) {
+        if self.max_ctx.is_none_or(|m| ctx <= m) {
             return self.fixed;
         }
         let mut out = Reasons::default();

@@ -183,20 +183,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         missing: RefCell::new(Vec::new()),
         bad: RefCell::new(Vec::new()),
     };
-    let ty_text = text
-        .get("model_type")
-        .or_else(|| root.get("model_type"))
-        .and_then(Value::as_str);
-    let ty = ty_text.ok_or_else(|| {
-        err(
-            file,
-            format!("no model_type; expected one of {}", KNOWN.join(", ")),
-        )
-    })?;
-    let ty = match ty.strip_suffix("_text") {
-        Some(t) => t,
-        None => ty,
-    };
+    let ty = model_type(root, text, file)?;
     let hidden = c.u("hidden_size");
     let n = c.u("num_hidden_layers");
     if let Some(b) = c.bad.borrow().first() {
@@ -221,27 +208,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         c.u("max_position_embeddings")
     };
     let a = arch(&c, ty, n, hidden, file)?;
-    let bad = c.bad.take();
-    if !bad.is_empty() {
-        return Err(err(file, format!("model_type '{ty}': {}", bad.join(", "))));
-    }
-    let mut missing = c.missing.take();
-    let mut seen = std::collections::HashSet::new();
-    missing.retain(|k| seen.insert(k.clone()));
-    if !missing.is_empty() {
-        let known = if KNOWN.contains(&ty) {
-            String::new()
-        } else {
-            format!(
-                " (not a known architecture; known: {}; read as a dense decoder)",
-                KNOWN.join(", ")
-            )
-        };
-        return Err(err(
-            file,
-            format!("model_type '{ty}'{known}: missing {}", missing.join(", ")),
-        ));
-    }
+    complete(&c, ty, file)?;
     let m = ModelRaw {
         id: String::new(),
         name: String::new(),
@@ -267,6 +234,52 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
     };
     crate::import::layers::check_ranges(&m, file)?;
     Ok(m)
+}
+
+/// The `model_type` (of `text_config` first), without a `_text` suffix.
+fn model_type<'v>(
+    root: &'v serde_json::Map<String, Value>,
+    text: &'v serde_json::Map<String, Value>,
+    file: &str,
+) -> Result<&'v str> {
+    let ty = text
+        .get("model_type")
+        .or_else(|| root.get("model_type"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            err(
+                file,
+                format!("no model_type; expected one of {}", KNOWN.join(", ")),
+            )
+        })?;
+    Ok(ty.strip_suffix("_text").unwrap_or(ty))
+}
+
+/// An error naming every key that was malformed, else every key that was missing (each
+/// once), once the architecture has been read.
+fn complete(c: &Cfg, ty: &str, file: &str) -> Result<()> {
+    let bad = c.bad.take();
+    if !bad.is_empty() {
+        return Err(err(file, format!("model_type '{ty}': {}", bad.join(", "))));
+    }
+    let mut missing = c.missing.take();
+    let mut seen = std::collections::HashSet::new();
+    missing.retain(|k| seen.insert(k.clone()));
+    if !missing.is_empty() {
+        let known = if KNOWN.contains(&ty) {
+            String::new()
+        } else {
+            format!(
+                " (not a known architecture; known: {}; read as a dense decoder)",
+                KNOWN.join(", ")
+            )
+        };
+        return Err(err(
+            file,
+            format!("model_type '{ty}'{known}: missing {}", missing.join(", ")),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a `config.json` (or the `config.json` in a directory).
