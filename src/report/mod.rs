@@ -6,6 +6,7 @@ pub mod breakeven_views;
 mod cells;
 pub mod columns;
 mod csv;
+mod digits;
 mod json;
 mod markdown;
 pub mod plot;

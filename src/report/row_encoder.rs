@@ -1,10 +1,11 @@
 //! Scenario rows ([`ScenarioRow`]) written field by field as CSV records and JSON lines:
-//! integers through itoa, floats through ryu (CSV, as the `csv` crate writes them) or zmij
+//! integers as itoa writes them ([`super::digits`]), floats through ryu (CSV, as the `csv` crate writes them) or zmij
 //! (JSON, as serde_json writes them), JSON keys escaped once, and a unit's five names
 //! (device, model, quant, backend, KV type) encoded once for all its rows. The bytes are
 //! those the `csv` crate and serde_json make of the same rows (the tests compare them);
 //! pretty JSON goes through serde ([`ChunkEncoder`]).
 
+use super::digits::{put_i64, put_u64, Piece};
 use super::stream::{ChunkEncoder, RowFormat};
 use crate::advise::row::ScenarioRow;
 use crate::model::decode::Bound;
@@ -71,11 +72,11 @@ const ALWAYS: usize = 46;
 const NAMES: usize = 5;
 
 /// Each column's JSON key with what comes before it: `{"device":`, `,"model":`, …
-static JSON_KEYS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+static JSON_KEYS: LazyLock<Vec<Piece>> = LazyLock::new(|| {
     COLUMNS
         .iter()
         .enumerate()
-        .map(|(i, k)| format!("{}\"{k}\":", if i == 0 { "{" } else { "," }).into_bytes())
+        .map(|(i, k)| Piece::new(format!("{}\"{k}\":", if i == 0 { "{" } else { "," }).as_bytes()))
         .collect()
 });
 
@@ -152,7 +153,7 @@ struct Json<'b>(&'b mut Vec<u8>);
 
 impl Fields for Json<'_> {
     fn start(&mut self, col: usize) {
-        self.0.extend_from_slice(&JSON_KEYS[col]);
+        JSON_KEYS[col].put(self.0);
     }
     fn out(&mut self) -> &mut Vec<u8> {
         self.0
@@ -197,10 +198,7 @@ fn fields<F: Fields>(f: &mut F, r: &ScenarioRow) {
         f.start(col);
         col += 1;
     };
-    let int = |f: &mut F, v: u64| {
-        f.out()
-            .extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
-    };
+    let int = |f: &mut F, v: u64| put_u64(f.out(), v);
     for v in [r.ctx, r.depth, r.prompt, r.gen, r.weights_bytes, r.kv_bytes]
         .into_iter()
         .chain([
@@ -214,8 +212,7 @@ fn fields<F: Fields>(f: &mut F, r: &ScenarioRow) {
         int(f, v);
     }
     next(f);
-    f.out()
-        .extend_from_slice(itoa::Buffer::new().format(r.headroom_bytes).as_bytes());
+    put_i64(f.out(), r.headroom_bytes);
     for v in [r.fast_bytes, r.host_bytes] {
         next(f);
         int(f, v);
