@@ -3,16 +3,10 @@
 //! input, the shipped price list, and the energy columns of `fit` and `predict`.
 
 mod common;
-use common::{json, tokenfit};
+use common::{json, number as f, tokenfit};
 use predicates::prelude::*;
 use serde_json::Value;
 use tokenfit::db::Db;
-
-fn f(v: &Value, key: &str) -> f64 {
-    v[key]
-        .as_f64()
-        .unwrap_or_else(|| panic!("'{key}' is not a number: {v}"))
-}
 
 const EXAMPLE: [&str; 11] = [
     "breakeven",

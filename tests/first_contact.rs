@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json, tokenfit};
+use common::{fails_with, json, tokenfit};
 use serde_json::Value;
 
 fn stdout_of(args: &[&str], columns: Option<&str>) -> String {
@@ -19,14 +19,6 @@ fn stdout_of(args: &[&str], columns: Option<&str>) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8")
-}
-
-/// Exit code 2 and a message on stderr that contains `want`.
-fn fails_with(args: &[&str], want: &str) {
-    let out = tokenfit().args(args).output().expect("binary runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(want), "{args:?}: wanted '{want}' in: {err}");
 }
 
 fn results(v: &Value) -> &Vec<Value> {

@@ -2,7 +2,7 @@
 //! from the power drawn, idle hours in `breakeven`, and bad input (exit 2).
 
 mod common;
-use common::{json, tokenfit};
+use common::{json, number as f, tokenfit};
 use predicates::prelude::*;
 
 const PRO: [&str; 6] = [
@@ -13,11 +13,6 @@ const PRO: [&str; 6] = [
     "--quant",
     "q4_0",
 ];
-
-fn f(v: &serde_json::Value, k: &str) -> f64 {
-    v[k].as_f64()
-        .unwrap_or_else(|| panic!("no number '{k}' in {v}"))
-}
 
 #[test]
 fn the_seed_claim_a_single_stream_plateaus_at_or_below_500_w() {

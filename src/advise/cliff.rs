@@ -76,30 +76,6 @@ pub fn cliff(
     o: &Options,
 ) -> Result<(Cliff, Vec<String>)> {
     let limit = o.ctx.unwrap_or(model.max_context).max(1);
-    let at = |c: u64| -> Result<(CliffPoint, Vec<String>)> {
-        let opts = Options {
-            ctx: Some(c),
-            prompt: Some(c),
-            gen: 0,
-            depth: 0,
-            ..o.clone()
-        };
-        let r = build(db, device, model, quant, &opts)?;
-        let p = predict(&r.scenario);
-        let pt = CliffPoint {
-            ctx: c,
-            verdict: p.placement.verdict,
-            gpu_layers: p.placement.gpu_layers,
-            decode_tok_s: p.decode_tok_s.map(|e| e.value),
-            decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
-            decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),
-            fast_bytes: p.placement.fast_bytes.0.round(),
-            host_bytes: p.placement.host_bytes.0.round(),
-            bound: p.decode.bound,
-            verify_command: super::verify::verify_command(&r.scenario, &p.placement, &r.backend.id),
-        };
-        Ok((pt, r.warnings))
-    };
     let base = build(
         db,
         device,
@@ -120,21 +96,10 @@ pub fn cliff(
         Some(m) => Some(m + 1),
         None => Some(0),
     };
-    let mut ctxs: Vec<u64> = std::iter::successors(Some(512u64), |c| Some(c * 2))
-        .take_while(|c| *c < limit)
-        .collect();
-    ctxs.push(limit);
-    if let Some(c) = cliff_ctx {
-        if c > 0 {
-            ctxs.push(c - 1);
-        }
-        ctxs.push(c);
-    }
-    ctxs.sort_unstable();
-    ctxs.dedup();
+    let ctxs = series_contexts(limit, cliff_ctx);
     let mut series = Vec::with_capacity(ctxs.len());
     for c in ctxs {
-        let (pt, w) = at(c)?;
+        let (pt, w) = point(db, (device, model, quant), o, c)?;
         for x in w {
             if !warnings.contains(&x) {
                 warnings.push(x);
@@ -163,4 +128,53 @@ pub fn cliff(
         },
         warnings,
     ))
+}
+
+/// The contexts of the series: powers of two from 512 below `limit`, `limit`, and the two
+/// either side of the cliff, in order.
+fn series_contexts(limit: u64, cliff_ctx: Option<u64>) -> Vec<u64> {
+    let mut ctxs: Vec<u64> = std::iter::successors(Some(512u64), |c| Some(c * 2))
+        .take_while(|c| *c < limit)
+        .collect();
+    ctxs.push(limit);
+    if let Some(c) = cliff_ctx {
+        if c > 0 {
+            ctxs.push(c - 1);
+        }
+        ctxs.push(c);
+    }
+    ctxs.sort_unstable();
+    ctxs.dedup();
+    ctxs
+}
+
+/// The point of the series at context `c` (a prompt that long), with its warnings.
+fn point(
+    db: &Db,
+    (device, model, quant): (&Device, &ModelRaw, &QuantRaw),
+    o: &Options,
+    c: u64,
+) -> Result<(CliffPoint, Vec<String>)> {
+    let opts = Options {
+        ctx: Some(c),
+        prompt: Some(c),
+        gen: 0,
+        depth: 0,
+        ..o.clone()
+    };
+    let r = build(db, device, model, quant, &opts)?;
+    let p = predict(&r.scenario);
+    let pt = CliffPoint {
+        ctx: c,
+        verdict: p.placement.verdict,
+        gpu_layers: p.placement.gpu_layers,
+        decode_tok_s: p.decode_tok_s.map(|e| e.value),
+        decode_tok_s_lo: p.decode_tok_s.map(|e| e.lo),
+        decode_tok_s_hi: p.decode_tok_s.map(|e| e.hi),
+        fast_bytes: p.placement.fast_bytes.0.round(),
+        host_bytes: p.placement.host_bytes.0.round(),
+        bound: p.decode.bound,
+        verify_command: super::verify::verify_command(&r.scenario, &p.placement, &r.backend.id),
+    };
+    Ok((pt, r.warnings))
 }

@@ -155,26 +155,7 @@ pub fn power_sweep(
                 warnings.push(w);
             }
         }
-        let p = predict(&r.scenario);
-        let draw = p.power.expect("a device with a board has a power model");
-        let batch = f64::from(r.scenario.batch);
-        let dec = p.decode_tok_s.map(|e| e.value);
-        let pre = p.prefill_tok_s.map(|e| e.value);
-        points.push(PowerPoint {
-            power_limit_w: l,
-            decode_tok_s: dec,
-            aggregate_decode_tok_s: dec.map(|d| d * batch),
-            prefill_tok_s: pre,
-            ttft_s: p.ttft_s,
-            power_w: draw.decode.power_w,
-            prefill_power_w: draw.prefill.power_w,
-            energy_j_per_token: dec
-                .filter(|d| *d > 0.0)
-                .map(|d| draw.decode.power_w / (d * batch)),
-            prefill_energy_j_per_token: pre.filter(|x| *x > 0.0).map(|x| draw.prefill.power_w / x),
-            decode_clock_frac: draw.decode.clock_frac,
-            prefill_clock_frac: draw.prefill.clock_frac,
-        });
+        points.push(point(l, &r.scenario));
     }
     if !fitted {
         warnings.push(format!(
@@ -205,6 +186,30 @@ pub fn power_sweep(
         },
         warnings,
     ))
+}
+
+/// The prediction at power limit `limit_w` as a point of the sweep.
+fn point(limit_w: f64, s: &crate::model::Scenario) -> PowerPoint {
+    let p = predict(s);
+    let draw = p.power.expect("a device with a board has a power model");
+    let batch = f64::from(s.batch);
+    let dec = p.decode_tok_s.map(|e| e.value);
+    let pre = p.prefill_tok_s.map(|e| e.value);
+    PowerPoint {
+        power_limit_w: limit_w,
+        decode_tok_s: dec,
+        aggregate_decode_tok_s: dec.map(|d| d * batch),
+        prefill_tok_s: pre,
+        ttft_s: p.ttft_s,
+        power_w: draw.decode.power_w,
+        prefill_power_w: draw.prefill.power_w,
+        energy_j_per_token: dec
+            .filter(|d| *d > 0.0)
+            .map(|d| draw.decode.power_w / (d * batch)),
+        prefill_energy_j_per_token: pre.filter(|x| *x > 0.0).map(|x| draw.prefill.power_w / x),
+        decode_clock_frac: draw.decode.clock_frac,
+        prefill_clock_frac: draw.prefill.clock_frac,
+    }
 }
 
 /// With a power limit, the devices that have power data and whose range holds the limit,

@@ -222,7 +222,7 @@ fn row_of<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         bytes_per_token_host: bytes(p.decode.bytes_host),
         bytes_per_token_link: bytes(p.decode.bytes_link),
         efficiency: r.provenance.label(),
-        extrapolation: r.extrapolation.clone(),
+        extrapolation: r.extrapolation,
         price_usd: s.device.price_usd(),
         energy_j_per_token: cost.map(|c| c.energy_j_per_token),
         power_limit_w: p.power.map(|w| w.limit_w),

@@ -218,7 +218,7 @@ impl<'a> Plan<'a> {
             }
             let mut r = self.unit(u)?;
             for &c in &self.axes.ctxs {
-                r.set_context(self.db, c, c);
+                r.set_context(c, c);
                 f(&row_from(&r, &predict(&r.scenario)));
             }
         }

@@ -313,7 +313,26 @@ pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output<'_>> {
             None => ", evaluated at each machine's capacity (busy around the clock)".into(),
         }
     ));
-    if let [one] = rows.as_slice() {
+    describe(db, &a, &rows, &mut out, &mut warnings);
+    if let Some(p) = plot {
+        let api_name = api.offering.map_or("a per-token API", |o| o.name.as_str());
+        let what = (model.name.as_str(), quant.name.as_str(), api_name);
+        crate::cli::draw::breakeven(&rows, n.years, what, &p)?;
+    }
+    out.set_results(rows);
+    out.warnings = warnings;
+    Ok(out)
+}
+
+/// The view, the notes under it and the warning of a volume past one machine's capacity.
+fn describe(
+    db: &Db,
+    a: &BreakevenArgs,
+    rows: &[DeviceBreakeven],
+    out: &mut Output,
+    warnings: &mut Vec<String>,
+) {
+    if let [one] = rows {
         if one.breakeven.volume == Volume::Capped {
             warnings.push(format!(
                 "--tokens-per-month {} is more than '{}' can make ({} output tokens/month, one stream): costs and payback are at capacity, the rest would still go to the API",
@@ -325,10 +344,10 @@ pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output<'_>> {
         out.view = breakeven_views::single_view(one);
         out.notes.push(one.explanation.clone());
     } else {
-        out.view = breakeven_views::ranking_view(&rows);
+        out.view = breakeven_views::ranking_view(rows);
         out.notes.push("Ranked by payback: machines where the model fits in fast memory first, then those that spill to host memory (their speed rests on a host PC whose price is not included), then those where it does not run.".into());
     }
-    if let [one] = rows.as_slice() {
+    if let [one] = rows {
         if let (Some(b), Some(c)) = (one.best_concurrency, one.capacity_tokens_per_month_batched) {
             out.notes.push(format!(
                 "Capacity above is one stream at a time; serving {b} streams at once (caches in fast memory) it makes about {} output tokens/month at about the same power.",
@@ -348,12 +367,4 @@ pub fn breakeven_cmd(db: &Db, mut a: BreakevenArgs) -> Result<Output<'_>> {
     if cards {
         out.notes.push("Discrete GPU prices and power are the card's alone (launch MSRP, board power): pass --price-usd and --power-w for the whole machine.".into());
     }
-    if let Some(p) = plot {
-        let api_name = api.offering.map_or("a per-token API", |o| o.name.as_str());
-        let what = (model.name.as_str(), quant.name.as_str(), api_name);
-        crate::cli::draw::breakeven(&rows, n.years, what, &p)?;
-    }
-    out.set_results(rows);
-    out.warnings = warnings;
-    Ok(out)
 }

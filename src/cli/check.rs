@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
-use tokenfit::advise::check::{check, Phase};
+use tokenfit::advise::check::{check, CheckResult, Phase};
 use tokenfit::advise::row::sig;
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
@@ -89,6 +89,22 @@ pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output<'_>, ExitCode)> {
         a.claimed_tok_s,
         c.verdict.to_uppercase()
     ));
+    out.view = View::quantities(quantities(&c));
+    out.notes = c.explanations.iter().map(|e| format!("- {e}")).collect();
+    out.notes.push(format!("measure it: {}", c.verify_command));
+    out.warnings = r.warnings.clone();
+    let code = if c.verdict == "plausible" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    out.set_results(vec![serde_json::to_value(&c)?]);
+    Ok((out, code))
+}
+
+/// The breakdown: the claim, the bound, the expectation, what the claim needs beside the
+/// peaks, the verdict.
+fn quantities(c: &CheckResult) -> Vec<Vec<Cell>> {
     let expected = match (c.expected_tok_s, c.expected_tok_s_lo, c.expected_tok_s_hi) {
         (Some(v), Some(lo), Some(hi)) => format!("{} ({}–{})", sig(v), sig(lo), sig(hi)),
         _ => "— (does not fit)".into(),
@@ -125,15 +141,5 @@ pub fn check_cmd(db: &Db, a: CheckArgs) -> Result<(Output<'_>, ExitCode)> {
         ]);
     }
     rows.push(vec![Cell::from("verdict"), Cell::from(c.verdict)]);
-    out.view = View::quantities(rows);
-    out.notes = c.explanations.iter().map(|e| format!("- {e}")).collect();
-    out.notes.push(format!("measure it: {}", c.verify_command));
-    out.warnings = r.warnings.clone();
-    let code = if c.verdict == "plausible" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    };
-    out.set_results(vec![serde_json::to_value(&c)?]);
-    Ok((out, code))
+    rows
 }

@@ -62,21 +62,7 @@ pub struct RankArgs {
 pub(crate) fn rank_cmd(db: &Db, a: RankArgs) -> Result<Output<'_>> {
     let device = db.device(&a.device)?;
     let ctx = ctx(&a.ctx)?;
-    let models = if a.models.trim().eq_ignore_ascii_case("all") {
-        db.models.iter().collect::<Vec<_>>()
-    } else {
-        let mut v = Vec::new();
-        for m in list(&a.models) {
-            let m = db.model(m)?;
-            if !v
-                .iter()
-                .any(|x: &&tokenfit::db::model::ModelRaw| x.id == m.id)
-            {
-                v.push(m);
-            }
-        }
-        v
-    };
+    let models = models(db, &a.models)?;
     if models.is_empty() {
         bail!("--models is empty; name at least one model or 'all'");
     }
@@ -88,27 +74,7 @@ pub(crate) fn rank_cmd(db: &Db, a: RankArgs) -> Result<Output<'_>> {
         gen: 0,
         ..options(&a.common)?
     };
-    let ladder = match &a.quants {
-        Some(l) => list(l),
-        None => rank::default_ladder(&backend.id).to_vec(),
-    };
-    let mut quants: Vec<&tokenfit::db::quant::QuantRaw> = Vec::new();
-    for q in ladder {
-        let q = db.quant(q)?;
-        if !quants.iter().any(|x| x.id == q.id) {
-            quants.push(q);
-        }
-    }
-    if !quants
-        .iter()
-        .any(|q| tokenfit::scenario::compat::loads(backend, q))
-    {
-        bail!(
-            "{} loads none of --quants; e.g. {}",
-            backend.id,
-            rank::default_ladder(&backend.id).join(",")
-        );
-    }
+    let quants = quants(db, backend, a.quants.as_deref())?;
     let sort = match a.sort {
         RankSortArg::Params => RankSort::Params,
         RankSortArg::Speed => RankSort::Speed,
@@ -150,4 +116,53 @@ pub(crate) fn rank_cmd(db: &Db, a: RankArgs) -> Result<Output<'_>> {
     out.set_results(r.rows);
     out.warnings = r.warnings;
     Ok(out)
+}
+
+/// The models `--models` names (`all`: every model), each once.
+fn models<'a>(db: &'a Db, names: &str) -> Result<Vec<&'a tokenfit::db::model::ModelRaw>> {
+    if names.trim().eq_ignore_ascii_case("all") {
+        return Ok(db.models.iter().collect());
+    }
+    let mut v = Vec::new();
+    for m in list(names) {
+        let m = db.model(m)?;
+        if !v
+            .iter()
+            .any(|x: &&tokenfit::db::model::ModelRaw| x.id == m.id)
+        {
+            v.push(m);
+        }
+    }
+    Ok(v)
+}
+
+/// The quants to try, best first (`--quants`, else the backend's ladder), each once; an
+/// error when the backend loads none of them.
+fn quants<'a>(
+    db: &'a Db,
+    backend: &tokenfit::db::calibration::BackendRaw,
+    given: Option<&str>,
+) -> Result<Vec<&'a tokenfit::db::quant::QuantRaw>> {
+    let ladder = match given {
+        Some(l) => list(l),
+        None => rank::default_ladder(&backend.id).to_vec(),
+    };
+    let mut quants: Vec<&tokenfit::db::quant::QuantRaw> = Vec::new();
+    for q in ladder {
+        let q = db.quant(q)?;
+        if !quants.iter().any(|x| x.id == q.id) {
+            quants.push(q);
+        }
+    }
+    if !quants
+        .iter()
+        .any(|q| tokenfit::scenario::compat::loads(backend, q))
+    {
+        bail!(
+            "{} loads none of --quants; e.g. {}",
+            backend.id,
+            rank::default_ladder(&backend.id).join(",")
+        );
+    }
+    Ok(quants)
 }

@@ -5,7 +5,10 @@ use super::common::plot_file;
 use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use tokenfit::calib::trace::Test;
+use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 
@@ -29,27 +32,7 @@ pub struct ValidateArgs {
 }
 
 pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Output<'_>> {
-    use tokenfit::calib::trace::Test;
-    use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
-    let shipped_traces = a.traces.iter().all(|p| {
-        p.to_string_lossy()
-            .replace('\\', "/")
-            .contains("calibration/traces/")
-    });
-    let default = if shipped_traces { "device" } else { "shipped" };
-    let holdout = match a
-        .holdout
-        .as_deref()
-        .unwrap_or(default)
-        .to_lowercase()
-        .as_str()
-    {
-        "device" => Holdout::Device,
-        "model" => Holdout::Model,
-        "none" => Holdout::None,
-        "shipped" => Holdout::Shipped,
-        other => bail!("unknown --holdout '{other}'; expected device, model, none or shipped"),
-    };
+    let holdout = holdout_of(&a)?;
     let mut warnings = Vec::new();
     // Rows whose model file exists map to the model its GGUF header describes.
     let with_files = crate::cli::trace_models::with_trace_models(db, &a.traces, &mut warnings)?;
@@ -60,93 +43,43 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
     let mut rows = validate_with(db, &mut fits)?;
     let (multi_rows, multi_bad) =
         tokenfit::calib::multi::validate_multi(db, &loaded.multi, &mut fits);
-    let multi_refs: Vec<_> = multi_rows.iter().collect();
-    let multi_tg = stats(
-        &multi_refs
-            .iter()
-            .copied()
-            .filter(|r| r.test == Test::Tg)
-            .collect::<Vec<_>>(),
-    );
-    let multi_pp = stats(
-        &multi_refs
-            .iter()
-            .copied()
-            .filter(|r| r.test == Test::Pp)
-            .collect::<Vec<_>>(),
-    );
+    let multi_of = |t: Test| {
+        stats(
+            &multi_rows
+                .iter()
+                .filter(|r| r.test == t)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (multi_tg, multi_pp) = (multi_of(Test::Tg), multi_of(Test::Pp));
     let n_multi = multi_rows.len();
     let unmapped_total = loaded.unmapped.len() + multi_bad.len();
     if let Some(p) = &a.plot {
         crate::cli::draw::calibration(&rows, &format!("{holdout:?}").to_lowercase(), p)?;
     }
     // Single-stream rows make the tg/pp summary; batched decode rows (B > 1) their own.
-    let of = |t: Test| {
-        rows.iter()
-            .filter(|r| r.test == t && r.batch <= 1)
-            .collect::<Vec<_>>()
-    };
     let batched: Vec<_> = rows.iter().filter(|r| r.batch > 1).collect();
-    let mut groups: std::collections::BTreeMap<
-        (String, String),
-        Vec<&tokenfit::calib::validate::ValidationRow>,
-    > = Default::default();
-    for r in &rows {
-        groups
-            .entry((r.device.clone(), r.backend.clone()))
-            .or_default()
-            .push(r);
-    }
-    let per_group: Vec<Value> = groups
-        .iter()
-        .map(|((d, b), rs)| {
-            let tg: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Tg && r.batch <= 1).collect();
-            let pp: Vec<_> = rs.iter().copied().filter(|r| r.test == Test::Pp).collect();
-            let batched: Vec<_> = rs.iter().copied().filter(|r| r.batch > 1).collect();
-            json!({ "device": d, "backend": b, "efficiency": rs[0].efficiency, "tg": stats(&tg), "pp": stats(&pp), "tg_batched": stats(&batched) })
-        })
-        .collect();
-    let (tg, pp) = (stats(&of(Test::Tg)), stats(&of(Test::Pp)));
+    let per_group = per_group(&rows);
+    let (tg, pp) = (
+        stats(&single(&rows, Test::Tg)),
+        stats(&single(&rows, Test::Pp)),
+    );
     let tg_batched = stats(&batched);
-    // The same single-stream rows by file, and the MAPE averaged per device instead of per row
-    // (one device with thousands of rows weighs as much as one with two).
-    let mut by_file: std::collections::BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
-    let mut by_device: std::collections::BTreeMap<(&str, bool), Vec<&ValidationRow>> =
-        Default::default();
-    for r in of(Test::Tg).into_iter().chain(of(Test::Pp)) {
-        by_file.entry(r.file.as_str()).or_default().push(r);
-        by_device
-            .entry((r.device.as_str(), r.test == Test::Tg))
-            .or_default()
-            .push(r);
-    }
-    let per_file: Vec<Value> = by_file
-        .iter()
-        .map(|(f, rs)| {
-            let of_test = |t: Test| {
-                rs.iter()
-                    .copied()
-                    .filter(|r| r.test == t)
-                    .collect::<Vec<_>>()
-            };
-            json!({ "file": f, "tg": stats(&of_test(Test::Tg)), "pp": stats(&of_test(Test::Pp)) })
-        })
+    let single: Vec<&ValidationRow> = single(&rows, Test::Tg)
+        .into_iter()
+        .chain(single(&rows, Test::Pp))
         .collect();
-    let device_mean = |t: Test| {
-        let m: Vec<f64> = by_device
-            .iter()
-            .filter(|((_, tg), _)| *tg == (t == Test::Tg))
-            .filter_map(|(_, rs)| stats(rs).mape_pct)
-            .collect();
-        json!({ "devices": m.len(), "mape_pct": (!m.is_empty()).then(|| m.iter().sum::<f64>() / m.len() as f64) })
-    };
-    let single: Vec<&ValidationRow> = of(Test::Tg).into_iter().chain(of(Test::Pp)).collect();
     let depth = tokenfit::calib::validate::by_depth(&single);
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
-    out.summary = Some(
-        json!({ "holdout": holdout, "tg": tg, "pp": pp, "tg_device_mean": device_mean(Test::Tg), "pp_device_mean": device_mean(Test::Pp), "per_file": per_file, "tg_batched": tg_batched, "tg_multi": multi_tg, "pp_multi": multi_pp, "rows_used": rows.len() + n_multi, "rows_unmapped": unmapped_total, "by_depth": depth }),
-    );
+    out.summary = Some(json!({
+        "holdout": holdout, "tg": tg, "pp": pp,
+        "tg_device_mean": device_mean(&single, Test::Tg),
+        "pp_device_mean": device_mean(&single, Test::Pp),
+        "per_file": per_file(&single), "tg_batched": tg_batched, "tg_multi": multi_tg,
+        "pp_multi": multi_pp, "rows_used": rows.len() + n_multi,
+        "rows_unmapped": unmapped_total, "by_depth": depth
+    }));
     let pct = |v: Option<f64>| Cell::opt(v, 1);
     out.title = Some(format!(
         "validate ({:?} held out): decode MAPE {} % (median {}, p90 {}, n {}), prefill MAPE {} % (median {}, p90 {}, n {}); {} rows used, {} unmapped",
@@ -155,41 +88,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
         rows.len() + n_multi, unmapped_total
     ).to_lowercase() + &depth_line(&tg, &pp, &depth));
-    out.view = View {
-        headers: [
-            "device",
-            "backend",
-            "efficiency",
-            "tg rows",
-            "tg MAPE %",
-            "tg median %",
-            "tg p90 %",
-            "pp rows",
-            "pp MAPE %",
-            "pp median %",
-            "pp p90 %",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows: per_group
-            .iter()
-            .map(|g| {
-                vec![
-                    g["device"].as_str().unwrap_or("").into(),
-                    g["backend"].as_str().unwrap_or("").into(),
-                    g["efficiency"].as_str().unwrap_or("").into(),
-                    Cell::Num(g["tg"]["n"].as_f64().unwrap_or(0.0), 0),
-                    pct(g["tg"]["mape_pct"].as_f64()),
-                    pct(g["tg"]["median_ape_pct"].as_f64()),
-                    pct(g["tg"]["p90_ape_pct"].as_f64()),
-                    Cell::Num(g["pp"]["n"].as_f64().unwrap_or(0.0), 0),
-                    pct(g["pp"]["mape_pct"].as_f64()),
-                    pct(g["pp"]["median_ape_pct"].as_f64()),
-                    pct(g["pp"]["p90_ape_pct"].as_f64()),
-                ]
-            })
-            .collect(),
-    };
+    out.view = group_view(&per_group);
     if tg_batched.n > 0 {
         out.notes.push(format!(
             "batched decode rows (B > 1; the table counts single-stream rows): decode MAPE {} % (median {}, n {})",
@@ -202,13 +101,145 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
             pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
         ));
     }
-    let results: Vec<_> = per_group;
-    out.set_results(results);
+    out.set_results(per_group);
     rows.extend(multi_rows);
     out.extra
         .push(("rows".into(), serde_json::to_value(&rows)?));
     out.warnings = warnings;
     Ok(out)
+}
+
+/// What the fit leaves out: `--holdout`, else device for the shipped calibration traces and
+/// the shipped calibration for any other file.
+fn holdout_of(a: &ValidateArgs) -> Result<Holdout> {
+    let shipped_traces = a.traces.iter().all(|p| {
+        p.to_string_lossy()
+            .replace('\\', "/")
+            .contains("calibration/traces/")
+    });
+    let default = if shipped_traces { "device" } else { "shipped" };
+    Ok(
+        match a
+            .holdout
+            .as_deref()
+            .unwrap_or(default)
+            .to_lowercase()
+            .as_str()
+        {
+            "device" => Holdout::Device,
+            "model" => Holdout::Model,
+            "none" => Holdout::None,
+            "shipped" => Holdout::Shipped,
+            other => bail!("unknown --holdout '{other}'; expected device, model, none or shipped"),
+        },
+    )
+}
+
+/// The single-stream rows of a test.
+fn single(rows: &[ValidationRow], t: Test) -> Vec<&ValidationRow> {
+    rows.iter()
+        .filter(|r| r.test == t && r.batch <= 1)
+        .collect()
+}
+
+/// The error statistics of each (device, backend), in that order.
+fn per_group(rows: &[ValidationRow]) -> Vec<Value> {
+    let mut groups: BTreeMap<(String, String), Vec<&ValidationRow>> = Default::default();
+    for r in rows {
+        groups
+            .entry((r.device.clone(), r.backend.clone()))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .iter()
+        .map(|((d, b), rs)| {
+            let of = |keep: &dyn Fn(&ValidationRow) -> bool| {
+                stats(&rs.iter().copied().filter(|r| keep(r)).collect::<Vec<_>>())
+            };
+            json!({
+                "device": d, "backend": b, "efficiency": rs[0].efficiency,
+                "tg": of(&|r| r.test == Test::Tg && r.batch <= 1),
+                "pp": of(&|r| r.test == Test::Pp),
+                "tg_batched": of(&|r| r.batch > 1)
+            })
+        })
+        .collect()
+}
+
+/// The single-stream rows' error statistics by trace file.
+fn per_file(single: &[&ValidationRow]) -> Vec<Value> {
+    let mut by_file: BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
+    for r in single {
+        by_file.entry(r.file.as_str()).or_default().push(r);
+    }
+    by_file
+        .iter()
+        .map(|(f, rs)| {
+            let of_test = |t: Test| {
+                rs.iter()
+                    .copied()
+                    .filter(|r| r.test == t)
+                    .collect::<Vec<_>>()
+            };
+            json!({ "file": f, "tg": stats(&of_test(Test::Tg)), "pp": stats(&of_test(Test::Pp)) })
+        })
+        .collect()
+}
+
+/// The MAPE of a test averaged per device instead of per row (one device with thousands of
+/// rows weighs as much as one with two).
+fn device_mean(single: &[&ValidationRow], t: Test) -> Value {
+    let mut by_device: BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
+    for r in single.iter().filter(|r| r.test == t) {
+        by_device.entry(r.device.as_str()).or_default().push(r);
+    }
+    let m: Vec<f64> = by_device
+        .values()
+        .filter_map(|rs| stats(rs).mape_pct)
+        .collect();
+    json!({ "devices": m.len(), "mape_pct": (!m.is_empty()).then(|| m.iter().sum::<f64>() / m.len() as f64) })
+}
+
+/// The table: one line per (device, backend).
+fn group_view(per_group: &[Value]) -> View {
+    let pct = |v: Option<f64>| Cell::opt(v, 1);
+    let headers = [
+        "device",
+        "backend",
+        "efficiency",
+        "tg rows",
+        "tg MAPE %",
+        "tg median %",
+        "tg p90 %",
+        "pp rows",
+        "pp MAPE %",
+        "pp median %",
+        "pp p90 %",
+    ];
+    let test_cells = |t: &Value| {
+        vec![
+            Cell::Num(t["n"].as_f64().unwrap_or(0.0), 0),
+            pct(t["mape_pct"].as_f64()),
+            pct(t["median_ape_pct"].as_f64()),
+            pct(t["p90_ape_pct"].as_f64()),
+        ]
+    };
+    View {
+        headers: headers.map(String::from).to_vec(),
+        rows: per_group
+            .iter()
+            .map(|g| {
+                let names = ["device", "backend", "efficiency"]
+                    .map(|k| Cell::from(g[k].as_str().unwrap_or("")));
+                names
+                    .into_iter()
+                    .chain(test_cells(&g["tg"]))
+                    .chain(test_cells(&g["pp"]))
+                    .collect()
+            })
+            .collect(),
+    }
 }
 
 /// The title's second part: interval coverage and the error by depth.

@@ -301,15 +301,7 @@ impl Db {
         }
         let families: Vec<&str> = devices.iter().map(|d| d.raw.family.as_str()).collect();
         validate::backends("calibration/defaults.yaml", &defaults.backends, &families)?;
-        let mut backends = defaults.backends;
-        let parents = backends.clone();
-        for b in backends.iter_mut().filter(|b| b.dequant_gemm.is_none()) {
-            b.dequant_gemm = b
-                .variant_of
-                .as_ref()
-                .and_then(|p| parents.iter().find(|x| &x.id == p))
-                .and_then(|p| p.dequant_gemm.clone());
-        }
+        let backends = with_parents_rules(defaults.backends);
         Ok(Db {
             devices,
             models,
@@ -322,20 +314,40 @@ impl Db {
             fitted,
             offerings,
             local_cost,
-            links: c
-                .links
-                .into_iter()
-                .map(|(f, l)| {
-                    validate::positive(&f, &l.id, "bandwidth_gb_s", l.bandwidth_gb_s)?;
-                    validate::positive(&f, &l.id, "latency_us", l.latency_us)?;
-                    Ok(l)
-                })
-                .collect::<Result<Vec<_>>>()?,
+            links: links(c.links)?,
             power_model,
             cpu_kernels: c.cpu_kernels,
             files: c.files,
         })
     }
+}
+
+/// Backends with the dequantize rule of the backend each is a variant of, where it has
+/// none of its own.
+fn with_parents_rules(
+    mut backends: Vec<super::calibration::BackendRaw>,
+) -> Vec<super::calibration::BackendRaw> {
+    let parents = backends.clone();
+    for b in backends.iter_mut().filter(|b| b.dequant_gemm.is_none()) {
+        b.dequant_gemm = b
+            .variant_of
+            .as_ref()
+            .and_then(|p| parents.iter().find(|x| &x.id == p))
+            .and_then(|p| p.dequant_gemm.clone());
+    }
+    backends
+}
+
+/// The links, each with a positive bandwidth and latency.
+fn links(links: Vec<(String, link::LinkEntryRaw)>) -> Result<Vec<link::LinkEntryRaw>> {
+    links
+        .into_iter()
+        .map(|(f, l)| {
+            validate::positive(&f, &l.id, "bandwidth_gb_s", l.bandwidth_gb_s)?;
+            validate::positive(&f, &l.id, "latency_us", l.latency_us)?;
+            Ok(l)
+        })
+        .collect()
 }
 
 #[cfg(test)]

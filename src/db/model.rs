@@ -234,6 +234,43 @@ pub struct ModelRaw {
     /// Free text.
     #[serde(default)]
     pub notes: Option<super::Text>,
+    /// The layer counts, worked out from `layers` on first use.
+    #[serde(skip)]
+    pub counts: LayerCounts,
+}
+
+/// Layers by mixer and by FFN kind, counted once: a prediction asks for them a dozen times.
+/// Counted on first use, from the layer stack as it is then (a model's stack does not change
+/// once the model is built).
+#[derive(Debug, Clone, Default)]
+pub struct LayerCounts(std::sync::OnceLock<Counts>);
+
+/// The counts.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    all: u32,
+    /// By [`Mixer`], in declaration order.
+    mixer: [u32; 6],
+    /// By [`FfnKind`], in declaration order.
+    ffn: [u32; 3],
+}
+
+impl LayerCounts {
+    fn of(&self, layers: &[LayerGroupRaw]) -> &Counts {
+        self.0.get_or_init(|| {
+            let mut c = Counts {
+                all: 0,
+                mixer: [0; 6],
+                ffn: [0; 3],
+            };
+            for g in layers {
+                c.all += g.count;
+                c.mixer[g.mixer as usize] += g.count;
+                c.ffn[g.ffn as usize] += g.count;
+            }
+            c
+        })
+    }
 }
 
 /// Raw mirror of a model file.
@@ -247,23 +284,15 @@ pub struct ModelFileRaw {
 impl ModelRaw {
     /// Number of layers.
     pub fn n_layers(&self) -> u32 {
-        self.layers.iter().map(|g| g.count).sum()
+        self.counts.of(&self.layers).all
     }
     /// Number of layers with the given mixer.
     pub fn count_mixer(&self, m: Mixer) -> u32 {
-        self.layers
-            .iter()
-            .filter(|g| g.mixer == m)
-            .map(|g| g.count)
-            .sum()
+        self.counts.of(&self.layers).mixer[m as usize]
     }
     /// Number of layers with the given FFN.
     pub fn count_ffn(&self, f: FfnKind) -> u32 {
-        self.layers
-            .iter()
-            .filter(|g| g.ffn == f)
-            .map(|g| g.count)
-            .sum()
+        self.counts.of(&self.layers).ffn[f as usize]
     }
     /// Whether any layer is a mixture of experts.
     pub fn is_moe(&self) -> bool {

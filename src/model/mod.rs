@@ -40,6 +40,20 @@ pub enum Offload {
     Auto,
 }
 
+impl Offload {
+    /// The JSON / CSV spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Offload::None => "none",
+            Offload::Layers => "layers",
+            Offload::Experts => "experts",
+            Offload::Stream => "stream",
+            Offload::Disk => "disk",
+            Offload::Auto => "auto",
+        }
+    }
+}
+
 /// Does the scenario fit?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,17 +142,29 @@ pub struct Scenario<'a> {
     /// llama.cpp's CPU backend on a CPU whose cores and kernels are known: threads and
     /// kernel rates (`None`: the generic roofline).
     pub cpu: Option<cpu::CpuRun<'a>>,
+    /// The prefill kernel family ([`kernel_class_of`] the model, quant and native expert
+    /// bits, worked out once when the scenario is built).
+    pub kernel_class: KernelClass,
+}
+
+/// The prefill kernel family: the scheme's, except that MoE models whose experts ship
+/// natively quantized (gpt-oss MXFP4) run their bulk on block-quant kernels.
+pub fn kernel_class_of(
+    model: &ModelRaw,
+    quant: &QuantRaw,
+    native_expert_bpw: Option<f64>,
+) -> KernelClass {
+    if native_expert_bpw.is_some() && model.is_moe() {
+        KernelClass::Block
+    } else {
+        quant.kernel_class()
+    }
 }
 
 impl Scenario<'_> {
-    /// The prefill kernel family: the scheme's, except that MoE models whose experts ship
-    /// natively quantized (gpt-oss MXFP4) run their bulk on block-quant kernels.
+    /// The prefill kernel family (see [`kernel_class_of`]).
     pub fn kernel_class(&self) -> KernelClass {
-        if self.native_expert_bpw.is_some() && self.model.is_moe() {
-            KernelClass::Block
-        } else {
-            self.quant.kernel_class()
-        }
+        self.kernel_class
     }
 
     /// The prefill attention factor for this scenario's flash-attention setting.

@@ -153,7 +153,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
         }
         Offload::Layers | Offload::Disk | Offload::Auto => {
             let per_layer = layers.0 / f64::from(n);
-            let g = ((room.0 / per_layer).floor() as u32).min(n);
+            let g = ((room.0 / per_layer) as u32).min(n); // the cast floors (no libm call)
             layered(&mut pl, g);
         }
         Offload::Experts => {

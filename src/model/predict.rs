@@ -70,13 +70,11 @@ pub struct PowerDraw {
 /// and `disk` are each predicted and the fastest that runs is returned.
 pub fn predict(s: &Scenario) -> Prediction {
     if s.offload == Offload::Auto {
-        let mut candidates = vec![Offload::Layers, Offload::Disk];
-        if s.model.is_moe() {
-            candidates.push(Offload::Experts);
-        }
+        let candidates = [Offload::Layers, Offload::Disk, Offload::Experts];
         let speed = |p: &Prediction| p.decode_tok_s.map_or(0.0, |e| e.value);
         return candidates
             .into_iter()
+            .filter(|o| *o != Offload::Experts || s.model.is_moe())
             .map(|o| predict(&Scenario { offload: o, ..*s }))
             .fold(None, |best: Option<Prediction>, p| match best {
                 Some(b) if speed(&b) >= speed(&p) => Some(b),

@@ -122,6 +122,13 @@ pub fn single_view(r: &DeviceBreakeven) -> View {
         "API USD per 1M output tokens (input included)",
         Cell::Num(b.api_usd_per_m_tokens, 3),
     );
+    volume_rows(r, &mut kv);
+    View::quantities(rows)
+}
+
+/// The capacity, the break-even and the monthly figures at the volume evaluated.
+fn volume_rows(r: &DeviceBreakeven, kv: &mut impl FnMut(&str, Cell)) {
+    let b = &r.breakeven;
     kv(
         "capacity M output tokens/month (1 stream)",
         match (
@@ -166,7 +173,6 @@ pub fn single_view(r: &DeviceBreakeven) -> View {
     kv("saving USD/month", Cell::Num(b.monthly_savings_usd, 2));
     kv("payback months", Cell::opt(b.payback_months, 1));
     kv("verdict", verdict_label(b.verdict).into());
-    View::quantities(rows)
 }
 
 /// `apis`: one offering per row.

@@ -10,8 +10,89 @@ use crate::advise::rank::RankRow;
 use crate::advise::row::ScenarioRow;
 use crate::error::Result;
 
+/// The columns `fit` and `sweep` share, by key.
+struct Shared<'a> {
+    device: Col<ScenarioRow<'a>>,
+    verdict: Col<ScenarioRow<'a>>,
+    need_usable: Col<ScenarioRow<'a>>,
+    usable: Col<ScenarioRow<'a>>,
+    decode: Col<ScenarioRow<'a>>,
+    decode_range: Col<ScenarioRow<'a>>,
+    prefill: Col<ScenarioRow<'a>>,
+    ttft: Col<ScenarioRow<'a>>,
+    bound: Col<ScenarioRow<'a>>,
+    eff: Col<ScenarioRow<'a>>,
+}
+
+/// The shared columns.
+fn shared<'a>() -> Shared<'a> {
+    Shared {
+        device: Col {
+            key: "device",
+            header: "device",
+            set: Set::Both,
+            cell: |_, r| (&r.device).into(),
+        },
+        verdict: Col {
+            key: "verdict",
+            header: "verdict",
+            set: Set::Both,
+            cell: |_, r| r.verdict.label().into(),
+        },
+        need_usable: Col {
+            key: "need_usable",
+            header: "need / usable GiB",
+            set: Set::Compact,
+            cell: |_, r| need_usable(r),
+        },
+        usable: Col {
+            key: "usable",
+            header: "usable GiB",
+            set: Set::Wide,
+            cell: |_, r| gib(r.usable_bytes as f64),
+        },
+        decode: Col {
+            key: "decode",
+            header: "decode tok/s",
+            set: Set::Compact,
+            cell: |_, r| decode(r),
+        },
+        decode_range: Col {
+            key: "decode_range",
+            header: "decode tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| decode_range(r),
+        },
+        prefill: Col {
+            key: "prefill",
+            header: "prefill tok/s (range)",
+            set: Set::Wide,
+            cell: |_, r| prefill_range(r),
+        },
+        ttft: Col {
+            key: "ttft",
+            header: "TTFT s",
+            set: Set::Both,
+            cell: |_, r| Cell::opt(r.ttft_s, 2),
+        },
+        bound: Col {
+            key: "bound",
+            header: "bound",
+            set: Set::Wide,
+            cell: |_, r| r.bound.to_string().into(),
+        },
+        eff: Col {
+            key: "eff",
+            header: "eff.",
+            set: Set::Wide,
+            cell: |_, r| r.efficiency.into(),
+        },
+    }
+}
+
 /// Columns of `fit`: one device per row, ranked.
 pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    let s = shared();
     vec![
         Col {
             key: "rank",
@@ -19,30 +100,15 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
             set: Set::Both,
             cell: |n, _| Cell::Num((n + 1) as f64, 0),
         },
-        Col {
-            key: "device",
-            header: "device",
-            set: Set::Both,
-            cell: |_, r| (&r.device).into(),
-        },
+        s.device,
         Col {
             key: "backend",
             header: "backend",
             set: Set::Both,
             cell: |_, r| (&r.backend).into(),
         },
-        Col {
-            key: "verdict",
-            header: "verdict",
-            set: Set::Both,
-            cell: |_, r| r.verdict.label().into(),
-        },
-        Col {
-            key: "need_usable",
-            header: "need / usable GiB",
-            set: Set::Compact,
-            cell: |_, r| need_usable(r),
-        },
+        s.verdict,
+        s.need_usable,
         Col {
             key: "need",
             header: "need GiB (w+kv+oh)",
@@ -59,12 +125,7 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
                 ))
             },
         },
-        Col {
-            key: "usable",
-            header: "usable GiB",
-            set: Set::Wide,
-            cell: |_, r| gib(r.usable_bytes as f64),
-        },
+        s.usable,
         Col {
             key: "headroom",
             header: "headroom GiB",
@@ -80,42 +141,12 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
                     .map_or(Cell::Empty, |c| Cell::Text(tokens_floor(c)))
             },
         },
-        Col {
-            key: "decode",
-            header: "decode tok/s",
-            set: Set::Compact,
-            cell: |_, r| decode(r),
-        },
-        Col {
-            key: "decode_range",
-            header: "decode tok/s (range)",
-            set: Set::Wide,
-            cell: |_, r| decode_range(r),
-        },
-        Col {
-            key: "prefill",
-            header: "prefill tok/s (range)",
-            set: Set::Wide,
-            cell: |_, r| prefill_range(r),
-        },
-        Col {
-            key: "ttft",
-            header: "TTFT s",
-            set: Set::Both,
-            cell: |_, r| Cell::opt(r.ttft_s, 2),
-        },
-        Col {
-            key: "bound",
-            header: "bound",
-            set: Set::Wide,
-            cell: |_, r| r.bound.to_string().into(),
-        },
-        Col {
-            key: "eff",
-            header: "eff.",
-            set: Set::Wide,
-            cell: |_, r| r.efficiency.into(),
-        },
+        s.decode,
+        s.decode_range,
+        s.prefill,
+        s.ttft,
+        s.bound,
+        s.eff,
         Col {
             key: "price",
             header: "price USD",
@@ -139,13 +170,9 @@ pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
 
 /// Columns of `sweep`: one scenario per row.
 pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
+    let s = shared();
     vec![
-        Col {
-            key: "device",
-            header: "device",
-            set: Set::Both,
-            cell: |_, r| (&r.device).into(),
-        },
+        s.device,
         Col {
             key: "model",
             header: "model",
@@ -170,17 +197,10 @@ pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
             set: Set::Both,
             cell: |_, r| Cell::Text(tokens(r.ctx)),
         },
+        s.verdict,
         Col {
-            key: "verdict",
-            header: "verdict",
             set: Set::Both,
-            cell: |_, r| r.verdict.label().into(),
-        },
-        Col {
-            key: "need_usable",
-            header: "need / usable GiB",
-            set: Set::Both,
-            cell: |_, r| need_usable(r),
+            ..s.need_usable
         },
         Col {
             key: "total",
@@ -188,48 +208,13 @@ pub fn sweep_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
             set: Set::Wide,
             cell: |_, r| gib(r.total_bytes as f64),
         },
-        Col {
-            key: "usable",
-            header: "usable GiB",
-            set: Set::Wide,
-            cell: |_, r| gib(r.usable_bytes as f64),
-        },
-        Col {
-            key: "decode",
-            header: "decode tok/s",
-            set: Set::Compact,
-            cell: |_, r| decode(r),
-        },
-        Col {
-            key: "decode_range",
-            header: "decode tok/s (range)",
-            set: Set::Wide,
-            cell: |_, r| decode_range(r),
-        },
-        Col {
-            key: "prefill",
-            header: "prefill tok/s (range)",
-            set: Set::Wide,
-            cell: |_, r| prefill_range(r),
-        },
-        Col {
-            key: "ttft",
-            header: "TTFT s",
-            set: Set::Both,
-            cell: |_, r| Cell::opt(r.ttft_s, 2),
-        },
-        Col {
-            key: "bound",
-            header: "bound",
-            set: Set::Wide,
-            cell: |_, r| r.bound.to_string().into(),
-        },
-        Col {
-            key: "eff",
-            header: "eff.",
-            set: Set::Wide,
-            cell: |_, r| r.efficiency.into(),
-        },
+        s.usable,
+        s.decode,
+        s.decode_range,
+        s.prefill,
+        s.ttft,
+        s.bound,
+        s.eff,
     ]
 }
 

@@ -2,7 +2,8 @@
 //! in chunks on every core and written in order by one [`StreamWriter`], so memory does not
 //! grow with the number of rows (see `docs/architecture.md`, "A row's journey").
 
-use super::stream::{ChunkEncoder, RowFormat, StreamWriter};
+use super::row_encoder::RowEncoder;
+use super::stream::{RowFormat, StreamWriter};
 use crate::advise::ordered::for_each_ordered;
 use crate::advise::select::Filter;
 use crate::advise::sweep::Plan;
@@ -51,7 +52,7 @@ pub fn write_sweep<W: Write + Send>(
             |units| -> crate::error::Result<(Vec<u8>, u64)> {
                 // Any chunk may hold the first row that passes the filter: each CSV chunk
                 // starts with the header, and the writer keeps only the first one.
-                let mut e = ChunkEncoder::new(rf, rf == RowFormat::Csv, take());
+                let mut e = RowEncoder::new(rf, rf == RowFormat::Csv, take());
                 let mut err = Ok(());
                 let mut seen = 0u64;
                 plan.for_each_row(units, |r| {

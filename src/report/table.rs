@@ -21,6 +21,48 @@ const UNWRAPPED: [usize; 2] = [16, 8];
 /// Narrowest a wrapped text column may become.
 const WRAPPED_MIN: usize = 10;
 
+/// The width to set and each column's narrowest width: the roomiest layout that fits
+/// `width` (None: no width given, or even the narrowest does not fit).
+fn layout(view: &super::View, width: Option<u16>) -> Option<(u16, Vec<usize>)> {
+    // Per column: how narrow it may wrap when text cells up to `unwrapped` characters
+    // stay whole (numbers never wrap; longer text wraps down to WRAPPED_MIN).
+    let widest = |i: usize| {
+        view.rows
+            .iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| c.show().chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(1)
+    };
+    let narrowest = |unwrapped: usize| -> Vec<usize> {
+        (0..view.headers.len())
+            .map(|i| {
+                let mut cells = view.rows.iter().filter_map(|r| r.get(i));
+                let widest = widest(i);
+                let numeric = cells.all(|c| !matches!(c, super::Cell::Text(_)));
+                if numeric || widest <= unwrapped {
+                    widest
+                } else {
+                    widest.min(WRAPPED_MIN)
+                }
+            })
+            .collect()
+    };
+    // The roomiest layout that fits: short text whole, then only numbers and very short
+    // text whole; else every row on one line.
+    let fits = |n: &Vec<usize>| {
+        width.is_some_and(|w| n.iter().map(|x| x + 2).sum::<usize>() <= usize::from(w))
+    };
+    width.and_then(|w| {
+        UNWRAPPED
+            .iter()
+            .map(|&u| narrowest(u))
+            .find(&fits)
+            .map(|n| (w, n))
+    })
+}
+
 /// Renders the human view as a table, wrapping cells to fit `width` columns when given
 /// (else each row on one line, however long).
 pub fn render(o: &Output, width: Option<u16>) -> String {
@@ -46,44 +88,7 @@ pub fn render(o: &Output, width: Option<u16>) -> String {
         for c in t.column_iter_mut() {
             c.set_padding((0, 1));
         }
-        // Per column: how narrow it may wrap when text cells up to `unwrapped` characters
-        // stay whole (numbers never wrap; longer text wraps down to WRAPPED_MIN).
-        let widest = |i: usize| {
-            o.view
-                .rows
-                .iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.show().chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(1)
-        };
-        let narrowest = |unwrapped: usize| -> Vec<usize> {
-            (0..o.view.headers.len())
-                .map(|i| {
-                    let mut cells = o.view.rows.iter().filter_map(|r| r.get(i));
-                    let widest = widest(i);
-                    let numeric = cells.all(|c| !matches!(c, super::Cell::Text(_)));
-                    if numeric || widest <= unwrapped {
-                        widest
-                    } else {
-                        widest.min(WRAPPED_MIN)
-                    }
-                })
-                .collect()
-        };
-        // The roomiest layout that fits: short text whole, then only numbers and very short
-        // text whole; else every row on one line.
-        let fits = |n: &Vec<usize>| {
-            width.is_some_and(|w| n.iter().map(|x| x + 2).sum::<usize>() <= usize::from(w))
-        };
-        let layout = width.and_then(|w| {
-            UNWRAPPED
-                .iter()
-                .map(|&u| narrowest(u))
-                .find(&fits)
-                .map(|n| (w, n))
-        });
+        let layout = layout(&o.view, width);
         match layout {
             Some((w, narrowest)) => {
                 t.set_content_arrangement(ContentArrangement::Dynamic);

@@ -46,6 +46,13 @@ pub fn predict_view(r: &ScenarioRow) -> View {
             .to_lowercase()
             .into(),
     );
+    speed_rows(r, &mut kv);
+    cost_rows(r, &mut kv);
+    View::quantities(rows)
+}
+
+/// Predict's bytes per token, speeds and bounds.
+fn speed_rows(r: &ScenarioRow, kv: &mut impl FnMut(&str, Cell)) {
     kv(
         "bytes per token GB (fast / host / link)",
         format!(
@@ -72,8 +79,12 @@ pub fn predict_view(r: &ScenarioRow) -> View {
     kv("prefill bound", r.prefill_bound.to_string().into());
     kv("time to first token s", Cell::opt(r.ttft_s, 3));
     kv("total time s", Cell::opt(r.total_s, 2));
+}
+
+/// Predict's efficiency source, extrapolation, power, energy and cost.
+fn cost_rows(r: &ScenarioRow, kv: &mut impl FnMut(&str, Cell)) {
     kv("efficiency", r.efficiency.into());
-    if !r.extrapolation.0.is_empty() {
+    if !r.extrapolation.is_empty() {
         kv("extrapolates (why)", r.extrapolation.joined().into());
     }
     if let (Some(l), Some(d), Some(p)) = (r.power_limit_w, r.decode_power_w, r.prefill_power_w) {
@@ -92,7 +103,6 @@ pub fn predict_view(r: &ScenarioRow) -> View {
         "local USD per 1M tokens (electricity + purchase, full use)",
         Cell::opt(r.local_usd_per_m_tokens, 3),
     );
-    View::quantities(rows)
 }
 
 /// Cliff: the series.

@@ -44,35 +44,167 @@ impl Extrapolation {
     }
 }
 
-/// The reasons of one result: a JSON list of strings; one cell of `;`-joined reasons in a
-/// CSV row (the `csv` crate writes no nested sequences; the buffered CSV writer joins JSON
-/// lists with `;` the same way).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reasons(pub Vec<Extrapolation>);
+/// The most reasons one result can have: each reason at most once.
+const MAX_REASONS: usize = 7;
+
+/// The reasons of one result, in the order they were found: a JSON list of strings (a CSV
+/// writer joins the list with `;`). Held inline, so a row copies them without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reasons {
+    items: [Extrapolation; MAX_REASONS],
+    len: u8,
+}
+
+impl Default for Reasons {
+    fn default() -> Reasons {
+        Reasons {
+            items: [Extrapolation::DepthBeyondCalibrated; MAX_REASONS],
+            len: 0,
+        }
+    }
+}
 
 impl Reasons {
+    /// Adds a reason (once: a reason already listed is not repeated).
+    pub fn push(&mut self, e: Extrapolation) {
+        if !self.as_slice().contains(&e) && usize::from(self.len) < MAX_REASONS {
+            self.items[usize::from(self.len)] = e;
+            self.len += 1;
+        }
+    }
+    /// The reasons.
+    pub fn as_slice(&self) -> &[Extrapolation] {
+        &self.items[..usize::from(self.len)]
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
     /// The reasons joined with `;`.
     pub fn joined(&self) -> String {
-        let v: Vec<&str> = self.0.iter().map(|e| e.as_str()).collect();
+        let v: Vec<&str> = self.as_slice().iter().map(|e| e.as_str()).collect();
         v.join(";")
     }
 }
 
 impl Serialize for Reasons {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if std::any::type_name::<S>().starts_with("&mut csv::") {
-            s.serialize_str(&self.joined())
-        } else {
-            s.collect_seq(self.0.iter())
+        s.collect_seq(self.as_slice())
+    }
+}
+
+/// The held-out bands of one test, backend and efficiency provenance, by depth, looked up in
+/// the order `validate` takes its strata: the backend's band (a variant counts as its backend)
+/// at the depth's range, else every backend's at that range, else the backend's over all
+/// depths, else every backend's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DepthBands {
+    /// `(first depth, last depth, (q05, q95))` of the backend's ranged bands, in database order.
+    ranged: Vec<(u64, Option<u64>, (f64, f64))>,
+    /// The same over every backend.
+    ranged_any: Vec<(u64, Option<u64>, (f64, f64))>,
+    /// The backend's band over all depths.
+    all: Option<(f64, f64)>,
+    /// Every backend's band over all depths.
+    all_any: Option<(f64, f64)>,
+}
+
+impl DepthBands {
+    /// The shipped bands of `test` (`tg`, `pp`) on `backend` for an efficiency of provenance `p`.
+    pub fn of(db: &Db, backend: &str, test: &str, p: Provenance) -> DepthBands {
+        let root = db.backend_root(backend);
+        let mut out = DepthBands::default();
+        let bands = db.fitted.heldout_bands.iter();
+        for b in bands.filter(|b| b.test == test && b.efficiency == p.label()) {
+            let own = match b.backend.as_deref() {
+                None => false,
+                Some(x) if !root.is_empty() && x == root => true,
+                Some(_) => continue,
+            };
+            let q = (b.q05_log, b.q95_log);
+            let ranged = !(b.depth_from == 0 && b.depth_to.is_none());
+            match (own, ranged) {
+                (true, true) => out.ranged.push((b.depth_from, b.depth_to, q)),
+                (false, true) => out.ranged_any.push((b.depth_from, b.depth_to, q)),
+                (true, false) => out.all = out.all.or(Some(q)),
+                (false, false) => out.all_any = out.all_any.or(Some(q)),
+            }
         }
+        out
+    }
+
+    /// The band at `depth` tokens (see the type's docs).
+    pub fn at(&self, depth: u64) -> Option<(f64, f64)> {
+        let find = |v: &[(u64, Option<u64>, (f64, f64))]| {
+            v.iter()
+                .find(|(from, to, _)| depth >= *from && to.is_none_or(|t| depth <= t))
+                .map(|(_, _, q)| *q)
+        };
+        find(&self.ranged)
+            .or_else(|| find(&self.ranged_any))
+            .or(self.all)
+            .or(self.all_any)
+    }
+}
+
+/// What a scenario's reasons and bands are at any context, worked out once per
+/// (device, model, quant): of the reasons only the depth check depends on the context.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContextRules {
+    /// The longest context the backend's calibration reached, tokens (None: no coverage).
+    max_ctx: Option<u64>,
+    /// The reasons that hold at every context.
+    fixed: Reasons,
+    /// The decode bands by depth.
+    pub decode_bands: DepthBands,
+}
+
+impl ContextRules {
+    /// The rules of `model` on `backend` with an efficiency of provenance `p`.
+    pub fn new(db: &Db, backend: &str, model: &ModelRaw, p: Provenance) -> ContextRules {
+        let mut fixed = Reasons::default();
+        let mut max_ctx = None;
+        match coverage_of(db, backend) {
+            Some(c) => {
+                max_ctx = Some(c.max_ctx_tokens);
+                if !c.shapes.contains(&attention_shape(model)) {
+                    fixed.push(Extrapolation::AttentionShapeNotCalibrated);
+                }
+            }
+            None if !db.fitted.coverage.is_empty() => {
+                fixed.push(Extrapolation::BackendNotCalibrated);
+            }
+            None => {}
+        }
+        match p {
+            Provenance::Fitted => {}
+            Provenance::Family => fixed.push(Extrapolation::EfficiencyFromFamily),
+            Provenance::Kind => fixed.push(Extrapolation::EfficiencyFromKind),
+            Provenance::Backend => fixed.push(Extrapolation::EfficiencyFromBackend),
+            Provenance::Prior => fixed.push(Extrapolation::EfficiencyFromPrior),
+        }
+        ContextRules {
+            max_ctx,
+            fixed,
+            decode_bands: DepthBands::of(db, backend, "tg", p),
+        }
+    }
+
+    /// The reasons at context `ctx` (tokens): past the calibrated depth first, then the rest.
+    pub fn reasons_at(&self, ctx: u64) -> Reasons {
+        if self.max_ctx.is_none_or(|m| ctx <= m) {
+            return self.fixed;
+        }
+        let mut out = Reasons::default();
+        out.push(Extrapolation::DepthBeyondCalibrated);
+        self.fixed.as_slice().iter().for_each(|e| out.push(*e));
+        out
     }
 }
 
 /// The shipped held-out band (5th and 95th percentile of `ln(measured / predicted)`) of a
 /// prediction of `test` (`tg`, `pp`) on `backend` with an efficiency of provenance `p` at
-/// `depth` tokens, in the order `validate` takes its strata: the band of the backend (a variant
-/// counts as its backend) at that depth range, else every backend's at that depth range, else
-/// the backend's over all depths, else every backend's; `None` without one.
+/// `depth` tokens (see [`DepthBands`]); `None` without one.
 pub fn heldout_band(
     db: &Db,
     backend: &str,
@@ -80,26 +212,7 @@ pub fn heldout_band(
     p: Provenance,
     depth: u64,
 ) -> Option<(f64, f64)> {
-    use crate::db::calibration::HeldoutBandRaw;
-    let root = Some(db.backend_root(backend)).filter(|r| !r.is_empty());
-    let at_depth = |b: &HeldoutBandRaw| {
-        !(b.depth_from == 0 && b.depth_to.is_none())
-            && depth >= b.depth_from
-            && b.depth_to.is_none_or(|t| depth <= t)
-    };
-    let all_depths = |b: &HeldoutBandRaw| b.depth_from == 0 && b.depth_to.is_none();
-    let find = |which: Option<&str>, ranged: bool| {
-        db.fitted.heldout_bands.iter().find(|b| {
-            b.test == test
-                && b.efficiency == p.label()
-                && b.backend.as_deref() == which
-                && if ranged { at_depth(b) } else { all_depths(b) }
-        })
-    };
-    [(root, true), (None, true), (root, false), (None, false)]
-        .into_iter()
-        .find_map(|(which, ranged)| find(which, ranged))
-        .map(|b| (b.q05_log, b.q95_log))
+    DepthBands::of(db, backend, test, p).at(depth)
 }
 
 /// The coverage of `backend`, else of the backend it is a variant of.
@@ -117,29 +230,7 @@ fn coverage_of<'d>(db: &'d Db, backend: &str) -> Option<&'d CoverageRaw> {
 /// The reasons a prediction for `model` on `backend` at context `ctx` (tokens), with an
 /// efficiency of provenance `p`, extrapolates.
 pub fn extrapolation(db: &Db, backend: &str, model: &ModelRaw, ctx: u64, p: Provenance) -> Reasons {
-    let mut out = Vec::new();
-    match coverage_of(db, backend) {
-        Some(c) => {
-            if ctx > c.max_ctx_tokens {
-                out.push(Extrapolation::DepthBeyondCalibrated);
-            }
-            if !c.shapes.contains(&attention_shape(model)) {
-                out.push(Extrapolation::AttentionShapeNotCalibrated);
-            }
-        }
-        None if !db.fitted.coverage.is_empty() => {
-            out.push(Extrapolation::BackendNotCalibrated);
-        }
-        None => {}
-    }
-    match p {
-        Provenance::Fitted => {}
-        Provenance::Family => out.push(Extrapolation::EfficiencyFromFamily),
-        Provenance::Kind => out.push(Extrapolation::EfficiencyFromKind),
-        Provenance::Backend => out.push(Extrapolation::EfficiencyFromBackend),
-        Provenance::Prior => out.push(Extrapolation::EfficiencyFromPrior),
-    }
-    Reasons(out)
+    ContextRules::new(db, backend, model, p).reasons_at(ctx)
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ pub struct Resolved<'a> {
     pub warnings: Vec<String>,
     /// Why the prediction extrapolates past the calibration (empty when it does not).
     pub extrapolation: extrapolation::Reasons,
+    /// The reasons and decode bands at any context (a sweep's next row sets only its context).
+    pub rules: extrapolation::ContextRules,
     /// The held-out bands (log residual 5th, 95th percentile) that widen the decode and the
     /// prefill interval.
     pub heldout: [Option<(f64, f64)>; 2],
@@ -243,6 +245,28 @@ pub fn build_on<'a>(
     kv: &'a KvTypeRaw,
     o: &Options,
 ) -> Result<Resolved<'a>> {
+    let (ctx, prompt) = context_of(model, o)?;
+    let scenario = scenario_on(db, setup, model, quant, kv, o, (ctx, prompt));
+    let rules = extrapolation::ContextRules::new(db, &setup.backend.id, model, setup.provenance);
+    Ok(Resolved {
+        scenario,
+        backend: setup.backend,
+        kv,
+        provenance: setup.provenance,
+        local_cost: &db.local_cost,
+        warnings: context_warning(model, ctx).into_iter().collect(),
+        extrapolation: rules.reasons_at(ctx),
+        heldout: [
+            rules.decode_bands.at(o.depth + prompt),
+            extrapolation::heldout_band(db, &setup.backend.id, "pp", setup.provenance, o.depth),
+        ],
+        rules,
+    })
+}
+
+/// The allocated context and the prompt the options give for `model` (tokens), checked:
+/// `--gpu-layers` within the model's layers, depth + prompt + gen within the context.
+fn context_of(model: &ModelRaw, o: &Options) -> Result<(u64, u64)> {
     let n_layers = model.n_layers();
     if let Some(g) = o.gpu_layers {
         if g > n_layers {
@@ -264,7 +288,19 @@ pub fn build_on<'a>(
             o.depth + prompt + o.gen
         )));
     }
-    let warnings: Vec<String> = context_warning(model, ctx).into_iter().collect();
+    Ok((ctx, prompt))
+}
+
+/// The scenario of `model` under `quant` on a device set up, at `(ctx, prompt)` tokens.
+fn scenario_on<'a>(
+    db: &'a Db,
+    setup: &DeviceSetup<'a>,
+    model: &'a ModelRaw,
+    quant: &'a QuantRaw,
+    kv: &'a KvTypeRaw,
+    o: &Options,
+    (ctx, prompt): (u64, u64),
+) -> Scenario<'a> {
     let native_expert_bpw = model
         .native_quant
         .as_ref()
@@ -273,7 +309,7 @@ pub fn build_on<'a>(
         .map(|t| t.bpw);
     let (params, weights) =
         crate::model::footprint::model_weights(model, quant, native_expert_bpw, o.weights_bytes);
-    let scenario = Scenario {
+    Scenario {
         params,
         weights,
         power: setup.power,
@@ -299,53 +335,20 @@ pub fn build_on<'a>(
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
-    };
-    Ok(Resolved {
-        scenario,
-        backend: setup.backend,
-        kv,
-        provenance: setup.provenance,
-        local_cost: &db.local_cost,
-        warnings,
-        extrapolation: extrapolation::extrapolation(
-            db,
-            &setup.backend.id,
-            model,
-            ctx,
-            setup.provenance,
-        ),
-        heldout: [
-            extrapolation::heldout_band(
-                db,
-                &setup.backend.id,
-                "tg",
-                setup.provenance,
-                o.depth + prompt,
-            ),
-            extrapolation::heldout_band(db, &setup.backend.id, "pp", setup.provenance, o.depth),
-        ],
-    })
+        kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),
+    }
 }
 
 impl Resolved<'_> {
     /// Moves the scenario to another context with a prompt that long (a sweep's next row),
-    /// and recomputes what depends on it: the extrapolation reasons and the held-out bands.
-    pub fn set_context(&mut self, db: &Db, ctx: u64, prompt: u64) {
+    /// and updates what depends on it: the extrapolation reasons (the depth check) and the
+    /// decode band (the prefill band depends on the depth alone).
+    pub fn set_context(&mut self, ctx: u64, prompt: u64) {
         let s = &mut self.scenario;
         s.ctx = ctx;
         s.prompt = prompt;
-        self.extrapolation =
-            extrapolation::extrapolation(db, &self.backend.id, s.model, ctx, self.provenance);
-        self.heldout = [
-            extrapolation::heldout_band(
-                db,
-                &self.backend.id,
-                "tg",
-                self.provenance,
-                s.depth + prompt,
-            ),
-            extrapolation::heldout_band(db, &self.backend.id, "pp", self.provenance, s.depth),
-        ];
+        self.extrapolation = self.rules.reasons_at(ctx);
+        self.heldout[0] = self.rules.decode_bands.at(s.depth + prompt);
     }
 }
 

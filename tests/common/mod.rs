@@ -34,3 +34,18 @@ pub fn json(args: &[&str]) -> Value {
     );
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
 }
+
+/// The number at `key` of a JSON object (a test failure naming the key when it is not one).
+pub fn number(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("'{key}' is not a number: {v}"))
+}
+
+/// Runs `args`, asserts exit code 2 and a message on stderr that contains `want`.
+pub fn fails_with(args: &[&str], want: &str) {
+    let out = tokenfit().args(args).output().expect("binary runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.contains(want), "{args:?}: wanted '{want}' in: {err}");
+}

@@ -65,6 +65,23 @@ pub fn family(arch: &str) -> String {
     }
 }
 
+/// Experts shipped natively quantized: gpt-oss ships its experts in MXFP4; no scheme
+/// stores them larger.
+fn native_quant(c: &Ctx) -> Option<NativeQuantRaw> {
+    (c.k.arch == "gpt-oss")
+        .then(|| {
+            c.tensor(
+                &c.layers_with(|_, f| f == FfnKind::Moe),
+                "ffn_up_exps.weight",
+            )
+        })
+        .flatten()
+        .filter(|t| t.type_id == "mxfp4")
+        .map(|_| NativeQuantRaw {
+            experts: Some("mxfp4".into()),
+        })
+}
+
 /// Derives the model spec from a GGUF model's keys and tensor shapes. Identity (`id`,
 /// `name`), `published` and `sources` are left for the caller; remarks go to `notes`.
 pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
@@ -108,19 +125,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
     let attention = attention(&c, hidden, &mut notes)?;
     let (linear, mamba) = recurrent(&c)?;
     let moe = moe(&c)?;
-    // gpt-oss ships its experts in MXFP4; no scheme stores them larger.
-    let native_quant = (c.k.arch == "gpt-oss")
-        .then(|| {
-            c.tensor(
-                &c.layers_with(|_, f| f == FfnKind::Moe),
-                "ffn_up_exps.weight",
-            )
-        })
-        .flatten()
-        .filter(|t| t.type_id == "mxfp4")
-        .map(|_| NativeQuantRaw {
-            experts: Some("mxfp4".into()),
-        });
+    let native_quant = native_quant(&c);
     let m = ModelRaw {
         id: String::new(),
         name: String::new(),
@@ -139,6 +144,7 @@ pub fn spec(g: &GgufModel) -> Result<ModelRaw> {
         ffn: dense_ffn(&c)?,
         moe,
         layers: crate::import::layers::layer_groups(&c.kinds),
+        counts: Default::default(),
         native_quant,
         published: PublishedRaw::default(),
         sources: Vec::new(),

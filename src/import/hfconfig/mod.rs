@@ -183,20 +183,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         missing: RefCell::new(Vec::new()),
         bad: RefCell::new(Vec::new()),
     };
-    let ty_text = text
-        .get("model_type")
-        .or_else(|| root.get("model_type"))
-        .and_then(Value::as_str);
-    let ty = ty_text.ok_or_else(|| {
-        err(
-            file,
-            format!("no model_type; expected one of {}", KNOWN.join(", ")),
-        )
-    })?;
-    let ty = match ty.strip_suffix("_text") {
-        Some(t) => t,
-        None => ty,
-    };
+    let ty = model_type(root, text, file)?;
     let hidden = c.u("hidden_size");
     let n = c.u("num_hidden_layers");
     if let Some(b) = c.bad.borrow().first() {
@@ -221,6 +208,56 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
         c.u("max_position_embeddings")
     };
     let a = arch(&c, ty, n, hidden, file)?;
+    complete(&c, ty, file)?;
+    let m = ModelRaw {
+        id: String::new(),
+        name: String::new(),
+        family: ty.to_string(),
+        hf_repo: None,
+        aliases: Vec::new(),
+        hidden_size: hidden,
+        vocab_size: vocab,
+        tied_embeddings: c.flag("tie_word_embeddings", a.tied_default),
+        max_context,
+        attention: a.attention,
+        mla: a.mla,
+        linear: a.linear,
+        mamba: a.mamba,
+        ffn: a.ffn,
+        moe: a.moe,
+        layers: layer_groups(&a.kinds),
+        counts: Default::default(),
+        native_quant: a.native_quant,
+        published: PublishedRaw::default(),
+        sources: Vec::new(),
+        notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
+    };
+    crate::import::layers::check_ranges(&m, file)?;
+    Ok(m)
+}
+
+/// The `model_type` (of `text_config` first), without a `_text` suffix.
+fn model_type<'v>(
+    root: &'v serde_json::Map<String, Value>,
+    text: &'v serde_json::Map<String, Value>,
+    file: &str,
+) -> Result<&'v str> {
+    let ty = text
+        .get("model_type")
+        .or_else(|| root.get("model_type"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            err(
+                file,
+                format!("no model_type; expected one of {}", KNOWN.join(", ")),
+            )
+        })?;
+    Ok(ty.strip_suffix("_text").unwrap_or(ty))
+}
+
+/// An error naming every key that was malformed, else every key that was missing (each
+/// once), once the architecture has been read.
+fn complete(c: &Cfg, ty: &str, file: &str) -> Result<()> {
     let bad = c.bad.take();
     if !bad.is_empty() {
         return Err(err(file, format!("model_type '{ty}': {}", bad.join(", "))));
@@ -242,30 +279,7 @@ pub fn spec(v: &Value, file: &str) -> Result<ModelRaw> {
             format!("model_type '{ty}'{known}: missing {}", missing.join(", ")),
         ));
     }
-    let m = ModelRaw {
-        id: String::new(),
-        name: String::new(),
-        family: ty.to_string(),
-        hf_repo: None,
-        aliases: Vec::new(),
-        hidden_size: hidden,
-        vocab_size: vocab,
-        tied_embeddings: c.flag("tie_word_embeddings", a.tied_default),
-        max_context,
-        attention: a.attention,
-        mla: a.mla,
-        linear: a.linear,
-        mamba: a.mamba,
-        ffn: a.ffn,
-        moe: a.moe,
-        layers: layer_groups(&a.kinds),
-        native_quant: a.native_quant,
-        published: PublishedRaw::default(),
-        sources: Vec::new(),
-        notes: (!a.notes.is_empty()).then_some(Text::Many(a.notes)),
-    };
-    crate::import::layers::check_ranges(&m, file)?;
-    Ok(m)
+    Ok(())
 }
 
 /// Reads a `config.json` (or the `config.json` in a directory).
