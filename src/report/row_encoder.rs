@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 /// The columns (and JSON keys) of a row, in order; the last two only when set (`fit` and
 /// `predict` rows, never a sweep's).
-pub const COLUMNS: [&str; 48] = [
+pub const COLUMNS: [&str; 49] = [
     "device",
     "model",
     "quant",
@@ -67,8 +67,9 @@ pub const COLUMNS: [&str; 48] = [
     "max_fast_ctx",
 ];
 
-/// The columns every row has (a CSV header names these).
-const ALWAYS: usize = 46;
+/// The columns every row has (a CSV header names these): all but `verify_command` and
+/// `max_fast_ctx`, which only some rows carry.
+const ALWAYS: usize = COLUMNS.len() - 2;
 /// The names that lead a row and stay the same for all the rows of a unit.
 const NAMES: usize = 5;
 
