@@ -106,14 +106,7 @@ impl Collect {
         }
         let has = |k: &str| keys.iter().any(|x| x == k);
         if has("cpu_kernels") {
-            let f: super::cpu::CpuKernelsFileRaw = parse(file, text)?;
-            for k in &f.cpu_kernels {
-                super::cpu::validate_kernels(file, k)?;
-            }
-            // A later file (--db) replaces the entries of the backends it names.
-            self.cpu_kernels
-                .retain(|k| !f.cpu_kernels.iter().any(|n| n.backend == k.backend));
-            self.cpu_kernels.extend(f.cpu_kernels);
+            self.add_cpu_kernels(file, text)?;
         } else if has("power_model") {
             let f: power::PowerModelFileRaw = parse(file, text)?;
             power::validate_model(file, &f.power_model)?;
@@ -164,6 +157,19 @@ impl Collect {
             });
         }
         self.files.push(file.to_string());
+        Ok(())
+    }
+
+    /// A `cpu_kernels` file: validated, and a later file (`--db`) replaces the entries of the
+    /// backends it names.
+    fn add_cpu_kernels(&mut self, file: &str, text: Source) -> Result<()> {
+        let f: super::cpu::CpuKernelsFileRaw = parse(file, text)?;
+        for k in &f.cpu_kernels {
+            super::cpu::validate_kernels(file, k)?;
+        }
+        self.cpu_kernels
+            .retain(|k| !f.cpu_kernels.iter().any(|n| n.backend == k.backend));
+        self.cpu_kernels.extend(f.cpu_kernels);
         Ok(())
     }
 }
