@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::tokenfit_in;
+use common::{json_with, tokenfit_in};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -19,18 +19,14 @@ fn fixture(p: &str) -> PathBuf {
 /// `validate` of a check trace, as the script runs it, with the machine as `detect --save`
 /// described it (`config`) and the models of the fixture.
 fn validate(trace: &str, config: &str) -> Value {
-    let out = tokenfit_in(&fixture(config))
-        .args(["--db", fixture("db").to_str().unwrap()])
-        .args(["validate", fixture(trace).to_str().unwrap()])
-        .args(["--format", "json"])
-        .output()
-        .expect("binary runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON document")
+    let (db, trace) = (fixture("db"), fixture(trace));
+    let args = [
+        "--db",
+        db.to_str().unwrap(),
+        "validate",
+        trace.to_str().unwrap(),
+    ];
+    json_with(tokenfit_in(&fixture(config)), &args)
 }
 
 fn validate_check_trace() -> Value {

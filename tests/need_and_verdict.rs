@@ -5,14 +5,9 @@
 
 mod common;
 
-use serde_json::Value;
+use common::number;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-fn u(r: &Value, k: &str) -> f64 {
-    r[k].as_f64()
-        .unwrap_or_else(|| panic!("{k} is a number in {r}"))
-}
 
 fn stdout_of(args: &[&str]) -> String {
     let out = common::tokenfit().args(args).output().expect("binary runs");
@@ -32,9 +27,9 @@ fn rank_shows_the_fast_need_its_verdict_weighs() {
     let mut over_in_total = 0;
     for r in rows {
         let (total, need, usable) = (
-            u(r, "total_bytes"),
-            u(r, "fast_need_bytes"),
-            u(r, "usable_bytes"),
+            number(r, "total_bytes"),
+            number(r, "fast_need_bytes"),
+            number(r, "usable_bytes"),
         );
         assert_eq!(r["verdict"], "fits", "{r}");
         assert!(
@@ -68,16 +63,16 @@ fn fit_headroom_is_usable_less_need_and_agrees_with_the_verdict() {
     assert!(rows.len() > 50, "{j}");
     for r in rows {
         let (need, usable, headroom) = (
-            u(r, "fast_need_bytes"),
-            u(r, "usable_bytes"),
-            u(r, "headroom_bytes"),
+            number(r, "fast_need_bytes"),
+            number(r, "usable_bytes"),
+            number(r, "headroom_bytes"),
         );
         assert!((headroom - (usable - need)).abs() <= 1.0, "{r}");
         let fits = r["verdict"] == "fits";
         assert_eq!(fits, headroom >= -1.0, "verdict against headroom: {r}");
         // Unified memory and CPUs keep every byte in the one tier.
         if r["backend"] == "llama.cpp-metal" || r["backend"] == "llama.cpp-cpu" {
-            assert_eq!(need, u(r, "total_bytes"), "{r}");
+            assert_eq!(need, number(r, "total_bytes"), "{r}");
         }
     }
 }

@@ -22,7 +22,12 @@ pub fn tokenfit_in(config: &std::path::Path) -> Command {
 
 /// Runs `args` with `--format json`, asserts success, and parses stdout.
 pub fn json(args: &[&str]) -> Value {
-    let out = tokenfit()
+    json_with(tokenfit(), args)
+}
+
+/// [`json`] with a command set up by the caller (say [`tokenfit_in`] a config directory).
+pub fn json_with(mut c: Command, args: &[&str]) -> Value {
+    let out = c
         .args(args)
         .args(["--format", "json"])
         .output()
