@@ -42,10 +42,14 @@ pub fn need_usable(r: &ScenarioRow) -> Cell {
     ))
 }
 
+/// A speed in tok/s, three significant digits (empty without one).
+pub fn tok_s(v: Option<f64>) -> Cell {
+    v.map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+}
+
 /// Decode tok/s, three significant digits.
 pub fn decode(r: &ScenarioRow) -> Cell {
-    r.decode_tok_s
-        .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
+    tok_s(r.decode_tok_s)
 }
 
 pub fn decode_range(r: &ScenarioRow) -> Cell {

@@ -2,7 +2,7 @@
 //! choose (`--columns`, `--wide`) with the compact default set.
 
 use super::cells::{
-    decode, decode_range, gib, gib_u, need_usable, prefill_range, tokens, tokens_floor,
+    decode, decode_range, gib, gib_u, need_usable, prefill_range, tok_s, tokens, tokens_floor,
 };
 use super::columns::{self, Col, Columns, Set};
 use super::{Cell, View};
@@ -306,19 +306,13 @@ pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
             key: "decode",
             header: "decode tok/s",
             set: Set::Both,
-            cell: |_, r| {
-                r.decode_tok_s
-                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
-            },
+            cell: |_, r| tok_s(r.decode_tok_s),
         },
         Col {
             key: "prefill",
             header: "prefill tok/s",
             set: Set::Wide,
-            cell: |_, r| {
-                r.prefill_tok_s
-                    .map_or(Cell::Empty, |v| Cell::Text(crate::advise::row::sig(v)))
-            },
+            cell: |_, r| tok_s(r.prefill_tok_s),
         },
         Col {
             key: "ttft",
