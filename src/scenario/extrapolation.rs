@@ -218,13 +218,7 @@ pub fn heldout_band(
 /// The coverage of `backend`, else of the backend it is a variant of.
 fn coverage_of<'d>(db: &'d Db, backend: &str) -> Option<&'d CoverageRaw> {
     let find = |b: &str| db.fitted.coverage.iter().find(|c| c.backend == b);
-    find(backend).or_else(|| {
-        db.backends
-            .iter()
-            .find(|b| b.id == backend)
-            .and_then(|b| b.variant_of.as_deref())
-            .and_then(find)
-    })
+    find(backend).or_else(|| find(db.backend_root(backend)))
 }
 
 /// The reasons a prediction for `model` on `backend` at context `ctx` (tokens), with an
