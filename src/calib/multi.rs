@@ -26,30 +26,28 @@ pub struct MultiRow {
 /// over llama.cpp RPC, 10 GbE assumed as the sources do not say).
 pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
     // `2x <device>` / `8x <device>`: GPUs in one host, as the AMD sources label them.
-    if let Some((n, dev)) = r.device.split_once("x ") {
-        if let Some(count) = n.trim().parse::<usize>().ok().filter(|c| *c >= 2) {
-            let row = TraceRow {
-                device: dev.trim().to_string(),
-                ..r.clone()
-            };
-            return Some(MultiRow {
-                row,
-                count,
-                link: "pcie-4.0-x16",
-            });
-        }
-    }
-    if let Some((dev, n)) = r.device.rsplit_once(" * ") {
+    // `count` GPUs of `dev` in one host, over PCIe.
+    let in_one_host = |dev: &str, n: &str| {
         let count = n.trim().parse::<usize>().ok().filter(|c| *c >= 2)?;
         let row = TraceRow {
             device: dev.trim().to_string(),
             ..r.clone()
         };
-        return Some(MultiRow {
+        Some(MultiRow {
             row,
             count,
             link: "pcie-4.0-x16",
-        });
+        })
+    };
+    if let Some(m) = r
+        .device
+        .split_once("x ")
+        .and_then(|(n, dev)| in_one_host(dev, n))
+    {
+        return Some(m);
+    }
+    if let Some((dev, n)) = r.device.rsplit_once(" * ") {
+        return in_one_host(dev, n);
     }
     if r.device.contains(" via RPC") {
         let first = r.device.split(" + ").next()?.trim().to_string();
