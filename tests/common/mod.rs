@@ -1,4 +1,4 @@
-//! Helpers shared by the CLI tests: the binary with a clean environment, and its JSON.
+//! Helpers shared by the CLI tests: the binary with a clean environment, its stdout and its JSON.
 // Each test crate compiles this module and uses only some of it.
 #![allow(dead_code)]
 
@@ -53,4 +53,26 @@ pub fn fails_with(args: &[&str], want: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
     assert!(err.contains(want), "{args:?}: wanted '{want}' in: {err}");
+}
+
+/// Runs `args` with `COLUMNS` set to `columns` (unset when `None`), asserts success, and
+/// returns stdout.
+pub fn stdout_of(args: &[&str], columns: Option<&str>) -> String {
+    let mut c = tokenfit();
+    c.env_remove("COLUMNS");
+    if let Some(w) = columns {
+        c.env("COLUMNS", w);
+    }
+    let out = c.args(args).output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The `results` array of a JSON report.
+pub fn results(v: &Value) -> &Vec<Value> {
+    v["results"].as_array().expect("results")
 }

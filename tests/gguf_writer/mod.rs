@@ -182,3 +182,23 @@ pub fn dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Σ bytes of the tensors' data.
+pub fn total_bytes(ts: &[T]) -> u64 {
+    ts.iter().map(T::bytes).sum()
+}
+
+/// A model's layer groups as (count, mixer, FFN kind).
+pub fn layer(
+    kinds: &tokenfit::db::model::ModelRaw,
+) -> Vec<(
+    u32,
+    tokenfit::db::model::Mixer,
+    tokenfit::db::model::FfnKind,
+)> {
+    kinds
+        .layers
+        .iter()
+        .map(|g| (g.count, g.mixer, g.ffn))
+        .collect()
+}
