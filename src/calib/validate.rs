@@ -11,8 +11,9 @@ use super::trace::Test;
 use crate::db::calibration::EfficiencyEntry;
 use crate::db::Db;
 use crate::model::predict::predict;
+use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use super::row::{Holdout, ValidationRow, DEPTH_RANGES};
 
@@ -167,25 +168,74 @@ impl<'s, 'a> HoldoutFits<'s, 'a> {
         self.samples
     }
 
-    /// The fitted entries that predict a row mapped as `m`: a fit without its device (or
-    /// model), a fit of all samples, or the shipped calibration.
-    pub fn for_row(&mut self, db: &Db, m: &Mapped) -> &[EfficiencyEntry] {
+    /// The key a row is held out by: its device, its model, or nothing.
+    fn key(holdout: Holdout, m: &Mapped) -> String {
+        match holdout {
+            Holdout::Device => m.device.id().to_string(),
+            Holdout::Model => m.model.id.clone(),
+            Holdout::None | Holdout::Shipped => String::new(),
+        }
+    }
+
+    /// The fit for one key: the shipped calibration, a fit of all samples, or a fit without
+    /// the key's device (or model).
+    fn fit_for(&self, db: &Db, k: &str) -> Vec<EfficiencyEntry> {
         let holdout = self.holdout;
-        let key = |m: &Mapped| -> String {
-            match holdout {
-                Holdout::Device => m.device.id().to_string(),
-                Holdout::Model => m.model.id.clone(),
-                Holdout::None | Holdout::Shipped => String::new(),
+        match holdout {
+            Holdout::Shipped => db.fitted.entries.clone(),
+            Holdout::None => fit_all(db, self.samples, &|_| false),
+            Holdout::Device | Holdout::Model => {
+                fit_all(db, self.samples, &|s| Self::key(holdout, &s.mapped) == k)
             }
-        };
-        let samples = self.samples;
-        self.fits
-            .entry(key(m))
-            .or_insert_with_key(|k| match holdout {
-                Holdout::Shipped => db.fitted.entries.clone(),
-                Holdout::None => fit_all(db, samples, &|_| false),
-                Holdout::Device | Holdout::Model => fit_all(db, samples, &|s| key(&s.mapped) == *k),
+        }
+    }
+
+    /// The number of fits the samples need (one per held-out device or model).
+    pub fn fits_needed(&self) -> usize {
+        let keys: BTreeSet<String> = self
+            .samples
+            .iter()
+            .map(|s| Self::key(self.holdout, &s.mapped))
+            .collect();
+        keys.len()
+    }
+
+    /// Makes every fit the samples need at once, one per held-out key, on every core (the
+    /// fits are independent), calling `done` after each. Rows then only look them up.
+    pub fn prepare(&mut self, db: &Db, done: &(dyn Fn() + Sync)) {
+        let keys: BTreeSet<String> = self
+            .samples
+            .iter()
+            .map(|s| Self::key(self.holdout, &s.mapped))
+            .filter(|k| !self.fits.contains_key(k))
+            .collect();
+        let this = &*self;
+        let made: Vec<(String, Vec<EfficiencyEntry>)> = keys
+            .into_par_iter()
+            .map(|k| {
+                let fit = this.fit_for(db, &k);
+                done();
+                (k, fit)
             })
+            .collect();
+        self.fits.extend(made);
+    }
+
+    /// The fit [`HoldoutFits::prepare`] made for a row mapped as `m`.
+    fn made(&self, m: &Mapped) -> &[EfficiencyEntry] {
+        &self.fits[&Self::key(self.holdout, m)]
+    }
+
+    /// The fitted entries that predict a row mapped as `m`: a fit without its device (or
+    /// model), a fit of all samples, or the shipped calibration (made here if
+    /// [`HoldoutFits::prepare`] did not).
+    pub fn for_row(&mut self, db: &Db, m: &Mapped) -> &[EfficiencyEntry] {
+        let k = Self::key(self.holdout, m);
+        if !self.fits.contains_key(&k) {
+            let fit = self.fit_for(db, &k);
+            self.fits.insert(k.clone(), fit);
+        }
+        &self.fits[&k]
     }
 }
 
@@ -203,13 +253,12 @@ pub fn validate(
 /// With a device or model held out, each row's interval is widened to the held-out residuals
 /// of the other devices or models ([`super::heldout`]).
 pub fn validate_with(db: &Db, fits: &mut HoldoutFits) -> crate::Result<Vec<ValidationRow>> {
-    let mut rows = fits
+    fits.prepare(db, &|| {});
+    let made = &*fits;
+    let mut rows = made
         .samples()
-        .iter()
-        .map(|s| {
-            let fitted = fits.for_row(db, &s.mapped);
-            predict_row(db, s, fitted)
-        })
+        .par_iter()
+        .map(|s| predict_row(db, s, made.made(&s.mapped)))
         .collect::<crate::Result<Vec<_>>>()?;
     match fits.holdout {
         Holdout::Device => {

@@ -40,6 +40,9 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
     let loaded = load_traces(db, &a.traces, a.verbose, &mut warnings)?;
     // One fit per held-out device (or model), shared by its single- and multi-device rows.
     let mut fits = HoldoutFits::new(&loaded.samples, holdout);
+    let bar = crate::cli::output::progress(fits.fits_needed() as u64, 2, "fits");
+    fits.prepare(db, &|| bar.inc(1));
+    bar.finish_and_clear();
     let mut rows = validate_with(db, &mut fits)?;
     let (multi_rows, multi_bad) =
         tokenfit::calib::multi::validate_multi(db, &loaded.multi, &mut fits);
