@@ -77,6 +77,25 @@ fn repeated_list_entries_are_merged() {
         "4k,4k",
     ]);
     assert_eq!(results(&v).len(), 1);
+    // The same value written two ways is one entry too.
+    let v = json(&[
+        "sweep",
+        "--devices",
+        "rtx-4090",
+        "--models",
+        "llama-3.1-8b",
+        "--quants",
+        "q4_k_m,Q4_K_M",
+        "--ctx",
+        "4k,4096,32k",
+        "--kv-type",
+        "f16,F16",
+    ]);
+    let ctxs: Vec<u64> = results(&v)
+        .iter()
+        .map(|r| r["ctx"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ctxs, [4096, 32768]);
 }
 
 #[test]

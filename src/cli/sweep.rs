@@ -139,6 +139,9 @@ fn axes<'a>(
     if ctxs.is_empty() || ctxs.contains(&0) {
         bail!("--ctx needs at least one context, each at least 1 token");
     }
+    let (mut ctxs, mut kv_types) = (ctxs, kv_types);
+    dedup_values(&mut ctxs);
+    dedup_values(&mut kv_types);
     if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
@@ -212,6 +215,18 @@ fn dedup_by_id<T>(v: &mut Vec<&T>, id: impl Fn(&T) -> &String) {
         let new = !seen.contains(i);
         if new {
             seen.push(i.clone());
+        }
+        new
+    });
+}
+
+/// Drops values given twice (`4k,4096`, `f16,F16`), keeping the first of each in order.
+fn dedup_values<T: PartialEq + Clone>(v: &mut Vec<T>) {
+    let mut seen: Vec<T> = Vec::new();
+    v.retain(|x| {
+        let new = !seen.contains(x);
+        if new {
+            seen.push(x.clone());
         }
         new
     });
