@@ -13,7 +13,6 @@
 //! reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
-use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario, TierName};
 use crate::units::{Bytes, Seconds};
@@ -132,7 +131,8 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let b = f64::from(s.batch.max(1));
     // f.state already holds every stream's state; the KV read is each stream's cache (of the
     // footprint's share of the layers).
-    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * (b * f.layer_share) + f.state;
+    let kv_one = Bytes(s.coefs.kv_bytes(depth, s.kv_elem_bytes));
+    let kv = kv_one * (b * f.layer_share) + f.state;
     let experts_read = f.weights.experts * s.experts_touched_frac();
     let layer_read = f.weights.dense_layers + experts_read;
     let h = pl.host_layer_frac;
@@ -170,11 +170,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
     let share = b * f.layer_share;
     let t_attn = if s.flash_attn {
-        Seconds(
-            eff.decode_attn_fa * share * decode_attn_flop(s.model, depth).0 / d.sustained_peak.0,
-        )
+        Seconds(eff.decode_attn_fa * share * s.coefs.decode_attn_flop(depth) / d.sustained_peak.0)
     } else {
-        kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * share) / d.fast.bandwidth
+        kv_one * (eff.decode_attn * share) / d.fast.bandwidth
     };
     let t_overhead = Seconds(s.step_fixed_s() + eff.expert_s * s.expert_calls());
     let t_latency = t_overhead + t_attn;

@@ -7,7 +7,7 @@
 //! host; under `experts` only routed experts move; under `stream` weights that do not fit
 //! are read over the link each token.
 
-use super::footprint::{kv_bytes, state_bytes, WeightBytes};
+use super::footprint::WeightBytes;
 use super::params::ParamGroups;
 use super::{Offload, Scenario, Verdict};
 use crate::db::hardware::DeviceKind;
@@ -81,8 +81,8 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
         params: s.params,
         weights: s.weights,
         // Every stream holds its own cache and state (paged KV: no padding beyond ctx).
-        kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),
-        state: state_bytes(s.model) * f64::from(s.batch.max(1)),
+        kv: Bytes(s.coefs.kv_bytes(ctx, s.kv_elem_bytes)) * f64::from(s.batch.max(1)),
+        state: Bytes(s.coefs.state_bytes()) * f64::from(s.batch.max(1)),
         overhead: s.overhead,
         layer_share: 1.0,
     }
@@ -93,7 +93,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     let d = s.device;
     let usable_fast = d.fast.usable;
     let usable_host = s.host.map_or(Bytes::ZERO, |h| h.usable);
-    let n = s.model.n_layers();
+    let n = s.coefs.n_layers;
     // Embedding: host memory on discrete GPUs (llama.cpp input layer), else fast.
     let emb_on_host = d.raw.kind == DeviceKind::DiscreteGpu && s.host.is_some();
     let emb_fast = if emb_on_host {

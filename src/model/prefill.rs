@@ -23,7 +23,6 @@
 
 use super::decode::Bound;
 use super::decode::BoundKind;
-use super::footprint::prefill_attn_flop;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario, TierName};
 use crate::units::Seconds;
@@ -60,8 +59,7 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let eff = &s.eff;
     let p = &f.params;
     let t_attn = Seconds(
-        s.prefill_attn() * f.layer_share * prefill_attn_flop(s.model, n, d).0
-            / dev.sustained_peak.0,
+        s.prefill_attn() * f.layer_share * s.coefs.prefill_attn_flop(n, d) / dev.sustained_peak.0,
     );
     let batches = s.micro_batches(n);
     let u = n / batches;
