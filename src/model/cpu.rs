@@ -86,13 +86,13 @@ pub fn decode_step(
     let b = f64::from(s.batch.max(1));
     let k = c.kernels;
     let weights =
-        f.weights.head + f.weights.dense_layers + f.weights.experts * s.experts_touched_frac();
+        s.weights.head + s.weights.dense_layers + s.weights.experts * s.experts_touched_frac();
     let kv = Bytes(s.coefs.kv_bytes(depth, s.kv_elem_bytes)) * (b * f.layer_share) + f.state;
     let bytes = weights + kv;
     let bytes_disk = weights * (pl.host_layer_frac * disk_share(pl));
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let t_mem = Seconds((bytes - bytes_disk).0 / c.bandwidth(s));
-    let t_comp = Seconds(2.0 * f.params.active_matmul() * b / c.flops(s, c.gemv_frac));
+    let t_comp = Seconds(2.0 * s.params.active_matmul() * b / c.flops(s, c.gemv_frac));
     let attn_frac = if s.flash_attn {
         k.decode_attn_fa_frac
     } else {
@@ -158,8 +158,8 @@ pub fn prefill_time(s: &Scenario, c: &CpuRun, f: &Footprint, n: f64, d: f64) -> 
     let batches = s.micro_batches(n);
     let u = n / batches;
     let weights =
-        f.weights.head + f.weights.dense_layers + f.weights.experts * s.experts_touched_frac_by(u);
-    let t_compute = Seconds(2.0 * f.params.active_matmul() * n / c.flops(s, c.gemm_frac));
+        s.weights.head + s.weights.dense_layers + s.weights.experts * s.experts_touched_frac_by(u);
+    let t_compute = Seconds(2.0 * s.params.active_matmul() * n / c.flops(s, c.gemm_frac));
     let attn_frac = if s.flash_attn {
         k.prefill_attn_fa_frac
     } else {

@@ -133,15 +133,15 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // footprint's share of the layers).
     let kv_one = Bytes(s.coefs.kv_bytes(depth, s.kv_elem_bytes));
     let kv = kv_one * (b * f.layer_share) + f.state;
-    let experts_read = f.weights.experts * s.experts_touched_frac();
-    let layer_read = f.weights.dense_layers + experts_read;
+    let experts_read = s.weights.experts * s.experts_touched_frac();
+    let layer_read = s.weights.dense_layers + experts_read;
     let h = pl.host_layer_frac;
     let e = pl.host_expert_frac;
     let sf = pl.stream_frac;
     let experts_host = experts_read * e;
     let bytes_host = (layer_read + kv) * h + experts_host;
     let bytes_link = layer_read * sf;
-    let bytes_fast = f.weights.head + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
+    let bytes_fast = s.weights.head + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
 
     // Memory-mapped weights beyond host memory are re-read from disk every token.
     let disk_share = if pl.disk_bytes.0 > 0.0 {
@@ -154,9 +154,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     // Where the backend dequantizes for a batch this large, the FP16 copy is written and read too.
-    let t_fast_memory = (bytes_fast + s.dequant_bytes(&f.params, b) * (1.0 - h))
+    let t_fast_memory = (bytes_fast + s.dequant_bytes(&s.params, b) * (1.0 - h))
         / (d.fast.bandwidth * eff.bandwidth_frac);
-    let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h), b);
+    let (t_fast_compute, t_expert_compute) = s.matmul_time(&s.params, b * (1.0 - h), b);
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,
