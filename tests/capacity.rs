@@ -58,15 +58,13 @@ fn moe_batches_touch_more_experts() {
             batch: b,
             ..Options::default()
         };
-        predict(
-            &resolve(&db, "rtx-pro-6000-blackwell", "qwen3-30b-a3b", "q4_k_m", &o)
-                .unwrap()
-                .scenario,
-        )
+        resolve(&db, "rtx-pro-6000-blackwell", "qwen3-30b-a3b", "q4_k_m", &o)
+            .unwrap()
+            .scenario
     };
-    let (one, many) = (at(1), at(64));
+    let (one, many) = (predict(&at(1)), predict(&at(64)));
     // 128 experts, top 8: one token reads 8/128 of them; 64 tokens read 1 − (1 − 1/16)^64 ≈ 98.4%.
-    let experts = one.footprint.weights.experts.0;
+    let experts = at(1).weights.experts.0;
     let b1 = one.decode.bytes_fast.0;
     let b64 = many.decode.bytes_fast.0;
     let expected_extra = experts * ((1.0 - (15.0f64 / 16.0).powi(64)) - 1.0 / 16.0);

@@ -172,12 +172,10 @@ fn spilling_layers_slow_decode_by_host_bandwidth() {
 #[test]
 fn a_tied_output_head_is_read_and_multiplied_every_token() {
     let db = db();
-    let p = predict(
-        &resolve(&db, "rtx-4090", "gemma-3-27b", "q4_k_m", &at_ctx(4096))
-            .unwrap()
-            .scenario,
-    );
-    let w = &p.footprint.weights;
+    let s = resolve(&db, "rtx-4090", "gemma-3-27b", "q4_k_m", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    let w = &s.weights;
     // Gemma 3 ties its 262,208 × 5,376 table: nothing stored as output, yet the head's matmul
     // reads the whole table each token (llama.cpp loads it again as the output tensor).
     assert_eq!(w.output.0, 0.0);
@@ -186,7 +184,7 @@ fn a_tied_output_head_is_read_and_multiplied_every_token() {
         w.read_per_token().0,
         (w.head + w.dense_layers + w.experts_active).0
     );
-    let g = &p.footprint.params;
+    let g = &s.params;
     assert_relative_eq!(g.head, 262_208.0 * 5_376.0);
     assert_relative_eq!(
         g.active_matmul(),
@@ -194,6 +192,7 @@ fn a_tied_output_head_is_read_and_multiplied_every_token() {
     );
     // In memory the table stands twice: the input table and the output copy.
     assert_relative_eq!(w.loaded().0, (w.total() + w.embedding).0);
+    assert_eq!(predict(&s).footprint.weights, w.loaded());
 }
 
 #[test]
@@ -248,9 +247,9 @@ fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
     let p32 = prefill_time(&s, &f, &pl, 32.0, 0.0);
     let p64 = prefill_time(&s, &f, &pl, 64.0, 0.0);
     let bw = s.device.fast.bandwidth.0 * s.eff.bandwidth_frac;
-    let copy = 4.0 * f.params.non_embedding_dense() / bw;
+    let copy = 4.0 * s.params.non_embedding_dense() / bw;
     assert_relative_eq!((p64.t_memory - p32.t_memory).0, copy, max_relative = 1e-9);
-    let dense = f.params.active_matmul() - f.params.experts_active;
+    let dense = s.params.active_matmul() - s.params.experts_active;
     let peak = s.device.sustained_peak.0;
     assert_relative_eq!(
         p64.t_compute.0,
@@ -330,7 +329,7 @@ fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
         .scenario;
     let f = footprint(&s, 4096.0);
     let p = prefill_time(&s, &f, &place(&s, &f), 512.0, 0.0);
-    let dense = f.params.active_matmul() - f.params.experts_active;
+    let dense = s.params.active_matmul() - s.params.experts_active;
     assert_relative_eq!(
         p.t_compute.0,
         2.0 * dense * 512.0 / (pro.sustained_peak.0 * s.eff.compute_frac),

@@ -191,7 +191,7 @@ fn row_of<'a>(r: &Resolved<'a>, p: &Prediction) -> ScenarioRow<'a> {
         depth: s.depth,
         prompt: s.prompt,
         gen: s.gen,
-        weights_bytes: bytes(f.weights.loaded()),
+        weights_bytes: bytes(f.weights),
         kv_bytes: bytes(f.kv),
         state_bytes: bytes(f.state),
         overhead_bytes: bytes(f.overhead),

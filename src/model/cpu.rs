@@ -23,7 +23,6 @@
 //! fused CPU kernel walks the cache one position at a time and is slower at depth).
 
 use super::decode::{Bound, BoundKind, DecodeStep};
-use super::footprint::{decode_attn_flop, kv_bytes, prefill_attn_flop};
 use super::placement::{Footprint, Placement};
 use super::prefill::PrefillTime;
 use super::{tier_names, Scenario, TierName};
@@ -87,20 +86,20 @@ pub fn decode_step(
     let b = f64::from(s.batch.max(1));
     let k = c.kernels;
     let weights =
-        f.weights.head + f.weights.dense_layers + f.weights.experts * s.experts_touched_frac();
-    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * (b * f.layer_share) + f.state;
+        s.weights.head + s.weights.dense_layers + s.weights.experts * s.experts_touched_frac();
+    let kv = Bytes(s.coefs.kv_bytes(depth, s.kv_elem_bytes)) * (b * f.layer_share) + f.state;
     let bytes = weights + kv;
     let bytes_disk = weights * (pl.host_layer_frac * disk_share(pl));
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let t_mem = Seconds((bytes - bytes_disk).0 / c.bandwidth(s));
-    let t_comp = Seconds(2.0 * f.params.active_matmul() * b / c.flops(s, c.gemv_frac));
+    let t_comp = Seconds(2.0 * s.params.active_matmul() * b / c.flops(s, c.gemv_frac));
     let attn_frac = if s.flash_attn {
         k.decode_attn_fa_frac
     } else {
         k.decode_attn_frac
     };
     let t_attn =
-        Seconds(b * f.layer_share * decode_attn_flop(s.model, depth).0 / c.flops(s, attn_frac));
+        Seconds(b * f.layer_share * s.coefs.decode_attn_flop(depth) / c.flops(s, attn_frac));
     let t_overhead = Seconds(c.fixed_s(s));
     let t_latency = t_overhead + t_attn;
     let time = t_mem + t_comp + t_latency + t_disk;
@@ -159,15 +158,14 @@ pub fn prefill_time(s: &Scenario, c: &CpuRun, f: &Footprint, n: f64, d: f64) -> 
     let batches = s.micro_batches(n);
     let u = n / batches;
     let weights =
-        f.weights.head + f.weights.dense_layers + f.weights.experts * s.experts_touched_frac_by(u);
-    let t_compute = Seconds(2.0 * f.params.active_matmul() * n / c.flops(s, c.gemm_frac));
+        s.weights.head + s.weights.dense_layers + s.weights.experts * s.experts_touched_frac_by(u);
+    let t_compute = Seconds(2.0 * s.params.active_matmul() * n / c.flops(s, c.gemm_frac));
     let attn_frac = if s.flash_attn {
         k.prefill_attn_fa_frac
     } else {
         k.prefill_attn_frac
     };
-    let t_attn =
-        Seconds(f.layer_share * prefill_attn_flop(s.model, n, d).0 / c.flops(s, attn_frac));
+    let t_attn = Seconds(f.layer_share * s.coefs.prefill_attn_flop(n, d) / c.flops(s, attn_frac));
     let t_overhead = Seconds(c.fixed_s(s) * batches);
     let t_read = Seconds(weights.0 * batches / c.bandwidth(s));
     let t_memory = t_read + t_overhead;

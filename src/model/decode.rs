@@ -13,7 +13,6 @@
 //! reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 
-use super::footprint::{decode_attn_flop, kv_bytes};
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario, TierName};
 use crate::units::{Bytes, Seconds};
@@ -132,16 +131,17 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let b = f64::from(s.batch.max(1));
     // f.state already holds every stream's state; the KV read is each stream's cache (of the
     // footprint's share of the layers).
-    let kv = kv_bytes(s.model, depth, s.kv_elem_bytes) * (b * f.layer_share) + f.state;
-    let experts_read = f.weights.experts * s.experts_touched_frac();
-    let layer_read = f.weights.dense_layers + experts_read;
+    let kv_one = Bytes(s.coefs.kv_bytes(depth, s.kv_elem_bytes));
+    let kv = kv_one * (b * f.layer_share) + f.state;
+    let experts_read = s.weights.experts * s.experts_touched_frac();
+    let layer_read = s.weights.dense_layers + experts_read;
     let h = pl.host_layer_frac;
     let e = pl.host_expert_frac;
     let sf = pl.stream_frac;
     let experts_host = experts_read * e;
     let bytes_host = (layer_read + kv) * h + experts_host;
     let bytes_link = layer_read * sf;
-    let bytes_fast = f.weights.head + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
+    let bytes_fast = s.weights.head + (layer_read + kv) * (1.0 - h) - experts_host - bytes_link;
 
     // Memory-mapped weights beyond host memory are re-read from disk every token.
     let disk_share = if pl.disk_bytes.0 > 0.0 {
@@ -154,9 +154,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     // Where the backend dequantizes for a batch this large, the FP16 copy is written and read too.
-    let t_fast_memory = (bytes_fast + s.dequant_bytes(&f.params, b) * (1.0 - h))
+    let t_fast_memory = (bytes_fast + s.dequant_bytes(&s.params, b) * (1.0 - h))
         / (d.fast.bandwidth * eff.bandwidth_frac);
-    let (t_fast_compute, t_expert_compute) = s.matmul_time(&f.params, b * (1.0 - h), b);
+    let (t_fast_compute, t_expert_compute) = s.matmul_time(&s.params, b * (1.0 - h), b);
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),
         _ => Seconds::ZERO,
@@ -170,11 +170,9 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     // cache it walks, which is why a model without GQA slows down 4× faster than one with it.
     let share = b * f.layer_share;
     let t_attn = if s.flash_attn {
-        Seconds(
-            eff.decode_attn_fa * share * decode_attn_flop(s.model, depth).0 / d.sustained_peak.0,
-        )
+        Seconds(eff.decode_attn_fa * share * s.coefs.decode_attn_flop(depth) / d.sustained_peak.0)
     } else {
-        kv_bytes(s.model, depth, s.kv_elem_bytes) * (eff.decode_attn * share) / d.fast.bandwidth
+        kv_one * (eff.decode_attn * share) / d.fast.bandwidth
     };
     let t_overhead = Seconds(s.step_fixed_s() + eff.expert_s * s.expert_calls());
     let t_latency = t_overhead + t_attn;

@@ -7,13 +7,11 @@
 //! Gated DeltaNet a fixed f32 state `vh · kd · vd + (conv − 1)(2·kh·kd + vh·vd)`, Mamba2 a
 //! fixed f32 state `heads · head_dim · state + (conv − 1)(d_inner + 2·groups·state)`.
 
+use super::coefs::ModelCoefs;
 use super::params::ParamGroups;
-use crate::db::model::{Mixer, ModelRaw};
+use crate::db::model::ModelRaw;
 use crate::db::quant::QuantRaw;
 use crate::units::{Bytes, Flop};
-
-/// Bytes of an f32 recurrent-state element (llama.cpp keeps SSM and conv states in f32).
-const STATE_ELEM_BYTES: f64 = 4.0;
 
 /// Weight bytes by group for one quantization.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -106,19 +104,7 @@ pub fn model_weights(
 
 /// KV cache bytes of one sequence holding `ctx` tokens (context-dependent part only).
 pub fn kv_bytes(m: &ModelRaw, ctx: f64, kv_elem_bytes: f64) -> Bytes {
-    let mut elems = 0.0;
-    if let Some(a) = &m.attention {
-        let per_tok = 2.0 * f64::from(a.kv_heads) * f64::from(a.head_dim);
-        elems += f64::from(m.count_mixer(Mixer::Full)) * per_tok * ctx;
-        let w = a.sliding_window.unwrap_or(0) as f64;
-        elems += f64::from(m.count_mixer(Mixer::Sliding)) * per_tok * ctx.min(w);
-    }
-    if let Some(a) = &m.mla {
-        elems += f64::from(m.count_mixer(Mixer::Mla))
-            * f64::from(a.kv_lora_rank + a.qk_rope_head_dim)
-            * ctx;
-    }
-    Bytes(elems * kv_elem_bytes)
+    Bytes(ModelCoefs::of(m).kv_bytes(ctx, kv_elem_bytes))
 }
 
 /// KV bytes one more token of context adds while every window is still filling (the
@@ -129,72 +115,18 @@ pub fn kv_bytes_per_token(m: &ModelRaw, kv_elem_bytes: f64) -> Bytes {
 
 /// Fixed recurrent state of one sequence (Gated DeltaNet and Mamba2 layers), f32.
 pub fn state_bytes(m: &ModelRaw) -> Bytes {
-    let mut elems = 0.0;
-    if let Some(l) = &m.linear {
-        let (kh, kd, vh, vd) = (
-            f64::from(l.key_heads),
-            f64::from(l.key_head_dim),
-            f64::from(l.value_heads),
-            f64::from(l.value_head_dim),
-        );
-        let per =
-            vh * kd * vd + f64::from(l.conv_kernel.saturating_sub(1)) * (2.0 * kh * kd + vh * vd);
-        elems += f64::from(m.count_mixer(Mixer::Linear)) * per;
-    }
-    if let Some(s) = &m.mamba {
-        let d_inner = f64::from(s.heads) * f64::from(s.head_dim);
-        let gs = 2.0 * f64::from(s.groups) * f64::from(s.state_size);
-        let per = d_inner * f64::from(s.state_size)
-            + f64::from(s.conv_kernel.saturating_sub(1)) * (d_inner + gs);
-        elems += f64::from(m.count_mixer(Mixer::Mamba)) * per;
-    }
-    Bytes(elems * STATE_ELEM_BYTES)
+    Bytes(ModelCoefs::of(m).state_bytes())
 }
 
 /// Attention FLOPs of one decoded token with `ctx` tokens in the cache: `4 · heads ·
 /// head_dim · ctx` per full layer (QKᵀ and AV), the window for sliding layers, and
 /// `2 · heads · (2 · kv_lora + rope) · ctx` per MLA layer (absorbed form).
 pub fn decode_attn_flop(m: &ModelRaw, ctx: f64) -> Flop {
-    Flop(attn_flop_per_pair(m, ctx.max(0.0), |span| span))
+    Flop(ModelCoefs::of(m).decode_attn_flop(ctx))
 }
 
 /// Attention FLOPs of `n` prompt tokens entering at depth `d` (causal: token i attends to
 /// d + i earlier tokens and itself), windows applied.
 pub fn prefill_attn_flop(m: &ModelRaw, n: f64, d: f64) -> Flop {
-    // Σ_{p=d+1}^{d+n} min(p, w): exact sum of the causal spans, capped at the window.
-    let sum_spans = |w: f64| -> f64 {
-        let lo = d + 1.0;
-        let hi = d + n;
-        if n <= 0.0 {
-            return 0.0;
-        }
-        if hi <= w {
-            (lo + hi) * n / 2.0
-        } else if lo > w {
-            w * n
-        } else {
-            let k = w - lo + 1.0; // positions lo..=w
-            (lo + w) * k / 2.0 + w * (n - k)
-        }
-    };
-    Flop(attn_flop_per_pair(m, f64::INFINITY, sum_spans))
-}
-
-/// Attention FLOPs where `span(w)` gives the number of (query, key) pairs for a window `w`
-/// (`f64::INFINITY` for full attention) and `ctx` caps the decode span.
-fn attn_flop_per_pair(m: &ModelRaw, ctx: f64, span: impl Fn(f64) -> f64) -> f64 {
-    let cap = |w: f64| if ctx.is_finite() { ctx.min(w) } else { span(w) };
-    let mut f = 0.0;
-    if let Some(a) = &m.attention {
-        let per_pair = 4.0 * f64::from(a.heads) * f64::from(a.head_dim);
-        f += f64::from(m.count_mixer(Mixer::Full)) * per_pair * cap(f64::INFINITY);
-        let w = a.sliding_window.unwrap_or(0) as f64;
-        f += f64::from(m.count_mixer(Mixer::Sliding)) * per_pair * cap(w);
-    }
-    if let Some(a) = &m.mla {
-        let per_pair =
-            2.0 * f64::from(a.heads) * f64::from(2 * a.kv_lora_rank + a.qk_rope_head_dim);
-        f += f64::from(m.count_mixer(Mixer::Mla)) * per_pair * cap(f64::INFINITY);
-    }
-    f
+    Flop(ModelCoefs::of(m).prefill_attn_flop(n, d))
 }

@@ -2,6 +2,7 @@
 //! no efficiency literals: achieved fractions come with the scenario from calibration.
 
 pub mod attention_shape;
+pub mod coefs;
 pub mod cpu;
 pub mod decode;
 pub mod footprint;
@@ -145,6 +146,9 @@ pub struct Scenario<'a> {
     /// The prefill kernel family ([`kernel_class_of`] the model, quant and native expert
     /// bits, worked out once when the scenario is built).
     pub kernel_class: KernelClass,
+    /// The model's coefficients ([`coefs::ModelCoefs::of`] the model, worked out once when the
+    /// scenario is built).
+    pub coefs: coefs::ModelCoefs,
 }
 
 /// The prefill kernel family: the scheme's, except that MoE models whose experts ship
@@ -179,7 +183,7 @@ impl Scenario<'_> {
     /// Layers whose kernels a decode step runs, the count the per-layer fixed time
     /// (`layer_s`) is charged for: every block of the model.
     pub fn overhead_layers(&self) -> f64 {
-        f64::from(self.model.n_layers())
+        f64::from(self.coefs.n_layers)
     }
 
     /// Fixed time of one decode step (or prefill micro-batch), seconds: per token plus per
@@ -196,18 +200,14 @@ impl Scenario<'_> {
     /// made CUDA MoE batched decode 16.6% → 25.1% off, device held out). Prefill
     /// micro-batches are charged per distinct expert: [`Scenario::expert_calls_by`].
     pub fn expert_calls(&self) -> f64 {
-        let k = self.model.moe.as_ref().map_or(0, |m| m.experts_per_token);
-        f64::from(self.model.count_ffn(crate::db::model::FfnKind::Moe)) * f64::from(k)
+        self.coefs.expert_calls
     }
 
     /// Distinct routed-expert matmuls `tokens` tokens run together (one prefill micro-batch):
     /// MoE layers × E × the share of experts they touch. At one token it is
     /// [`Scenario::expert_calls`]; each distinct expert is its own matmul with its own cost.
     pub fn expert_calls_by(&self, tokens: f64) -> f64 {
-        let e = self.model.moe.as_ref().map_or(0, |m| m.experts);
-        f64::from(self.model.count_ffn(crate::db::model::FfnKind::Moe))
-            * f64::from(e)
-            * self.experts_touched_frac_by(tokens)
+        self.coefs.experts_all * self.experts_touched_frac_by(tokens)
     }
 
     /// Micro-batches a prompt of `n` tokens runs in (`⌈n/u⌉`, at least one).
@@ -225,13 +225,7 @@ impl Scenario<'_> {
     /// Share of all routed experts `tokens` tokens touch together (one decode step over
     /// that many streams, or one prefill micro-batch of that many tokens).
     pub fn experts_touched_frac_by(&self, tokens: f64) -> f64 {
-        match &self.model.moe {
-            Some(m) => {
-                let p = f64::from(m.experts_per_token) / f64::from(m.experts);
-                1.0 - (1.0 - p).powf(tokens.max(1.0))
-            }
-            None => 0.0,
-        }
+        self.coefs.experts_touched_frac(tokens)
     }
 
     /// Matmul time of `tokens` tokens through the parameters `p` at the device's sustained

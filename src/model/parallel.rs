@@ -76,19 +76,26 @@ pub struct MultiPrediction {
     pub decode_comm_s: f64,
 }
 
-fn share_footprint(f: &Footprint, share: f64, output_share: f64) -> Footprint {
-    let mut g = *f;
-    let w = &mut g.weights;
+/// One device's part of a split: the scenario with its share of the weights and parameters
+/// (`output_share` of the output head), and its footprint.
+fn share_of<'a>(s: &Scenario<'a>, share: f64, output_share: f64) -> (Scenario<'a>, Footprint) {
+    let mut w = s.weights;
     w.dense_layers = w.dense_layers * share;
     w.experts = w.experts * share;
     w.experts_active = w.experts_active * share;
     w.output = w.output * output_share;
     w.head = w.head * output_share;
-    g.kv = g.kv * share;
-    g.state = g.state * share;
-    g.params = f.params.scaled(share, output_share);
-    g.layer_share = share;
-    g
+    let mut f = footprint(s, s.ctx as f64);
+    f.weights = w.loaded();
+    f.kv = f.kv * share;
+    f.state = f.state * share;
+    f.layer_share = share;
+    let part = Scenario {
+        weights: w,
+        params: s.params.scaled(share, output_share),
+        ..*s
+    };
+    (part, f)
 }
 
 /// Predicts a model split over the devices of `scs` (same model, quant and context; each
@@ -130,19 +137,19 @@ pub fn predict_multi(scs: &[Scenario], split: Split, link: LinkSpec) -> MultiPre
         };
         start = end;
         stages += usize::from(share > 0.0 || output_share > 0.0);
-        let f = share_footprint(&footprint(s, s.ctx as f64), share, output_share);
+        let (part, f) = share_of(s, share, output_share);
         let pl = place(
             &Scenario {
                 offload: Offload::None,
                 gpu_layers: None,
-                ..*s
+                ..part
             },
             &f,
         );
         fits &= pl.verdict == Verdict::Fits;
         let depth = (s.depth + s.prompt) as f64 + s.gen as f64 / 2.0;
-        let st = decode_step(s, &f, &pl, depth);
-        let pt = prefill_time(s, &f, &pl, s.prompt.max(1) as f64, s.depth as f64);
+        let st = decode_step(&part, &f, &pl, depth);
+        let pt = prefill_time(&part, &f, &pl, s.prompt.max(1) as f64, s.depth as f64);
         // Each device reads its share of the caches and does its share of the attention
         // (the footprint's layer share). A device of a layer split also runs only its layers'
         // kernels: the per-token and per-micro-batch fixed and routed-expert costs (calibrated

@@ -7,23 +7,21 @@
 //! host; under `experts` only routed experts move; under `stream` weights that do not fit
 //! are read over the link each token.
 
-use super::footprint::{kv_bytes, state_bytes, WeightBytes};
-use super::params::ParamGroups;
 use super::{Offload, Scenario, Verdict};
 use crate::db::hardware::DeviceKind;
 use crate::db::model::FfnKind;
 use crate::units::Bytes;
 use serde::Serialize;
 
-/// Memory footprint of one scenario at its allocated context.
+/// Memory footprint of one scenario at its allocated context. The weights by group and the
+/// parameter counts belong to the scenario ([`Scenario::weights`], [`Scenario::params`]: a
+/// device's share of a split is a scenario with its share of them); the footprint holds what
+/// the context sets, and the weights' total.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Footprint {
-    /// Weights by group.
+    /// Weights in memory once loaded ([`super::footprint::WeightBytes::loaded`]: a tied table twice).
     #[serde(skip)]
-    pub weights: WeightBytes,
-    /// Parameter counts by group (computed once per scenario, used by decode and prefill).
-    #[serde(skip)]
-    pub params: ParamGroups,
+    pub weights: Bytes,
     /// KV cache at the allocated context.
     pub kv: Bytes,
     /// Recurrent state.
@@ -39,7 +37,7 @@ pub struct Footprint {
 impl Footprint {
     /// Weights plus KV plus state plus overhead.
     pub fn total(&self) -> Bytes {
-        self.weights.loaded() + self.kv + self.state + self.overhead
+        self.weights + self.kv + self.state + self.overhead
     }
 }
 
@@ -78,11 +76,10 @@ pub struct Placement {
 /// The footprint of a scenario at `ctx` tokens.
 pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
     Footprint {
-        params: s.params,
-        weights: s.weights,
+        weights: s.weights.loaded(),
         // Every stream holds its own cache and state (paged KV: no padding beyond ctx).
-        kv: kv_bytes(s.model, ctx, s.kv_elem_bytes) * f64::from(s.batch.max(1)),
-        state: state_bytes(s.model) * f64::from(s.batch.max(1)),
+        kv: Bytes(s.coefs.kv_bytes(ctx, s.kv_elem_bytes)) * f64::from(s.batch.max(1)),
+        state: Bytes(s.coefs.state_bytes()) * f64::from(s.batch.max(1)),
         overhead: s.overhead,
         layer_share: 1.0,
     }
@@ -91,19 +88,20 @@ pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
 /// Places a footprint on the device's tiers.
 pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     let d = s.device;
+    let w = &s.weights;
     let usable_fast = d.fast.usable;
     let usable_host = s.host.map_or(Bytes::ZERO, |h| h.usable);
-    let n = s.model.n_layers();
+    let n = s.coefs.n_layers;
     // Embedding: host memory on discrete GPUs (llama.cpp input layer), else fast.
     let emb_on_host = d.raw.kind == DeviceKind::DiscreteGpu && s.host.is_some();
     let emb_fast = if emb_on_host {
         Bytes::ZERO
     } else {
-        f.weights.embedding
+        w.embedding
     };
-    let emb_host = f.weights.embedding - emb_fast;
-    let fixed = f.overhead + f.weights.head + emb_fast;
-    let layers = f.weights.dense_layers + f.weights.experts + f.kv + f.state;
+    let emb_host = w.embedding - emb_fast;
+    let fixed = f.overhead + w.head + emb_fast;
+    let layers = w.dense_layers + w.experts + f.kv + f.state;
     let mut pl = Placement {
         offload: s.offload,
         gpu_layers: n,
@@ -126,8 +124,7 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
     let room = (usable_fast - fixed).max(Bytes::ZERO);
     let policy = match s.offload {
         Offload::Experts
-            if f.weights.experts.0 > 0.0
-                && (fixed + layers - f.weights.experts).0 <= usable_fast.0 =>
+            if w.experts.0 > 0.0 && (fixed + layers - w.experts).0 <= usable_fast.0 =>
         {
             Offload::Experts
         }
@@ -157,24 +154,24 @@ pub fn place(s: &Scenario, f: &Footprint) -> Placement {
             layered(&mut pl, g);
         }
         Offload::Experts => {
-            let dense = layers - f.weights.experts;
+            let dense = layers - w.experts;
             let room_e = (usable_fast - fixed - dense).max(Bytes::ZERO);
-            let e = (1.0 - room_e.0 / f.weights.experts.0).clamp(0.0, 1.0);
+            let e = (1.0 - room_e.0 / w.experts.0).clamp(0.0, 1.0);
             let moe_layers = f64::from(s.model.count_ffn(FfnKind::Moe));
             // Whole layers' experts move (--n-cpu-moe N): round up to a layer.
             let e = ((e * moe_layers).ceil() / moe_layers).min(1.0);
             pl.host_expert_frac = e;
-            pl.fast_bytes = fixed + dense + f.weights.experts * (1.0 - e);
-            pl.host_bytes = emb_host + f.weights.experts * e;
+            pl.fast_bytes = fixed + dense + w.experts * (1.0 - e);
+            pl.host_bytes = emb_host + w.experts * e;
         }
         Offload::Stream => {
-            let w = f.weights.dense_layers + f.weights.experts;
+            let streamed = w.dense_layers + w.experts;
             let resident = f.kv + f.state;
             let room_w = (usable_fast - fixed - resident).max(Bytes::ZERO);
-            let sfrac = (1.0 - room_w.0 / w.0).clamp(0.0, 1.0);
+            let sfrac = (1.0 - room_w.0 / streamed.0).clamp(0.0, 1.0);
             pl.stream_frac = sfrac;
-            pl.fast_bytes = fixed + resident + w * (1.0 - sfrac);
-            pl.host_bytes = emb_host + w * sfrac;
+            pl.fast_bytes = fixed + resident + streamed * (1.0 - sfrac);
+            pl.host_bytes = emb_host + streamed * sfrac;
         }
     }
     finish(pl)

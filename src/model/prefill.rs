@@ -23,7 +23,6 @@
 
 use super::decode::Bound;
 use super::decode::BoundKind;
-use super::footprint::prefill_attn_flop;
 use super::placement::{Footprint, Placement};
 use super::{tier_names, Scenario, TierName};
 use crate::units::Seconds;
@@ -58,20 +57,19 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let dev = s.device;
     let (fast_name, _) = tier_names(dev);
     let eff = &s.eff;
-    let p = &f.params;
+    let p = &s.params;
     let t_attn = Seconds(
-        s.prefill_attn() * f.layer_share * prefill_attn_flop(s.model, n, d).0
-            / dev.sustained_peak.0,
+        s.prefill_attn() * f.layer_share * s.coefs.prefill_attn_flop(n, d) / dev.sustained_peak.0,
     );
     let batches = s.micro_batches(n);
     let u = n / batches;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
     // tokens, k of E at one token.
-    let experts = f.weights.experts * s.experts_touched_frac_by(u);
-    let w = f.weights.head + f.weights.dense_layers + experts;
+    let experts = s.weights.experts * s.experts_touched_frac_by(u);
+    let w = s.weights.head + s.weights.dense_layers + experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
-    let w_host = (f.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
+    let w_host = (s.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;
     let w_fast = w - w_host;
     // Each micro-batch reads the fast-tier weights once and pays a decode step's fixed time
     // (one prompt token is one decode step) and the batched kernels' per-expert cost for every

@@ -336,6 +336,7 @@ fn scenario_on<'a>(
         dequant_min_tokens: setup.dequant_min_tokens,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
         kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),
+        coefs: crate::model::coefs::ModelCoefs::of(model),
     }
 }
 

@@ -61,7 +61,7 @@ impl Roofline {
         let dec_bytes = p.decode.bytes_fast.0 + p.decode.bytes_host.0 + p.decode.bytes_link.0;
         let n = s.prompt.max(1) as f64;
         let u = f64::from(s.ubatch.max(1)).min(n);
-        let w = p.footprint.weights;
+        let w = s.weights;
         let weights = w.head.0 + w.dense_layers.0 + w.experts.0;
         let mut points = Vec::new();
         if let Some(t) = p.decode_tok_s {
