@@ -7,25 +7,14 @@
 
 use super::features::{scenario, UNIT};
 use super::fit::Sample;
-use super::map::Mapped;
 use super::trace::Test;
 use crate::db::cpu::CpuKernels;
-use crate::db::hardware::DeviceKind;
 use crate::db::Db;
 use crate::model::cpu::CpuRun;
 use crate::model::predict::predict;
 use crate::model::Scenario;
 
-/// The backend whose CPU kernels are modelled.
-pub const CPU_BACKEND: &str = "llama.cpp-cpu";
-
-/// Whether a mapped row is predicted by the CPU kernels (a CPU with a `cpu` block on
-/// llama.cpp's CPU backend), and so fitted here rather than by the roofline fit.
-pub fn is_cpu_kernel_row(m: &Mapped) -> bool {
-    m.backend.id == CPU_BACKEND
-        && m.device.raw.kind == DeviceKind::Cpu
-        && m.device.raw.cpu.is_some()
-}
+use super::map::CPU_BACKEND;
 
 /// A row ready for the fit: its scenario and what it measured.
 struct Row<'a> {
@@ -223,7 +212,7 @@ pub fn fit_cpu_kernels(
     let mut features: Option<Vec<String>> = None;
     for smp in samples
         .iter()
-        .filter(|s| s.single_stream() && is_cpu_kernel_row(&s.mapped))
+        .filter(|s| s.single_stream() && s.mapped.is_cpu_kernel_row())
     {
         let m = &smp.mapped;
         let cpu = m

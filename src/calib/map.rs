@@ -4,7 +4,7 @@
 
 use super::trace::TraceRow;
 use crate::db::calibration::BackendRaw;
-use crate::db::hardware::Device;
+use crate::db::hardware::{Device, DeviceKind};
 use crate::db::model::ModelRaw;
 use crate::db::quant::QuantRaw;
 use crate::db::resolve::normalize;
@@ -27,6 +27,20 @@ pub struct Mapped<'a> {
     /// Its KV type id.
     pub kv_type: String,
 }
+
+impl Mapped<'_> {
+    /// Whether the row is predicted by the CPU kernels (a CPU with a `cpu` block on
+    /// llama.cpp's CPU backend), and so fitted by `calibrate --cpu-kernels` rather than by the
+    /// roofline fit.
+    pub fn is_cpu_kernel_row(&self) -> bool {
+        self.backend.id == CPU_BACKEND
+            && self.device.raw.kind == DeviceKind::Cpu
+            && self.device.raw.cpu.is_some()
+    }
+}
+
+/// The backend whose CPU kernels are modelled.
+pub const CPU_BACKEND: &str = "llama.cpp-cpu";
 
 /// A row that could not be mapped, and why.
 #[derive(Debug, Clone, Serialize)]

@@ -22,9 +22,8 @@
 //! `a_d`, `a_p` are the attention kernels' rates without and with flash attention (the
 //! fused CPU kernel walks the cache one position at a time and is slower at depth).
 
-use super::decode::{Bound, BoundKind, DecodeStep};
 use super::placement::{Footprint, Placement};
-use super::prefill::PrefillTime;
+use super::step::{Bound, BoundKind, DecodeStep, PrefillTime};
 use super::{tier_names, Scenario, TierName};
 use crate::db::cpu::CpuKernels;
 use crate::units::{Bytes, Seconds};

@@ -12,6 +12,7 @@ pub mod placement;
 pub mod power;
 pub mod predict;
 pub mod prefill;
+pub mod step;
 
 use crate::db::calibration::{Efficiency, HostEfficiency};
 use crate::db::hardware::{Device, DeviceKind};

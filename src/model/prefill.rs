@@ -21,33 +21,11 @@
 //! micro-batch also writes and reads the FP16 copy of the dense layers, `W_copy` = 4 B per
 //! parameter.
 
-use super::decode::Bound;
-use super::decode::BoundKind;
 use super::placement::{Footprint, Placement};
+pub use super::step::PrefillTime;
+use super::step::{Bound, BoundKind};
 use super::{tier_names, Scenario, TierName};
 use crate::units::Seconds;
-use serde::Serialize;
-
-/// A prefill, broken down.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PrefillTime {
-    /// Total.
-    pub time: Seconds,
-    /// Matmul compute.
-    pub t_compute: Seconds,
-    /// The routed experts' share of it.
-    pub t_expert_compute: Seconds,
-    /// Attention kernels.
-    pub t_attn: Seconds,
-    /// Weight reads from the fast tier.
-    pub t_memory: Seconds,
-    /// Host weights over the link.
-    pub t_link: Seconds,
-    /// The fixed and routed-expert part of `t_memory` (per micro-batch costs).
-    pub t_overhead: Seconds,
-    /// The largest term.
-    pub bound: Bound,
-}
 
 /// Time to process `n` prompt tokens entering at depth `d`.
 pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64) -> PrefillTime {

@@ -63,7 +63,7 @@ impl Sample<'_> {
             .is_some_and(|h| !h.eq_ignore_ascii_case("llama-bench"));
         // Rows of CPUs with known cores and kernels are the CPU kernels' fit
         // (`calibrate --cpu-kernels`), not the roofline's.
-        self.single_stream() && !server && !crate::calib::cpu_fit::is_cpu_kernel_row(&self.mapped)
+        self.single_stream() && !server && !self.mapped.is_cpu_kernel_row()
     }
 }
 
