@@ -58,7 +58,7 @@ pub struct ValidationRow {
     pub efficiency: &'static str,
 }
 
-/// The depth ranges of [`by_depth`]: empty cache, up to 4,096, up to 16,384, and beyond.
+/// The depth ranges of [`by_depth`](crate::calib::validate::by_depth): empty cache, up to 4,096, up to 16,384, and beyond.
 pub const DEPTH_RANGES: [(u64, Option<u64>); 4] = [
     (0, Some(0)),
     (1, Some(4096)),

@@ -119,7 +119,7 @@ impl View {
 
 /// A command's results: rows of one type, written straight to JSON and JSON lines by
 /// serde (no JSON value in between); CSV of whole results flattens them
-/// ([`csv::render`]: nested entries become dotted columns).
+/// (`csv::render`: nested entries become dotted columns).
 pub trait ResultRows: std::fmt::Debug {
     /// Number of rows.
     fn len(&self) -> usize;

@@ -1,5 +1,5 @@
 //! Scenario rows ([`ScenarioRow`]) written field by field as CSV records and JSON lines:
-//! integers as itoa writes them ([`super::digits`]), floats through ryu (CSV, as the `csv` crate writes them) or zmij
+//! integers as itoa writes them (`digits`), floats through ryu (CSV, as the `csv` crate writes them) or zmij
 //! (JSON, as serde_json writes them), JSON keys escaped once, and a unit's five names
 //! (device, model, quant, backend, KV type) encoded once for all its rows. The bytes are
 //! those the `csv` crate and serde_json make of the same rows (the tests compare them);

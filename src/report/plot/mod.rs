@@ -4,7 +4,7 @@
 //!
 //! PNG text is drawn with DejaVu Sans compiled into the binary (`assets/fonts/`, Bitstream
 //! Vera licence beside it), registered with plotters' `ab_glyph` font table on first use (it
-//! measures text) and rasterized by [`text`] (it draws text), so a machine without system
+//! measures text) and rasterized by `text` (it draws text), so a machine without system
 //! fonts renders the same picture. SVG text stays text (the viewer
 //! picks a sans-serif font); the bundled font only measures it for layout.
 //!
