@@ -136,6 +136,15 @@ fn bad_input_gets_exit_2_and_a_clear_message() {
     fails_with(&with(&["--ctx", "inf"]), "too large");
     fails_with(&with(&["--ctx", "1e30"]), "too large");
     fails_with(&with(&["--ctx", "0"]), "at least 1 token");
+    fails_with(
+        &with(&["--prompt", "0", "--gen", "0"]),
+        "leaves nothing to predict",
+    );
+    fails_with(&["fit", "llama-3.1-8b", "--top", "0"], "must be at least 1");
+    fails_with(
+        &["rank", "--device", "rtx-4090", "--top", "0"],
+        "must be at least 1",
+    );
     fails_with(&["fit", "llama-3.1-8b", "--ctx", "-1"], "'-1' is negative");
     fails_with(&["fit", "llama-3.1-8b", "--ctx", "0"], "at least 1 token");
     fails_with(

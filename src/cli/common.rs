@@ -241,6 +241,15 @@ pub(crate) fn tok_s(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A row count for `--top`: a whole number of at least 1 (0 would show an empty table).
+pub(crate) fn top(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (leave --top out to show every row)".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number of rows")),
+    }
+}
+
 /// The filter of `--verdict` and `--min-tok-s`.
 pub(crate) fn filter(
     verdict: VerdictArg,

@@ -40,7 +40,7 @@ pub struct FitArgs {
     #[arg(long, value_name = "FILE", value_parser = plot_file)]
     pub plot: Option<PathBuf>,
     /// Show at most N devices (after --verdict and --min-tok-s) [default: every one].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::common::top)]
     pub top: Option<usize>,
     /// Order after the verdict: devices that fit come first, then those that spill.
     #[arg(long, value_enum, default_value_t = SortArg::Speed)]

@@ -112,6 +112,9 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
     if o.ctx == Some(0) {
         bail!("--ctx must be at least 1 token");
     }
+    if o.ctx.is_none() && o.prompt == Some(0) && o.gen == 0 && o.depth == 0 {
+        bail!("--prompt 0 with --gen 0 and --depth 0 leaves nothing to predict; give a prompt or tokens to generate");
+    }
     let imp = crate::cli::model_file::imported(db, &a.file)?;
     let model = crate::cli::model_file::model(db, Some(&a.model), imp.as_ref())?;
     let mut file_warnings = Vec::new();

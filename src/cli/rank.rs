@@ -42,7 +42,7 @@ pub struct RankArgs {
     #[arg(long = "min-tok-s", value_name = "X", value_parser = tok_s, default_value = "10")]
     pub min_tok_s: f64,
     /// Show at most N models [default: every one that runs].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::common::top)]
     pub top: Option<usize>,
     /// Order: params (the largest model that runs first), speed or name.
     #[arg(long, value_enum, default_value_t = RankSortArg::Params)]

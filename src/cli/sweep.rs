@@ -55,7 +55,7 @@ pub struct SweepArgs {
     pub offload: OffloadArg,
     /// Show at most N rows in a table [default: a screenful on a terminal, else 10000];
     /// CSV, JSON and JSON lines always carry every row that passes --verdict and --min-tok-s.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = crate::cli::common::top)]
     pub top: Option<usize>,
     /// Order of a table (the best --top rows; rows that fit first, then those that spill)
     /// [default: the sweep's order]. CSV, JSON and JSON lines keep the sweep's order
