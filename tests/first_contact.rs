@@ -8,6 +8,20 @@ use common::{fails_with, results, stdout_of, tokenfit};
 use serde_json::Value;
 
 #[test]
+fn a_listing_too_wide_for_the_terminal_leaves_columns_out_and_says_which() {
+    let narrow = stdout_of(&["devices"], Some("80"));
+    assert!(
+        narrow.contains("left out to fit 80 columns: name"),
+        "{narrow}"
+    );
+    assert!(!narrow.lines().next().unwrap().contains("name"));
+    // In a pipe (no width) every column stays.
+    let all = stdout_of(&["devices"], None);
+    assert!(all.lines().next().unwrap().contains("name"));
+    assert!(!all.contains("left out to fit"));
+}
+
+#[test]
 fn compact_tables_fit_80_and_120_columns() {
     for width in ["80", "120"] {
         let w: usize = width.parse().unwrap();
@@ -23,6 +37,7 @@ fn compact_tables_fit_80_and_120_columns() {
                 "q4_k_m",
             ][..],
             &["rank", "--device", "rtx-4090"][..],
+            &["devices"][..],
             &[
                 "sweep",
                 "--devices",
@@ -47,6 +62,7 @@ fn compact_tables_fit_80_and_120_columns() {
                     || l.starts_with("then:")
                     || l.contains(" of ")
                     || l.contains("model(s)")
+                    || l.starts_with("left out to fit")
                 {
                     continue;
                 }

@@ -95,6 +95,14 @@ pub(crate) fn devices_cmd(db: &Db, a: ShowArgs) -> Result<Output<'_>> {
             })
             .collect(),
     };
+    // On a narrow terminal the listing keeps id, kind, memory, bandwidth, peak and price.
+    out.drop_to_fit = vec![
+        "name",
+        "sustained TFLOP/s",
+        "host GiB",
+        "usable GiB",
+        "power W",
+    ];
     let results: Vec<_> = db.devices.iter().map(device_value).collect();
     out.set_results(results);
     Ok(out)

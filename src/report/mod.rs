@@ -168,6 +168,9 @@ pub struct Output<'a> {
     pub extra: Vec<(String, Value)>,
     /// Text that replaces the human view in table format (calibrate's YAML).
     pub raw_text: Option<String>,
+    /// Headers of the columns a table may leave out, first to last, when even its narrowest
+    /// layout is wider than the terminal (a listing of many columns; CSV and JSON keep all).
+    pub drop_to_fit: Vec<&'static str>,
 }
 
 impl<'a> Output<'a> {
@@ -183,6 +186,7 @@ impl<'a> Output<'a> {
             warnings: vec![],
             extra: vec![],
             raw_text: None,
+            drop_to_fit: vec![],
         }
     }
 

@@ -41,11 +41,19 @@ fn layout(view: &super::View, width: Option<u16>) -> Option<(u16, Vec<usize>)> {
                 let mut cells = view.rows.iter().filter_map(|r| r.get(i));
                 let widest = widest(i);
                 let numeric = cells.all(|c| !matches!(c, super::Cell::Text(_)));
-                if numeric || widest <= unwrapped {
+                // A header wraps between its words, never inside one.
+                let word = view.headers.get(i).map_or(0, |h| {
+                    h.split_whitespace()
+                        .map(|w| w.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                });
+                let cells_need = if numeric || widest <= unwrapped {
                     widest
                 } else {
                     widest.min(WRAPPED_MIN)
-                }
+                };
+                cells_need.max(word)
             })
             .collect()
     };
@@ -63,51 +71,93 @@ fn layout(view: &super::View, width: Option<u16>) -> Option<(u16, Vec<usize>)> {
     })
 }
 
+/// The view with as few of `droppable` left out (first to last) as lets a layout fit
+/// `width`, and the headers left out; the view itself when it fits or no width is given.
+fn fitted<'v>(
+    view: &'v super::View,
+    droppable: &[&str],
+    width: Option<u16>,
+) -> (std::borrow::Cow<'v, super::View>, Vec<String>) {
+    let mut v = std::borrow::Cow::Borrowed(view);
+    let mut dropped = Vec::new();
+    for name in droppable {
+        if width.is_none() || layout(&v, width).is_some() {
+            break;
+        }
+        if let Some(i) = v.headers.iter().position(|h| h == name) {
+            let owned = v.to_mut();
+            owned.headers.remove(i);
+            for r in &mut owned.rows {
+                if i < r.len() {
+                    r.remove(i);
+                }
+            }
+            dropped.push((*name).to_string());
+        }
+    }
+    (v, dropped)
+}
+
 /// Renders the human view as a table, wrapping cells to fit `width` columns when given
-/// (else each row on one line, however long).
+/// (else each row on one line, however long). A view wider than `width` even wrapped leaves
+/// out the output's `drop_to_fit` columns until it fits, and says so under the table.
 pub fn render(o: &Output, width: Option<u16>) -> String {
+    let (view, dropped) = fitted(&o.view, &o.drop_to_fit, width);
     let mut s = String::new();
     if let Some(t) = &o.title {
         s.push_str(t);
         s.push('\n');
     }
-    if !o.view.headers.is_empty() {
-        let mut t = Table::new();
-        t.load_style(STYLE);
-        t.set_header(o.view.headers.clone());
-        for r in &o.view.rows {
-            t.add_row(r.iter().map(|c| {
-                let cell = comfy_table::Cell::new(c.show());
-                if matches!(c, super::Cell::Num(..)) {
-                    cell.set_alignment(CellAlignment::Right)
-                } else {
-                    cell
-                }
-            }));
-        }
-        for c in t.column_iter_mut() {
-            c.set_padding((0, 1));
-        }
-        let layout = layout(&o.view, width);
-        match layout {
-            Some((w, narrowest)) => {
-                t.set_content_arrangement(ContentArrangement::Dynamic);
-                t.set_width(w);
-                for (c, &n) in t.column_iter_mut().zip(&narrowest) {
-                    c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 1)));
-                }
-            }
-            None => {
-                t.set_content_arrangement(ContentArrangement::Disabled);
-            }
-        }
-        for line in t.lines() {
-            s.push_str(line.trim_end());
-            s.push('\n');
-        }
+    if !view.headers.is_empty() {
+        s.push_str(&table(&view, width));
+    }
+    if !dropped.is_empty() {
+        s.push_str(&format!(
+            "left out to fit {} columns: {} (a wider terminal, --format csv or json shows them)\n",
+            width.unwrap_or(0),
+            dropped.join(", ")
+        ));
     }
     for n in &o.notes {
         s.push_str(n);
+        s.push('\n');
+    }
+    s
+}
+
+/// The table of `view`, one line per row or wrapped to `width`.
+fn table(view: &super::View, width: Option<u16>) -> String {
+    let mut s = String::new();
+    let mut t = Table::new();
+    t.load_style(STYLE);
+    t.set_header(view.headers.clone());
+    for r in &view.rows {
+        t.add_row(r.iter().map(|c| {
+            let cell = comfy_table::Cell::new(c.show());
+            if matches!(c, super::Cell::Num(..)) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
+    for c in t.column_iter_mut() {
+        c.set_padding((0, 1));
+    }
+    match layout(view, width) {
+        Some((w, narrowest)) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w);
+            for (c, &n) in t.column_iter_mut().zip(&narrowest) {
+                c.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(n as u16 + 1)));
+            }
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    for line in t.lines() {
+        s.push_str(line.trim_end());
         s.push('\n');
     }
     s
