@@ -119,11 +119,35 @@ pub struct ComputeRaw {
     /// Vector FP32 TFLOP/s.
     #[serde(default)]
     pub fp32_tflops: Option<f64>,
+    /// The GPU's streaming multiprocessors and boost clock, where its backend's fused
+    /// quantized matmuls are bound by them rather than by the tensor-core peak.
+    #[serde(default)]
+    pub sms: Option<SmsRaw>,
     /// Where the numbers come from.
     pub source: String,
     /// Free text.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// FLOP per SM per clock that [`Device::quant_peak`] counts: the dense FP16 tensor rate per SM
+/// of NVIDIA's Turing, Ampere (GA10x) and Ada GPUs with FP16 accumulate (RTX 4090: 330.3
+/// TFLOP/s / (128 SMs × 2.52 GHz) = 1,024). llama.cpp's MMQ kernels reach about half of it per
+/// SM and clock on every generation from Ampere to Blackwell, data-centre parts included,
+/// whatever their larger tensor cores (docs/how-it-works.md): they are bound by loading and
+/// unpacking the quantized tiles, which scales with SMs and clock.
+pub const MMQ_FLOP_PER_SM_CLOCK: f64 = 1024.0;
+
+/// Raw mirror of a GPU's streaming multiprocessors (NVIDIA SMs) and boost clock.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsRaw {
+    /// Streaming multiprocessors.
+    pub count: u32,
+    /// Boost clock, MHz.
+    pub boost_clock_mhz: f64,
+    /// Where the numbers come from.
+    pub source: String,
 }
 
 /// Raw mirror of a price.
@@ -218,6 +242,10 @@ pub struct Device {
     /// [`power_limited_peaks`]); the datasheet peak where no limit applies. Predictions run
     /// matmuls and attention against it; `check` bounds claims by the datasheet peak.
     pub sustained_peak: FlopPerSecond,
+    /// The rate llama.cpp's fused quantized matmuls (CUDA's MMQ) reach at most on this GPU:
+    /// [`MMQ_FLOP_PER_SM_CLOCK`] per SM per clock but never above the FP16 peak, under the
+    /// same power limit as `sustained_peak` (`None`: no SM data; the FP16 peak bounds them).
+    pub quant_peak: Option<FlopPerSecond>,
 }
 
 impl Device {
@@ -279,5 +307,12 @@ pub fn power_limited_peaks(devices: &mut [Device]) {
         if let Some(w_f) = w_fam.get(&d.raw.family).filter(|_| limited(d)) {
             d.sustained_peak = FlopPerSecond(d.fp16_peak.0 * (w(d) / w_f).powf(1.0 / 3.0).min(1.0));
         }
+        // Never above the FP16 peak: GPUs without int8 tensor cores (Pascal, Volta, GTX 16)
+        // run MMQ on their vector units, whose rate the datasheet peak already is.
+        let limit = d.sustained_peak.0 / d.fp16_peak.0;
+        d.quant_peak = d.raw.compute.sms.as_ref().map(|s| {
+            let per_sm = f64::from(s.count) * s.boost_clock_mhz * 1e6 * MMQ_FLOP_PER_SM_CLOCK;
+            FlopPerSecond(per_sm.min(d.fp16_peak.0) * limit)
+        });
     }
 }

@@ -77,6 +77,10 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
     }
     positive(file, &id, "compute.fp16_tflops", d.compute.fp16_tflops)?;
     positive(file, &id, "power_w", d.power_w)?;
+    if let Some(s) = &d.compute.sms {
+        positive(file, &id, "compute.sms.count", f64::from(s.count))?;
+        positive(file, &id, "compute.sms.boost_clock_mhz", s.boost_clock_mhz)?;
+    }
     if let Some(c) = &d.cpu {
         super::cpu::validate_cpu(file, &id, c)?;
     }
@@ -106,6 +110,7 @@ pub fn device(file: &str, d: DeviceRaw) -> Result<Device> {
         link,
         fp16_peak,
         sustained_peak: fp16_peak,
+        quant_peak: None,
     })
 }
 

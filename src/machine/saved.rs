@@ -183,6 +183,7 @@ fn unmatched_cpu(p: &Part) -> Result<DeviceRaw> {
             fp4_tflops: None,
             int8_tops: None,
             fp32_tflops: Some(round3(tflops)),
+            sms: None,
             source: {
                 let lanes = if p.cpu_features.iter().any(|f| f == "avx512f") {
                     16
@@ -265,6 +266,7 @@ impl Db {
         if let Some(m) = &matched {
             if m.fp16_peak == dev.fp16_peak {
                 dev.sustained_peak = m.sustained_peak;
+                dev.quant_peak = m.quant_peak;
             }
             let copies: Vec<_> = self
                 .fitted

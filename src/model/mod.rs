@@ -18,7 +18,7 @@ use crate::db::calibration::{Efficiency, HostEfficiency};
 use crate::db::hardware::{Device, DeviceKind};
 use crate::db::model::ModelRaw;
 use crate::db::quant::{KernelClass, QuantRaw};
-use crate::units::{Bytes, Flop, Seconds};
+use crate::units::{Bytes, Flop, FlopPerSecond, Seconds};
 use params::ParamGroups;
 use serde::Serialize;
 
@@ -139,6 +139,10 @@ pub struct Scenario<'a> {
     /// Fewest tokens of a quantized matmul that the backend runs as dequantize + BLAS GEMM
     /// on this device (`None`: it always uses its fused quantized kernels).
     pub dequant_min_tokens: Option<u32>,
+    /// The most the backend's fused quantized matmuls reach on this device, where they are
+    /// bound by the GPU's SMs and clock rather than its tensor-core peak (llama.cpp CUDA's MMQ;
+    /// [`crate::db::hardware::Device::quant_peak`]); `None`: the sustained FP16 peak.
+    pub quant_peak: Option<FlopPerSecond>,
     /// The board's power model and the limit set (`None`: the device has no power data).
     pub power: Option<power::PowerModel>,
     /// llama.cpp's CPU backend on a CPU whose cores and kernels are known: threads and
@@ -234,10 +238,17 @@ impl Scenario<'_> {
     /// `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
     /// family at that call size, routed experts at the expert fraction.
     pub fn matmul_time(&self, p: &ParamGroups, tokens: f64, per_call: f64) -> (Seconds, Seconds) {
-        let peak = self.device.sustained_peak;
-        let experts = Flop(2.0 * p.experts_active * tokens) / (peak * self.eff.expert_compute_frac);
+        let fp16 = self.device.sustained_peak;
+        // Fused quantized kernels run against the backend's quantized-matmul ceiling where the
+        // device has one; float GEMMs (and dequantize + GEMM) against the FP16 peak.
+        let peak_of = |c: KernelClass| match (c, self.quant_peak) {
+            (KernelClass::Float, _) | (_, None) => fp16,
+            (_, Some(q)) => q,
+        };
+        let experts = Flop(2.0 * p.experts_active * tokens)
+            / (peak_of(self.kernel_class) * self.eff.expert_compute_frac);
         let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens)
-            / (peak * self.compute_frac(per_call));
+            / (peak_of(self.compute_class(per_call)) * self.compute_frac(per_call));
         (dense + experts, experts)
     }
 

@@ -128,11 +128,19 @@ pub struct DeviceSetup<'a> {
     pub ubatch: u32,
     /// Fewest tokens a quantized matmul runs as dequantize + GEMM on this device, if ever.
     pub dequant_min_tokens: Option<u32>,
+    /// The fused quantized matmuls' ceiling on this device, where the backend's are bound by
+    /// SMs and clock (llama.cpp CUDA's MMQ).
+    pub quant_peak: Option<crate::units::FlopPerSecond>,
     /// The board's power model at the limit asked for (devices with power data).
     pub power: Option<crate::model::power::PowerModel>,
     /// Warnings about the device (prior efficiency, ignored host overrides).
     pub warnings: Vec<String>,
 }
+
+/// The backend whose fused quantized matmuls (MMQ) are bound by a GPU's SMs and clock: the
+/// per-SM rate llama.cpp's CUDA traces show is the same from Ampere to Blackwell, data-centre
+/// parts included (docs/how-it-works.md).
+const MMQ_BACKEND: &str = "llama.cpp-cuda";
 
 /// Resolves the device's part of every scenario on it.
 pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<DeviceSetup<'a>> {
@@ -168,6 +176,9 @@ pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<D
             .as_ref()
             .filter(|g| g.families.contains(&device.raw.family))
             .map(|g| g.min_tokens),
+        quant_peak: device
+            .quant_peak
+            .filter(|_| db.backend_root(&backend.id) == MMQ_BACKEND),
         warnings,
     })
 }
@@ -334,6 +345,7 @@ fn scenario_on<'a>(
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
+        quant_peak: setup.quant_peak,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
         kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),
         coefs: crate::model::coefs::ModelCoefs::of(model),
