@@ -99,8 +99,9 @@ pub(crate) fn shell_word(s: &str) -> String {
     }
 }
 
-pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
-    let mut o = predict_options(&a)?;
+/// The scenario options of `predict`, with the batch and the token counts checked.
+fn checked_options(a: &PredictArgs) -> Result<Options> {
+    let mut o = predict_options(a)?;
     if a.batch == 0 || a.batch > tokenfit::advise::capacity::MAX_BATCH {
         bail!(
             "--batch must be between 1 and {}, got {}",
@@ -115,6 +116,11 @@ pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
     if o.ctx.is_none() && o.prompt == Some(0) && o.gen == 0 && o.depth == 0 {
         bail!("--prompt 0 with --gen 0 and --depth 0 leaves nothing to predict; give a prompt or tokens to generate");
     }
+    Ok(o)
+}
+
+pub(crate) fn predict_cmd(db: &Db, a: PredictArgs) -> Result<Output<'_>> {
+    let mut o = checked_options(&a)?;
     let imp = crate::cli::model_file::imported(db, &a.file)?;
     let model = crate::cli::model_file::model(db, Some(&a.model), imp.as_ref())?;
     let mut file_warnings = Vec::new();
