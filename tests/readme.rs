@@ -275,3 +275,33 @@ fn help_examples_continue_over_lines() {
         "{lines:?}"
     );
 }
+
+/// The README's first answer shows the output of the command above it: the `text` block that
+/// follows the first `sh` block is what that command prints today (title and table).
+#[test]
+fn the_first_answer_shows_what_the_command_prints() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let command = readme_commands()
+        .into_iter()
+        .next()
+        .expect("a first command");
+    let sh = text.find("```sh\n").expect("an sh block");
+    let start =
+        sh + text[sh..].find("```text\n").expect("a text block after it") + "```text\n".len();
+    let shown = &text[start..start + text[start..].find("```").expect("closed")];
+    let args = words(&command);
+    let out = common::tokenfit()
+        .env_remove("COLUMNS")
+        .args(&args[1..])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{command}");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for line in shown.lines() {
+        assert!(
+            printed.lines().any(|p| p.trim_end() == line.trim_end()),
+            "README shows a line `{command}` no longer prints:\n{line}\n--- it prints:\n{printed}"
+        );
+    }
+}
