@@ -157,13 +157,27 @@ pub(crate) fn options(c: &Common) -> Result<Options> {
 /// The entries of a comma-separated list, trimmed, empty ones dropped and repeats merged
 /// (the first kept).
 pub(crate) fn list(s: &str) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for x in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
-        if !out.contains(&x) {
-            out.push(x);
-        }
-    }
+    let mut out: Vec<&str> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    dedup_by(&mut out, |x| *x);
     out
+}
+
+/// Drops entries whose key came before (an id and an alias of one entry; `4k,4096`;
+/// `f16,F16`), keeping the first of each in order.
+pub(crate) fn dedup_by<T, K: PartialEq>(v: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut seen: Vec<K> = Vec::new();
+    v.retain(|x| {
+        let k = key(x);
+        let new = !seen.contains(&k);
+        if new {
+            seen.push(k);
+        }
+        new
+    });
 }
 
 pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
@@ -174,14 +188,12 @@ pub(crate) fn devices<'a>(db: &'a Db, s: &str) -> Result<Vec<&'a Device>> {
     if names.is_empty() {
         bail!("--devices is empty; name at least one device or 'all'");
     }
-    let mut out: Vec<&Device> = Vec::new();
-    for n in names {
-        let d = db.device(n)?;
-        // Two names of one device (an id and an alias) are one entry.
-        if !out.iter().any(|x| std::ptr::eq(*x, d)) {
-            out.push(d);
-        }
-    }
+    let mut out = names
+        .into_iter()
+        .map(|n| db.device(n))
+        .collect::<tokenfit::Result<Vec<&Device>>>()?;
+    // Two names of one device (an id and an alias) are one entry.
+    dedup_by(&mut out, |d| d.id());
     Ok(out)
 }
 

@@ -1,6 +1,6 @@
 //! `rank`: which models run on one device, each at its best quantization.
 
-use super::common::{ctx, list, options, tok_s, Common};
+use super::common::{ctx, dedup_by, list, options, tok_s, Common};
 use anyhow::{bail, Result};
 use clap::Args;
 use serde_json::json;
@@ -123,16 +123,11 @@ fn models<'a>(db: &'a Db, names: &str) -> Result<Vec<&'a tokenfit::db::model::Mo
     if names.trim().eq_ignore_ascii_case("all") {
         return Ok(db.models.iter().collect());
     }
-    let mut v = Vec::new();
-    for m in list(names) {
-        let m = db.model(m)?;
-        if !v
-            .iter()
-            .any(|x: &&tokenfit::db::model::ModelRaw| x.id == m.id)
-        {
-            v.push(m);
-        }
-    }
+    let mut v = list(names)
+        .into_iter()
+        .map(|m| db.model(m))
+        .collect::<tokenfit::Result<Vec<_>>>()?;
+    dedup_by(&mut v, |m| m.id.clone());
     Ok(v)
 }
 
@@ -147,13 +142,11 @@ fn quants<'a>(
         Some(l) => list(l),
         None => rank::default_ladder(&backend.id).to_vec(),
     };
-    let mut quants: Vec<&tokenfit::db::quant::QuantRaw> = Vec::new();
-    for q in ladder {
-        let q = db.quant(q)?;
-        if !quants.iter().any(|x| x.id == q.id) {
-            quants.push(q);
-        }
-    }
+    let mut quants = ladder
+        .into_iter()
+        .map(|q| db.quant(q))
+        .collect::<tokenfit::Result<Vec<_>>>()?;
+    dedup_by(&mut quants, |q| q.id.clone());
     if !quants
         .iter()
         .any(|q| tokenfit::scenario::compat::loads(backend, q))

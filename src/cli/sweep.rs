@@ -3,7 +3,7 @@
 
 use super::common::ModelFileArgs;
 use super::common::OffloadArg;
-use super::common::{filter, tok_s, SortArg, VerdictArg};
+use super::common::{dedup_by, filter, tok_s, SortArg, VerdictArg};
 use super::output::progress;
 use crate::cli::common::devices;
 use crate::cli::common::list;
@@ -112,8 +112,8 @@ fn models_and_quants<'a>(
             .map(|q| db.quant(q))
             .collect::<tokenfit::Result<Vec<_>>>()?
     };
-    dedup_by_id(&mut models, |m| &m.id);
-    dedup_by_id(&mut quants, |q| &q.id);
+    dedup_by(&mut models, |m| m.id.clone());
+    dedup_by(&mut quants, |q| q.id.clone());
     Ok((models, quants))
 }
 
@@ -140,8 +140,8 @@ fn axes<'a>(
         bail!("--ctx needs at least one context, each at least 1 token");
     }
     let (mut ctxs, mut kv_types) = (ctxs, kv_types);
-    dedup_values(&mut ctxs);
-    dedup_values(&mut kv_types);
+    dedup_by(&mut ctxs, |c| *c);
+    dedup_by(&mut kv_types, |k| k.clone());
     if (models.is_empty() && imp.is_none()) || quants.is_empty() || kv_types.is_empty() {
         bail!("--models, --quants and --kv-type each need at least one entry");
     }
@@ -205,31 +205,6 @@ fn plans<'a>(
         }
     }
     Ok((plans, inputs, left_out))
-}
-
-/// Drops entries named twice (an id and an alias of one entry), keeping the first.
-fn dedup_by_id<T>(v: &mut Vec<&T>, id: impl Fn(&T) -> &String) {
-    let mut seen: Vec<String> = Vec::new();
-    v.retain(|x| {
-        let i = id(x);
-        let new = !seen.contains(i);
-        if new {
-            seen.push(i.clone());
-        }
-        new
-    });
-}
-
-/// Drops values given twice (`4k,4096`, `f16,F16`), keeping the first of each in order.
-fn dedup_values<T: PartialEq + Clone>(v: &mut Vec<T>) {
-    let mut seen: Vec<T> = Vec::new();
-    v.retain(|x| {
-        let new = !seen.contains(x);
-        if new {
-            seen.push(x.clone());
-        }
-        new
-    });
 }
 
 /// Runs `sweep` and writes its output.
