@@ -29,6 +29,18 @@ pub struct Col<R> {
     pub cell: fn(usize, &R) -> Cell,
 }
 
+impl<R> Col<R> {
+    /// The `#` column: the row's 1-based rank, in every set.
+    pub fn rank() -> Col<R> {
+        Col {
+            key: "rank",
+            header: "#",
+            set: Set::Both,
+            cell: |n, _| Cell::Num((n + 1) as f64, 0),
+        }
+    }
+}
+
 /// The columns asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Columns {

@@ -94,12 +94,7 @@ fn shared<'a>() -> Shared<'a> {
 pub fn fit_columns<'a>() -> Vec<Col<ScenarioRow<'a>>> {
     let s = shared();
     vec![
-        Col {
-            key: "rank",
-            header: "#",
-            set: Set::Both,
-            cell: |n, _| Cell::Num((n + 1) as f64, 0),
-        },
+        Col::rank(),
         s.device,
         Col {
             key: "backend",
@@ -254,12 +249,7 @@ pub fn sweep_table(rows: &[ScenarioRow], cols: &Columns) -> Result<View> {
 /// Columns of `rank`: one model per row, each at its best quant.
 pub fn rank_columns<'a>() -> Vec<Col<RankRow<'a>>> {
     vec![
-        Col {
-            key: "rank",
-            header: "#",
-            set: Set::Both,
-            cell: |n, _| Cell::Num((n + 1) as f64, 0),
-        },
+        Col::rank(),
         Col {
             key: "model",
             header: "model",
