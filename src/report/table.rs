@@ -23,7 +23,7 @@ const WRAPPED_MIN: usize = 10;
 
 /// The width to set and each column's narrowest width: the roomiest layout that fits
 /// `width` (None: no width given, or even the narrowest does not fit).
-fn layout(view: &super::View, width: Option<u16>) -> Option<(u16, Vec<usize>)> {
+fn layout(view: &super::View, width: Option<u16>) -> Option<Layout> {
     // Per column: how narrow it may wrap when text cells up to `unwrapped` characters
     // stay whole (numbers never wrap; longer text wraps down to WRAPPED_MIN).
     let widest = |i: usize| {
@@ -71,17 +71,26 @@ fn layout(view: &super::View, width: Option<u16>) -> Option<(u16, Vec<usize>)> {
     })
 }
 
+/// A column layout: the width to set and each column's narrowest width.
+type Layout = (u16, Vec<usize>);
+
 /// The view with as few of `droppable` left out (first to last) as lets a layout fit
-/// `width`, and the headers left out; the view itself when it fits or no width is given.
+/// `width`, the headers left out, and that layout (None: no width given, or nothing left to
+/// drop and the view still does not fit).
 fn fitted<'v>(
     view: &'v super::View,
     droppable: &[&str],
     width: Option<u16>,
-) -> (std::borrow::Cow<'v, super::View>, Vec<String>) {
+) -> (
+    std::borrow::Cow<'v, super::View>,
+    Vec<String>,
+    Option<Layout>,
+) {
     let mut v = std::borrow::Cow::Borrowed(view);
     let mut dropped = Vec::new();
+    let mut fit = layout(&v, width);
     for name in droppable {
-        if width.is_none() || layout(&v, width).is_some() {
+        if width.is_none() || fit.is_some() {
             break;
         }
         if let Some(i) = v.headers.iter().position(|h| h == name) {
@@ -93,23 +102,24 @@ fn fitted<'v>(
                 }
             }
             dropped.push((*name).to_string());
+            fit = layout(&v, width);
         }
     }
-    (v, dropped)
+    (v, dropped, fit)
 }
 
 /// Renders the human view as a table, wrapping cells to fit `width` columns when given
 /// (else each row on one line, however long). A view wider than `width` even wrapped leaves
 /// out the output's `drop_to_fit` columns until it fits, and says so under the table.
 pub fn render(o: &Output, width: Option<u16>) -> String {
-    let (view, dropped) = fitted(&o.view, &o.drop_to_fit, width);
+    let (view, dropped, fit) = fitted(&o.view, &o.drop_to_fit, width);
     let mut s = String::new();
     if let Some(t) = &o.title {
         s.push_str(t);
         s.push('\n');
     }
     if !view.headers.is_empty() {
-        s.push_str(&table(&view, width));
+        s.push_str(&table(&view, fit));
     }
     if !dropped.is_empty() {
         s.push_str(&format!(
@@ -125,8 +135,8 @@ pub fn render(o: &Output, width: Option<u16>) -> String {
     s
 }
 
-/// The table of `view`, one line per row or wrapped to `width`.
-fn table(view: &super::View, width: Option<u16>) -> String {
+/// The table of `view`, wrapped to `fit` (else one line per row).
+fn table(view: &super::View, fit: Option<Layout>) -> String {
     let mut s = String::new();
     let mut t = Table::new();
     t.load_style(STYLE);
@@ -144,7 +154,7 @@ fn table(view: &super::View, width: Option<u16>) -> String {
     for c in t.column_iter_mut() {
         c.set_padding((0, 1));
     }
-    match layout(view, width) {
+    match fit {
         Some((w, narrowest)) => {
             t.set_content_arrangement(ContentArrangement::Dynamic);
             t.set_width(w);
