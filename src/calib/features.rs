@@ -143,7 +143,7 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         // backend runs flash attention, as llama.cpp's CPU backend does.
         flash_attn: r
             .flash_attn
-            .unwrap_or(r.flash_attn_auto && m.backend.id == "llama.cpp-cpu"),
+            .unwrap_or(r.flash_attn_auto && m.backend.id == super::map::CPU_BACKEND),
         batch: r.batch.unwrap_or(1).max(1),
         host_gib: None,
         host_gb_s: None,

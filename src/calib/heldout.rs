@@ -98,16 +98,15 @@ pub fn widen<'d>(
 /// The 5th and 95th percentiles of the residuals of every group but `without`, each group
 /// weighing one; `None` when too few rows or groups remain.
 fn quantiles_without(groups: &ByGroup, without: &str) -> Option<(f64, f64)> {
-    let others: BTreeMap<&str, Vec<f64>> = groups
+    let others = groups
         .iter()
         .filter(|(g, _)| g.as_str() != without)
-        .map(|(g, v)| (g.as_str(), v.clone()))
-        .collect();
-    let rows: usize = others.values().map(Vec::len).sum();
-    if others.len() < MIN_GROUPS || rows < MIN_ROWS {
+        .map(|(_, v)| v.as_slice());
+    let rows: usize = others.clone().map(<[f64]>::len).sum();
+    if others.clone().count() < MIN_GROUPS || rows < MIN_ROWS {
         return None;
     }
-    Some(group_weighted_quantiles(&others))
+    Some(group_weighted_quantiles(others))
 }
 
 /// The bands `calibrate` ships for every prediction: per test and efficiency source, the
@@ -153,7 +152,7 @@ pub fn bands<'d>(
             g.values().map(Vec::len).sum::<usize>() >= MIN_ROWS && g.len() >= MIN_GROUPS
         })
         .map(|((test, efficiency, backend, d), g)| {
-            let (q05, q95) = group_weighted_quantiles(&g);
+            let (q05, q95) = group_weighted_quantiles(g.values().map(Vec::as_slice));
             let (depth_from, depth_to) = d.map_or((0, None), |i| DEPTH_RANGES[i]);
             HeldoutBandRaw {
                 test: match test {
@@ -176,9 +175,8 @@ pub fn bands<'d>(
 /// The 5th and 95th percentiles of the residuals of all groups, each group weighing one (each
 /// of its `n` rows `1/n`): each held-out device (or model) is one draw of how far a fit misses
 /// what it never saw.
-fn group_weighted_quantiles(groups: &BTreeMap<&str, Vec<f64>>) -> (f64, f64) {
+fn group_weighted_quantiles<'v>(groups: impl Iterator<Item = &'v [f64]>) -> (f64, f64) {
     let mut w: Vec<(f64, f64)> = groups
-        .values()
         .flat_map(|v| v.iter().map(move |x| (*x, 1.0 / v.len() as f64)))
         .collect();
     w.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -216,7 +214,7 @@ mod tests {
         assert!(hi_a > 1.9, "{hi_a}");
         // Each group weighs one: a group of 20 rows at 2.0 is a quarter of the weight.
         let g: BTreeMap<&str, Vec<f64>> = m.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let (_, q95) = group_weighted_quantiles(&g);
+        let (_, q95) = group_weighted_quantiles(g.values().map(Vec::as_slice));
         assert!(q95 > 1.9, "{q95}");
         // Too few other groups: no quantile.
         m.remove("c");

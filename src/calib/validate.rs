@@ -169,11 +169,11 @@ impl<'s, 'a> HoldoutFits<'s, 'a> {
     }
 
     /// The key a row is held out by: its device, its model, or nothing.
-    fn key(holdout: Holdout, m: &Mapped) -> String {
+    fn key<'m>(holdout: Holdout, m: &'m Mapped) -> &'m str {
         match holdout {
-            Holdout::Device => m.device.id().to_string(),
-            Holdout::Model => m.model.id.clone(),
-            Holdout::None | Holdout::Shipped => String::new(),
+            Holdout::Device => m.device.id(),
+            Holdout::Model => &m.model.id,
+            Holdout::None | Holdout::Shipped => "",
         }
     }
 
@@ -190,32 +190,31 @@ impl<'s, 'a> HoldoutFits<'s, 'a> {
         }
     }
 
-    /// The number of fits the samples need (one per held-out device or model).
-    pub fn fits_needed(&self) -> usize {
-        let keys: BTreeSet<String> = self
-            .samples
+    /// The held-out keys of the samples whose fit is not made yet.
+    fn missing(&self) -> BTreeSet<&'s str> {
+        self.samples
             .iter()
             .map(|s| Self::key(self.holdout, &s.mapped))
-            .collect();
-        keys.len()
+            .filter(|k| !self.fits.contains_key(*k))
+            .collect()
+    }
+
+    /// The number of fits the samples still need (one per held-out device or model).
+    pub fn fits_needed(&self) -> usize {
+        self.missing().len()
     }
 
     /// Makes every fit the samples need at once, one per held-out key, on every core (the
     /// fits are independent), calling `done` after each. Rows then only look them up.
     pub fn prepare(&mut self, db: &Db, done: &(dyn Fn() + Sync)) {
-        let keys: BTreeSet<String> = self
-            .samples
-            .iter()
-            .map(|s| Self::key(self.holdout, &s.mapped))
-            .filter(|k| !self.fits.contains_key(k))
-            .collect();
         let this = &*self;
-        let made: Vec<(String, Vec<EfficiencyEntry>)> = keys
+        let made: Vec<(String, Vec<EfficiencyEntry>)> = this
+            .missing()
             .into_par_iter()
             .map(|k| {
-                let fit = this.fit_for(db, &k);
+                let fit = this.fit_for(db, k);
                 done();
-                (k, fit)
+                (k.to_string(), fit)
             })
             .collect();
         self.fits.extend(made);
@@ -223,7 +222,7 @@ impl<'s, 'a> HoldoutFits<'s, 'a> {
 
     /// The fit [`HoldoutFits::prepare`] made for a row mapped as `m`.
     fn made(&self, m: &Mapped) -> &[EfficiencyEntry] {
-        &self.fits[&Self::key(self.holdout, m)]
+        &self.fits[Self::key(self.holdout, m)]
     }
 
     /// The fitted entries that predict a row mapped as `m`: a fit without its device (or
@@ -231,11 +230,11 @@ impl<'s, 'a> HoldoutFits<'s, 'a> {
     /// [`HoldoutFits::prepare`] did not).
     pub fn for_row(&mut self, db: &Db, m: &Mapped) -> &[EfficiencyEntry] {
         let k = Self::key(self.holdout, m);
-        if !self.fits.contains_key(&k) {
-            let fit = self.fit_for(db, &k);
-            self.fits.insert(k.clone(), fit);
+        if !self.fits.contains_key(k) {
+            let fit = self.fit_for(db, k);
+            self.fits.insert(k.to_string(), fit);
         }
-        &self.fits[&k]
+        &self.fits[k]
     }
 }
 
