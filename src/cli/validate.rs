@@ -147,14 +147,7 @@ fn single(rows: &[ValidationRow], t: Test) -> Vec<&ValidationRow> {
 
 /// The error statistics of each (device, backend), in that order.
 fn per_group(rows: &[ValidationRow]) -> Vec<Value> {
-    let mut groups: BTreeMap<(String, String), Vec<&ValidationRow>> = Default::default();
-    for r in rows {
-        groups
-            .entry((r.device.clone(), r.backend.clone()))
-            .or_default()
-            .push(r);
-    }
-    groups
+    grouped(rows.iter(), |r| (r.device.as_str(), r.backend.as_str()))
         .iter()
         .map(|((d, b), rs)| {
             let of = |keep: &dyn Fn(&ValidationRow) -> bool| {
@@ -170,13 +163,21 @@ fn per_group(rows: &[ValidationRow]) -> Vec<Value> {
         .collect()
 }
 
+/// `rows` by `key`, in key order, each group in row order.
+fn grouped<'r, K: Ord>(
+    rows: impl Iterator<Item = &'r ValidationRow>,
+    key: impl Fn(&'r ValidationRow) -> K,
+) -> BTreeMap<K, Vec<&'r ValidationRow>> {
+    let mut by: BTreeMap<K, Vec<&ValidationRow>> = BTreeMap::new();
+    for r in rows {
+        by.entry(key(r)).or_default().push(r);
+    }
+    by
+}
+
 /// The single-stream rows' error statistics by trace file.
 fn per_file(single: &[&ValidationRow]) -> Vec<Value> {
-    let mut by_file: BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
-    for r in single {
-        by_file.entry(r.file.as_str()).or_default().push(r);
-    }
-    by_file
+    grouped(single.iter().copied(), |r| r.file.as_str())
         .iter()
         .map(|(f, rs)| {
             let of_test = |t: Test| {
@@ -193,10 +194,9 @@ fn per_file(single: &[&ValidationRow]) -> Vec<Value> {
 /// The MAPE of a test averaged per device instead of per row (one device with thousands of
 /// rows weighs as much as one with two).
 fn device_mean(single: &[&ValidationRow], t: Test) -> Value {
-    let mut by_device: BTreeMap<&str, Vec<&ValidationRow>> = Default::default();
-    for r in single.iter().filter(|r| r.test == t) {
-        by_device.entry(r.device.as_str()).or_default().push(r);
-    }
+    let by_device = grouped(single.iter().copied().filter(|r| r.test == t), |r| {
+        r.device.as_str()
+    });
     let m: Vec<f64> = by_device
         .values()
         .filter_map(|rs| stats(rs).mape_pct)
