@@ -3,7 +3,7 @@
 mod common;
 mod gguf_writer;
 
-use common::tokenfit_in;
+use common::{json_with, tokenfit_in};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -22,23 +22,9 @@ fn fresh(name: &str) -> PathBuf {
     d
 }
 
-fn json_in(config: &Path, args: &[&str]) -> Value {
-    let out = tokenfit_in(config)
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn decode(config: &Path, device: &str) -> f64 {
-    let v = json_in(
-        config,
+    let v = json_with(
+        tokenfit_in(config),
         &[
             "predict",
             "--device",
@@ -60,8 +46,8 @@ fn decode(config: &Path, device: &str) -> f64 {
 fn saved_machine_is_the_device_this() {
     let cfg = fresh("saved-4090");
     let from = fixture("rtx-4090");
-    let v = json_in(
-        &cfg,
+    let v = json_with(
+        tokenfit_in(&cfg),
         &[
             "detect",
             "--no-probe",
@@ -76,7 +62,10 @@ fn saved_machine_is_the_device_this() {
     // fits in VRAM (only the capacities and the link were read).
     let (this, entry) = (decode(&cfg, "this"), decode(&cfg, "rtx-4090"));
     assert!((this - entry).abs() / entry < 1e-9, "{this} vs {entry}");
-    let fit = json_in(&cfg, &["fit", "llama-3.1-8b", "--devices", "this"]);
+    let fit = json_with(
+        tokenfit_in(&cfg),
+        &["fit", "llama-3.1-8b", "--devices", "this"],
+    );
     assert_eq!(fit["results"][0]["device"], "this");
 
     // A llama-bench row whose gpu_info is the saved GPU maps to `this`.
@@ -95,7 +84,7 @@ fn saved_machine_is_the_device_this() {
     r["n_gpu_layers"] = 99.into();
     let trace = cfg.join("bench.json");
     std::fs::write(&trace, serde_json::to_string(&rows).unwrap()).unwrap();
-    let val = json_in(&cfg, &["validate", trace.to_str().unwrap()]);
+    let val = json_with(tokenfit_in(&cfg), &["validate", trace.to_str().unwrap()]);
     assert_eq!(val["results"][0]["device"], "this");
 }
 
@@ -121,7 +110,7 @@ fn this_before_any_save_says_how() {
 #[test]
 fn detect_here_reports_every_key() {
     let cfg = fresh("live");
-    let v = json_in(&cfg, &["detect", "--no-probe"]);
+    let v = json_with(tokenfit_in(&cfg), &["detect", "--no-probe"]);
     let results = v["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for r in results {
@@ -148,8 +137,8 @@ fn detect_here_reports_every_key() {
 fn save_measures_an_unmatched_cpu() {
     let cfg = fresh("saved-cpu");
     let from = fixture("this-machine-epyc-2vcpu");
-    let v = json_in(
-        &cfg,
+    let v = json_with(
+        tokenfit_in(&cfg),
         &["detect", "--save", "--from", from.to_str().unwrap()],
     );
     let cpu = &v["results"][0];

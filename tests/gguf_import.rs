@@ -1,6 +1,7 @@
 //! GGUF files as a user brings them: split shards read together, `models import` printing
 //! an entry the database accepts, and `--gguf` on predict, fit, cliff and sweep.
 
+mod common;
 mod gguf_writer;
 
 use gguf_writer::models::llama;
@@ -82,23 +83,8 @@ fn predict_fit_cliff_and_sweep_take_a_gguf_file() {
     let p = d.join("tiny.gguf");
     let (kv, ts) = llama();
     write(&p, &kv, &ts);
-    let run = |args: &[&str]| -> serde_json::Value {
-        let out = assert_cmd::Command::cargo_bin("tokenfit")
-            .unwrap()
-            .env_remove("TOKENFIT_DB")
-            .args(args)
-            .arg("--gguf")
-            .arg(&p)
-            .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let file = p.to_str().unwrap();
+    let run = |args: &[&str]| common::json(&[args, &["--gguf", file]].concat());
     let exact = total_bytes(&ts) as f64;
     // Another scheme than the file's is a what-if: estimated, with a warning.
     let out = assert_cmd::Command::cargo_bin("tokenfit")
