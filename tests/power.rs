@@ -148,7 +148,8 @@ fn every_scenario_command_takes_a_power_limit() {
         "--quant",
         "q4_0",
     ]);
-    assert!(f(&v["results"][0], "power_w") <= 250.0);
+    // The clock under the cap is found by bisection: the draw at it is the cap to rounding.
+    assert!(f(&v["results"][0], "power_w") <= 250.0 * (1.0 + 1e-9));
 }
 
 #[test]

@@ -155,6 +155,14 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
     };
     let mut s = build(db, m.device, m.model, m.quant, &o)?.scenario;
     s.eff = eff;
+    // The row's build ran the batched expert kernel over every expert where the backend's
+    // rule covers that build.
+    s.expert_gemm_all_min_tokens = m
+        .backend
+        .expert_gemm_all
+        .as_ref()
+        .filter(|g| r.build.is_some_and(|b| b <= g.max_build))
+        .map(|g| g.min_tokens);
     Ok(s)
 }
 

@@ -33,6 +33,10 @@ pub struct BackendRaw {
     /// variant without one runs its parent's kernels and takes the parent's rule on load.
     #[serde(default)]
     pub dequant_gemm: Option<DequantGemm>,
+    /// Kernel selection of older builds that ran every routed expert's matmul for a
+    /// micro-batch of a few tokens. A variant without one takes the parent's rule on load.
+    #[serde(default)]
+    pub expert_gemm_all: Option<ExpertGemmAll>,
     /// Where the numbers come from.
     pub source: String,
 }
@@ -48,6 +52,22 @@ pub struct DequantGemm {
     pub min_tokens: u32,
     /// Device families (hardware-db `family`) the rule applies to.
     pub families: Vec<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// A backend's rule for MoE layers in builds up to `max_build`: a matmul over the routed
+/// experts of `min_tokens` tokens or more ran on the batched expert kernel, which read the
+/// weights of every expert of the layer, not only of those the tokens route to (one token
+/// ran a matrix-vector kernel over its own experts). Measurements of later builds, and
+/// predictions (which are for current builds), read the experts the tokens touch.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpertGemmAll {
+    /// Fewest tokens of a micro-batch that take the batched expert kernel.
+    pub min_tokens: u32,
+    /// The newest llama.cpp build number (`bNNNN`) the rule is known to hold for.
+    pub max_build: u32,
     /// Where the rule comes from.
     pub source: String,
 }

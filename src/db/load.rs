@@ -328,18 +328,26 @@ impl Db {
     }
 }
 
-/// Backends with the dequantize rule of the backend each is a variant of, where it has
-/// none of its own.
+/// Backends with the dequantize and expert-kernel rules of the backend each is a variant
+/// of, where it has none of its own.
 fn with_parents_rules(
     mut backends: Vec<super::calibration::BackendRaw>,
 ) -> Vec<super::calibration::BackendRaw> {
     let parents = backends.clone();
-    for b in backends.iter_mut().filter(|b| b.dequant_gemm.is_none()) {
-        b.dequant_gemm = b
+    for b in backends.iter_mut() {
+        let Some(p) = b
             .variant_of
             .as_ref()
             .and_then(|p| parents.iter().find(|x| &x.id == p))
-            .and_then(|p| p.dequant_gemm.clone());
+        else {
+            continue;
+        };
+        if b.dequant_gemm.is_none() {
+            b.dequant_gemm = p.dequant_gemm.clone();
+        }
+        if b.expert_gemm_all.is_none() {
+            b.expert_gemm_all = p.expert_gemm_all.clone();
+        }
     }
     backends
 }

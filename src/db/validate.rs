@@ -229,7 +229,8 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
 }
 
 /// Each `variant_of` names a backend that is not itself a variant; a `dequant_gemm` rule
-/// starts at two tokens or more and names device families that exist.
+/// starts at two tokens or more and names device families that exist; an `expert_gemm_all`
+/// rule starts at two tokens or more.
 pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Result<()> {
     for b in backends {
         if let Some(g) = &b.dequant_gemm {
@@ -258,6 +259,19 @@ pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Resul
                     &b.id,
                     "dequant_gemm.families",
                     format!("'{f}' is not the family of any device"),
+                ));
+            }
+        }
+        if let Some(g) = &b.expert_gemm_all {
+            if g.min_tokens < 2 {
+                return Err(err(
+                    file,
+                    &b.id,
+                    "expert_gemm_all.min_tokens",
+                    format!(
+                        "must be ≥ 2 (one token runs the matrix-vector kernel), got {}",
+                        g.min_tokens
+                    ),
                 ));
             }
         }

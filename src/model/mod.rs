@@ -139,6 +139,11 @@ pub struct Scenario<'a> {
     /// Fewest tokens of a quantized matmul that the backend runs as dequantize + BLAS GEMM
     /// on this device (`None`: it always uses its fused quantized kernels).
     pub dequant_min_tokens: Option<u32>,
+    /// Fewest tokens of a prefill micro-batch whose expert matmuls read every routed expert
+    /// (`None`: they read the experts the tokens touch). Set only for a measurement made
+    /// with a build the backend's `expert_gemm_all` rule covers; predictions are for current
+    /// builds.
+    pub expert_gemm_all_min_tokens: Option<u32>,
     /// The most the backend's fused quantized matmuls reach on this device, where they are
     /// bound by the GPU's SMs and clock rather than its tensor-core peak (llama.cpp CUDA's MMQ;
     /// [`crate::db::hardware::Device::quant_peak`]); `None`: the sustained FP16 peak.
@@ -231,6 +236,16 @@ impl Scenario<'_> {
     /// that many streams, or one prefill micro-batch of that many tokens).
     pub fn experts_touched_frac_by(&self, tokens: f64) -> f64 {
         self.coefs.experts_touched_frac(tokens)
+    }
+
+    /// Share of all routed experts whose weights a prefill micro-batch of `tokens` tokens
+    /// reads: the share they touch, or all of them where the build's batched expert kernel
+    /// ran every expert ([`Scenario::expert_gemm_all_min_tokens`]).
+    pub fn experts_read_frac_by(&self, tokens: f64) -> f64 {
+        match self.expert_gemm_all_min_tokens {
+            Some(m) if tokens >= f64::from(m) && self.coefs.expert_miss.is_some() => 1.0,
+            _ => self.experts_touched_frac_by(tokens),
+        }
     }
 
     /// Matmul time of `tokens` tokens through the parameters `p` at the device's sustained

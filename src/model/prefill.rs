@@ -8,7 +8,8 @@
 //! the active matmul parameters, `F_attn` the attention FLOPs of the footprint's share of the
 //! layers, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
-//! at 512 tokens, `k/E` at one), `t_fixed + t_layer · L` a decode step's fixed cost (a one-token prompt is
+//! at 512 tokens, `k/E` at one; every expert for measurements of builds whose batched expert
+//! kernel ran them all, the backend's `expert_gemm_all` rule), `t_fixed + t_layer · L` a decode step's fixed cost (a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' per-expert cost `t_expert,p = ρ · t_expert` (decode's matrix-vector cost times a
@@ -43,8 +44,9 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let u = n / batches;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
-    // tokens, k of E at one token.
-    let experts = s.weights.experts * s.experts_touched_frac_by(u);
+    // tokens, k of E at one token (all of them on builds whose batched expert kernel ran
+    // every expert).
+    let experts = s.weights.experts * s.experts_read_frac_by(u);
     let w = s.weights.head + s.weights.dense_layers + experts;
     let host_share = pl.host_layer_frac.max(pl.stream_frac);
     let w_host = (s.weights.dense_layers + experts) * host_share + experts * pl.host_expert_frac;

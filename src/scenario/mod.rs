@@ -345,6 +345,7 @@ fn scenario_on<'a>(
         batch: o.batch.max(1),
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
+        expert_gemm_all_min_tokens: None,
         quant_peak: setup.quant_peak,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
         kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),

@@ -171,6 +171,7 @@ fn push_record(out: &mut TraceFile, at: At, rec: &Record) -> Result<()> {
     (r.type_k, r.type_v) = (text(get("type_k")), text(get("type_v")));
     r.n_ubatch = at.opt("n_ubatch", get("n_ubatch"))?;
     r.n_batch = at.opt("n_batch", get("n_batch"))?;
+    r.build = get("build_number").trim().parse().ok();
     let build = get("build_commit");
     if !build.is_empty() {
         r.notes = Some(format!(

@@ -82,6 +82,9 @@ pub struct TraceRow {
     pub n_batch: Option<u32>,
     /// Parallel sequences (llama-batched-bench B; None or 1 for single-stream rows).
     pub batch: Option<u32>,
+    /// llama.cpp build number (llama-bench `build_number`, or the `(NNNN)` after the commit
+    /// hash in the notes), when the row says.
+    pub build: Option<u32>,
     /// Where the measurement was published.
     pub source_url: Option<String>,
     /// Free text.
@@ -126,6 +129,7 @@ impl TraceRow {
             source_url: None,
             notes: None,
             harness: None,
+            build: None,
         }
     }
 }

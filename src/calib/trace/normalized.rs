@@ -115,6 +115,9 @@ pub struct NoteHints {
     pub n_gpu_layers: Option<i64>,
     /// `B=`: parallel sequences (llama-batched-bench).
     pub batch: Option<u32>,
+    /// The llama.cpp build number: `(NNNN)` right after a hexadecimal commit hash, as
+    /// llama-bench prints `build: 01612b74 (5922)`.
+    pub build: Option<u32>,
 }
 
 impl NoteHints {
@@ -128,6 +131,7 @@ impl NoteHints {
             n_batch: num("n_batch"),
             n_gpu_layers: hint_value(text, "n_gpu_layers").and_then(|v| v.parse().ok()),
             batch: num("B"),
+            build: build_number(text),
         }
     }
 
@@ -138,7 +142,27 @@ impl NoteHints {
         r.n_batch = r.n_batch.or(self.n_batch);
         r.n_gpu_layers = r.n_gpu_layers.or(self.n_gpu_layers);
         r.batch = r.batch.or(self.batch);
+        r.build = r.build.or(self.build);
     }
+}
+
+/// The number in `<hash> (<number>)`: a hexadecimal word of 7 to 40 digits, one space, and
+/// a parenthesised decimal number.
+fn build_number(text: &str) -> Option<u32> {
+    text.match_indices(" (").find_map(|(at, _)| {
+        let hash = text[..at]
+            .rsplit(|c: char| !c.is_ascii_alphanumeric())
+            .next()?;
+        let rest = &text[at + 2..];
+        let digits = &rest[..rest.find(')')?];
+        let is_hash = (7..=40).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit());
+        let is_number = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+        if is_hash && is_number {
+            digits.parse().ok()
+        } else {
+            None
+        }
+    })
 }
 
 /// A scoreboard's table label: `with FA` or `without FA` (the llama.cpp scoreboards publish
@@ -215,6 +239,19 @@ mod tests {
         assert_eq!((h.batch, h.flash_attn), (None, Some(false)));
         assert_eq!(NoteHints::parse("fa=1; -fa auto").flash_attn, Some(true));
         assert_eq!(NoteHints::parse("flash_attn = auto").flash_attn, None);
+        assert_eq!(
+            NoteHints::parse("x; llama.cpp 01612b74 (5922); y").build,
+            Some(5922)
+        );
+        assert_eq!(
+            NoteHints::parse("build=d5cb8684 (3891); source=z").build,
+            Some(3891)
+        );
+        assert_eq!(
+            NoteHints::parse("Qwen3 (30B) at 8 (512) tokens").build,
+            None
+        );
+        assert_eq!(NoteHints::parse("commit zz01612b7 (12)").build, None);
         let table = |t: &str| NoteHints::parse(t).flash_attn;
         assert_eq!(
             table("scoreboard table: with FA (per the parser)"),
