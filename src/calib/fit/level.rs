@@ -231,14 +231,63 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
         dof,
         stop,
     } = solve_with_dof(&p);
-    e.compute_frac = 1.0 / t[0];
-    e.kquant_compute_frac = 1.0 / t[1];
-    e.float_compute_frac = 1.0 / t[2];
-    e.expert_compute_frac = 1.0 / t[3];
+    let fracs = carry_ratios(pp, prior, [t[0], t[1], t[2], t[3]]);
+    e.compute_frac = fracs[0];
+    e.kquant_compute_frac = fracs[1];
+    e.float_compute_frac = fracs[2];
+    e.expert_compute_frac = fracs[3];
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
     e.prefill_expert_factor = t[6];
     (dof, Some(stop))
+}
+
+/// The compute fractions of the four kernel families (block quants, k-quants, floats, routed
+/// experts) from the solved `1/η_c`: a family none of the rows ran keeps its ratio to the
+/// others from `prior` (the level above), scaled by how far the families the rows did run
+/// moved from theirs (the geometric mean of their `η_fitted / η_prior`, weighted by the rows
+/// that ran each). The ridge alone would leave such a family at the level above's value,
+/// so a device measured only on Q4_0 would run its k-quants at its backend's k-quant
+/// fraction however much faster its Q4_0 ran than the backend's; what transfers between
+/// devices is the ratio between the kernel families, which their kernels set.
+fn carry_ratios(pp: &[&Features], prior: &Efficiency, inv: [f64; 4]) -> [f64; 4] {
+    let prior_fracs = [
+        prior.compute_frac,
+        prior.kquant_compute_frac,
+        prior.float_compute_frac,
+        prior.expert_compute_frac,
+    ];
+    let mut rows = [0usize; 4];
+    for f in pp {
+        if f.x_comp > 0.0 {
+            let i = match f.class {
+                KernelClass::Block => 0,
+                KernelClass::KQuant => 1,
+                KernelClass::Float => 2,
+            };
+            rows[i] += 1;
+        }
+        if f.x_comp_expert > 0.0 {
+            rows[3] += 1;
+        }
+    }
+    let fracs = inv.map(|x| 1.0 / x);
+    let shown: usize = rows.iter().sum();
+    if shown == 0 {
+        return fracs;
+    }
+    let log_shift = (0..4)
+        .filter(|&i| rows[i] > 0)
+        .map(|i| rows[i] as f64 * (fracs[i] / prior_fracs[i]).ln())
+        .sum::<f64>()
+        / shown as f64;
+    let mut out = fracs;
+    for i in (0..4).filter(|&i| rows[i] == 0) {
+        // Within the solver's bounds (η_c from 0.1% to 100%).
+        out[i] = (prior_fracs[i] * log_shift.exp())
+            .clamp(1.0 / PREFILL_BOUNDS.1[i], 1.0 / PREFILL_BOUNDS.0[i]);
+    }
+    out
 }
 
 /// R² of log time, MAPE of tok/s (%), and the relative interval half-width.
