@@ -96,6 +96,10 @@ def amd_issues(r):
 def amd_docs(r):
     if "AMD Instinct MI300X" in r["device"]:
         r["device_id"] = "mi300x"
+    elif r["device"].startswith("AMD gfx906 (MI50-class"):
+        # The cards print as 'AMD Radeon Graphics'; the label's '2 devices visible' makes the
+        # rows multi-device rows.
+        r["device_id"] = "mi50-32gb"
 
 
 RULES = {

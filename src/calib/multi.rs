@@ -22,8 +22,11 @@ pub struct MultiRow {
 }
 
 /// Recognises `<device> * N` and `Nx <device>` (GPUs in one host: layer split over PCIe 4.0 x16, the RunPod
-/// servers of the XiongjieDai tables) and `<device> + <other> via RPC` (two hosts: layer split
-/// over llama.cpp RPC, 10 GbE assumed as the sources do not say).
+/// servers of the XiongjieDai tables), a label that states how many devices llama.cpp saw
+/// (`… (…; 2 devices visible)`, `(8 ROCm devices found; …)`: with `-ngl 99` and the default layer
+/// split every visible GPU takes a share; the row names its device through `device_id`), and
+/// `<device> + <other> via RPC` (two hosts: layer split over llama.cpp RPC, 10 GbE assumed as the
+/// sources do not say).
 pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
     // `2x <device>` / `8x <device>`: GPUs in one host, as the AMD sources label them.
     // `count` GPUs of `dev` in one host, over PCIe.
@@ -49,6 +52,9 @@ pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
     if let Some((dev, n)) = r.device.rsplit_once(" * ") {
         return in_one_host(dev, n);
     }
+    if let Some(n) = stated_device_count(&r.device) {
+        return in_one_host(&r.device, n);
+    }
     if r.device.contains(" via RPC") {
         let first = r.device.split(" + ").next()?.trim().to_string();
         let backend = r.backend.replace("RPC client", "").replace("RPC", "");
@@ -64,6 +70,23 @@ pub fn parse_multi(r: &TraceRow) -> Option<MultiRow> {
         });
     }
     None
+}
+
+/// The count of `N devices` or `N <backend> devices` in a label (llama.cpp's `found N ROCm
+/// devices`, or a source's `N devices visible`), if any.
+fn stated_device_count(label: &str) -> Option<&str> {
+    let words: Vec<&str> = label
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words
+        .iter()
+        .position(|w| w.eq_ignore_ascii_case("devices"))?;
+    words[at.saturating_sub(2)..at]
+        .iter()
+        .rev()
+        .copied()
+        .find(|w| w.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Predicts every multi-device row (layer split) with the efficiencies the holdout of `fits`
@@ -134,4 +157,44 @@ pub fn validate_multi(
         });
     }
     (out, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calib::trace::{Test, TraceRow};
+
+    fn row(device: &str) -> TraceRow {
+        let mut r = TraceRow::new("t.csv", 2, Test::Tg, 10.0);
+        r.device = device.into();
+        r
+    }
+
+    #[test]
+    fn counts_in_labels_make_multi_device_rows() {
+        let m = parse_multi(&row("8x AMD Instinct MI300X (gfx942)")).unwrap();
+        assert_eq!(
+            (m.count, m.row.device.as_str()),
+            (8, "AMD Instinct MI300X (gfx942)")
+        );
+        let m = parse_multi(&row("3090 24GB * 2")).unwrap();
+        assert_eq!((m.count, m.row.device.as_str()), (2, "3090 24GB"));
+        // The count the label states; the label stays whole (the row's device_id names the device).
+        let label =
+            "AMD gfx906 (MI50-class; printed as \"AMD Radeon Graphics\"; 2 devices visible)";
+        let m = parse_multi(&row(label)).unwrap();
+        assert_eq!(
+            (m.count, m.row.device.as_str(), m.link),
+            (2, label, "pcie-4.0-x16")
+        );
+        assert_eq!(stated_device_count("X (4 ROCm devices found)"), Some("4"));
+    }
+
+    #[test]
+    fn one_device_or_no_count_is_a_single_device_row() {
+        assert!(parse_multi(&row("AMD Radeon VII")).is_none());
+        assert!(parse_multi(&row("X (1 devices visible)")).is_none());
+        assert!(parse_multi(&row("X (devices visible)")).is_none());
+        assert!(parse_multi(&row("AMD Instinct MI50 (gfx906)")).is_none());
+    }
 }

@@ -39,9 +39,7 @@ pub(crate) fn load_traces<'a>(
     let loaded = tokenfit::calib::run::load(db, &refs)?;
     out.extend(loaded.notes.iter().cloned());
     if verbose {
-        for u in &loaded.unmapped {
-            eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
-        }
+        list_unmapped(&loaded.unmapped);
     }
     if loaded.samples.is_empty() {
         bail!(
@@ -62,6 +60,13 @@ pub(crate) fn load_traces<'a>(
         ));
     }
     Ok(loaded)
+}
+
+/// Lists rows that could not be used, with the reason, on stderr (`--verbose`).
+pub(crate) fn list_unmapped(rows: &[tokenfit::calib::map::Unmapped]) {
+    for u in rows {
+        eprintln!("unmapped: {}:{}: {}", u.file, u.line, u.reason);
+    }
 }
 
 /// Refuses traces with nothing for the fit: every usable row batched (B > 1) or run across
