@@ -246,6 +246,35 @@ fn an_unsloth_dynamic_file_name_beats_its_base_type_label() {
 }
 
 #[test]
+fn a_gpu_row_with_layers_on_the_host_is_validated_not_fitted() {
+    let db = Db::builtin().unwrap();
+    let sample = |device: &str, backend: &str, ngl: Option<i64>| {
+        let r = TraceRow {
+            backend_id: Some(backend.into()),
+            n_gpu_layers: ngl,
+            ..row(device, "llama-2-7b", "q4_0", Test::Tg, 0, 128, 0)
+        };
+        let m = map_row(&db, &r).unwrap();
+        let feat = features(&db, &m).unwrap();
+        Sample { mapped: m, feat }
+    };
+    // llama-bench -ngl 0 on a GPU: every layer ran on a host CPU the row does not name.
+    let host = sample("rtx-4090", "llama.cpp-cuda", Some(0));
+    assert!(host.layers_on_host() && !host.fitted());
+    // -ngl 99 (at least the model's 32 layers), -1 or unknown: all on the GPU.
+    for ngl in [Some(99), Some(32), Some(-1), None] {
+        assert!(
+            sample("rtx-4090", "llama.cpp-cuda", ngl).fitted(),
+            "{ngl:?}"
+        );
+    }
+    assert!(!sample("rtx-4090", "llama.cpp-cuda", Some(31)).fitted());
+    // On a CPU the layer count says nothing of a host: the row stays what it was.
+    let cpu = sample("cpu-epyc-9004-12ch-ddr5-4800", "llama.cpp-cpu", Some(0));
+    assert!(!cpu.layers_on_host());
+}
+
+#[test]
 fn a_build_with_rpc_compiled_in_is_still_its_local_backend() {
     use tokenfit::calib::map::backend_id;
     // llama-bench lists every backend compiled in; RPC there does not mean a remote device.

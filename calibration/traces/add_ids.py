@@ -27,6 +27,8 @@ KYUZ0_GGUF = [
     ("gemma-3-27b-it-BF16", "gemma-3-27b", "bf16"),
     ("Nemotron-3-Nano-30B-A3B-UD-Q4_K_XL", "nemotron-3-nano-30b-a3b", "ud-q4_k_xl"),
     ("Nemotron-3-Nano-30B-A3B-UD-Q8_K_XL", "nemotron-3-nano-30b-a3b", "ud-q8_k_xl"),
+    ("Ministral-3-8B-Instruct-2512-BF16", "ministral-3-8b", "bf16"),
+    ("Ministral-3-14B-Instruct-2512-BF16", "ministral-3-14b", "bf16"),
 ]
 
 
@@ -89,6 +91,10 @@ def amd_issues(r):
         r["model_id"] = "llama-3.1-8b"
     elif r["model"].startswith("Llama-3.2-3B-Instruct"):
         r["model_id"] = "llama-3.2-3b"
+    elif r["model"] == "llama 13B" and r["params_b"] == "13.02":
+        # llama-bench prints any 40-layer llama-arch GGUF as 'llama 13B' (Mistral Small 3.1 24B
+        # too); 13.02 B parameters is the LLaMA / Llama 2 13B shape.
+        r["model_id"] = "llama-2-13b"
     if "Vulkan" in r["backend"]:
         r["backend_id"] = vulkan_variant(r["backend"])
 

@@ -33,8 +33,8 @@ impl Loaded<'_> {
     pub fn fitted_rows(&self) -> usize {
         self.samples.iter().filter(|s| s.fitted()).count()
     }
-    /// The rows mapped but kept for validation only: batched and multi-device rows, and
-    /// prompt timings of a server harness.
+    /// The rows mapped but kept for validation only: batched and multi-device rows, prompt
+    /// timings of a server harness, and GPU rows with layers on the host.
     pub fn validation_only_rows(&self) -> usize {
         self.samples.len() - self.fitted_rows() + self.multi.len()
     }

@@ -158,7 +158,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     out.set_results(fitted.entries.clone());
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
-        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device or llama-server), {} entries fitted",
+        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device, llama-server or layers on the host), {} entries fitted",
         fitted.rows_used,
         fitted.rows_unmapped,
         fitted.rows_validation_only,

@@ -63,7 +63,21 @@ impl Sample<'_> {
             .is_some_and(|h| !h.eq_ignore_ascii_case("llama-bench"));
         // Rows of CPUs with known cores and kernels are the CPU kernels' fit
         // (`calibrate --cpu-kernels`), not the roofline's.
-        self.single_stream() && !server && !self.mapped.is_cpu_kernel_row()
+        self.single_stream()
+            && !server
+            && !self.mapped.is_cpu_kernel_row()
+            && !self.layers_on_host()
+    }
+
+    /// Whether a GPU row ran layers on the host (llama-bench `-ngl` below the model's layer
+    /// count), on a CPU the row does not name: such a row is validated, not fitted.
+    pub fn layers_on_host(&self) -> bool {
+        let m = &self.mapped;
+        m.device.raw.kind != DeviceKind::Cpu
+            && m.row
+                .n_gpu_layers
+                .and_then(|g| u32::try_from(g).ok())
+                .is_some_and(|g| g < m.model.n_layers())
     }
 }
 

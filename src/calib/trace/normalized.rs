@@ -6,7 +6,7 @@
 //! order and unknown ones are ignored. `test` is `pp` or `tg`; empty numbers are unknown
 //! (empty token counts are 0); `model_size_gib` is GiB (× 2^30 bytes). Run settings are
 //! recovered from the free-text `notes` when written as `key=value` or `key = value`:
-//! `flash_attn`/`fa`, `n_ubatch`, `n_batch`, `n_gpu_layers` and the batched-bench
+//! `flash_attn`/`fa`, `n_ubatch`/`ub`, `n_batch`, `n_gpu_layers`/`ngl` and the batched-bench
 //! sequence count `B`.
 
 use super::csv_table::{parse_csv, CsvRecord, CsvTable};
@@ -111,7 +111,7 @@ pub struct NoteHints {
     pub n_ubatch: Option<u32>,
     /// `n_batch=`.
     pub n_batch: Option<u32>,
-    /// `n_gpu_layers=`.
+    /// `n_gpu_layers=` (or llama-bench's short `ngl=`).
     pub n_gpu_layers: Option<i64>,
     /// `B=`: parallel sequences (llama-batched-bench).
     pub batch: Option<u32>,
@@ -129,7 +129,9 @@ impl NoteHints {
             flash_attn: flash.and_then(parse_flag).or_else(|| fa_table(text)),
             n_ubatch: num("n_ubatch").or_else(|| num("ub")),
             n_batch: num("n_batch"),
-            n_gpu_layers: hint_value(text, "n_gpu_layers").and_then(|v| v.parse().ok()),
+            n_gpu_layers: hint_value(text, "n_gpu_layers")
+                .or_else(|| hint_value(text, "ngl"))
+                .and_then(|v| v.parse().ok()),
             batch: num("B"),
             build: build_number(text),
         }
@@ -235,6 +237,9 @@ mod tests {
             (h.batch, h.n_batch, h.n_ubatch, h.flash_attn, h.n_gpu_layers),
             (Some(8), Some(2048), Some(512), Some(true), Some(-1))
         );
+        let h = NoteHints::parse("ngl=0; ub=1024; comment by x");
+        assert_eq!((h.n_gpu_layers, h.n_ubatch), (Some(0), Some(1024)));
+        assert_eq!(NoteHints::parse("xngl=0").n_gpu_layers, None);
         let h = NoteHints::parse("Build=abc; sofa=1; flash_attn=False");
         assert_eq!((h.batch, h.flash_attn), (None, Some(false)));
         assert_eq!(NoteHints::parse("fa=1; -fa auto").flash_attn, Some(true));
