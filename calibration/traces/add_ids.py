@@ -106,6 +106,9 @@ def amd_docs(r):
         # The cards print as 'AMD Radeon Graphics'; the label's '2 devices visible' makes the
         # rows multi-device rows.
         r["device_id"] = "mi50-32gb"
+    if (note(r["notes"], "gguf") or "").startswith("DeepSeek-V3-"):
+        # llama-bench prints V3 and R1 alike as 'deepseek2 671B'; the GGUF name says which.
+        r["model_id"] = "deepseek-v3"
 
 
 RULES = {
