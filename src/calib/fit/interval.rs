@@ -12,6 +12,13 @@ use std::collections::BTreeMap;
 /// Fewest residual degrees of freedom for a level to set its own interval.
 pub(super) const MIN_DOF: usize = 5;
 
+/// Fewest degrees of freedom of the spread between a level's devices (devices − 1) for it to
+/// widen the level's interval. Between two devices, Student's t on one degree of freedom
+/// (6.31) makes any real disagreement an interval of thousands of times (an MI300X 2024 build
+/// 20× below an MI100 took the CDNA family's prefill to ±27,790×); the level's own interval,
+/// whose residuals hold both devices' offsets, and the held-out bands stand instead.
+pub(super) const MIN_DEVICE_DOF: usize = 2;
+
 /// Widens each device's own interval for a model it has not run. A device's fit is close to
 /// exact on the few models it ran (each weight class has its own compute fraction), so its
 /// residuals say little of the next model's offset: that spread, the between-model variance of
@@ -66,9 +73,10 @@ pub(super) fn for_new_models(out: &mut [EfficiencyEntry], devices: &[(usize, Vec
 /// within each of the level's devices plus the spread of the devices' own offsets (each
 /// device one observation, whatever its row count), with Student t on the devices:
 /// `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1` for n devices. Never narrower than
-/// the level's own interval; with one device the level's own stands (a device that borrows
-/// it has nothing to measure the spread between devices against, and its parent's interval
-/// is already the fallback of every level with too few rows).
+/// the level's own interval; with one or two devices the level's own stands (a device that
+/// borrows it has nothing, or one degree of freedom, to measure the spread between devices
+/// against, and its parent's interval is already the fallback of every level with too few
+/// rows).
 pub(super) fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency {
     for test in [Test::Tg, Test::Pp] {
         let by_device = residuals_by(rows, &e, test, |s| s.mapped.device.id());
@@ -86,13 +94,17 @@ pub(super) fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency 
 }
 
 /// The one-sided 95% relative error for a new group, from the log residuals of each group
-/// (device): `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1`; `None` below two groups.
+/// (device): `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1`; `None` below
+/// `MIN_DEVICE_DOF + 1` groups.
 pub(super) fn new_device_err(groups: &[&[f64]]) -> Option<f64> {
     if groups.len() < 2 {
         return None;
     }
     let (means, s_w2) = group_means(groups);
     let (s_b2, dof) = variance(&means)?;
+    if dof < MIN_DEVICE_DOF {
+        return None;
+    }
     Some(new_group_err(s_w2, s_b2, groups.len(), dof))
 }
 
@@ -166,17 +178,20 @@ mod tests {
 
     #[test]
     fn a_new_device_gets_the_spread_between_devices_not_only_within() {
-        // Two devices, each measured exactly the same way three times, 20% apart: the rows
+        // Three devices, each measured exactly the same way three times, 10% apart: the rows
         // alone (no spread within a device) would claim a zero interval.
         let a = [0.1_f64; 3];
         let b = [-0.1_f64; 3];
-        let err = new_device_err(&[&a, &b]).unwrap();
-        // s_b² = 0.02, t₀.₉₅(1) = 6.314: exp(6.314 · √(0.02 · 1.5)) − 1
-        let expect = (6.313_751_514_675_043 * (0.02_f64 * 1.5).sqrt()).exp() - 1.0;
+        let c = [0.0_f64; 3];
+        let err = new_device_err(&[&a, &b, &c]).unwrap();
+        // s_b² = 0.01, t₀.₉₅(2) = 2.920: exp(2.920 · √(0.01 · 4/3)) − 1
+        let expect = (2.919_985_580_355_516 * (0.01_f64 * 4.0 / 3.0).sqrt()).exp() - 1.0;
         assert!((err - expect).abs() < 1e-6, "{err} {expect}");
         // More devices with the same spread narrow it (t and the 1/n term shrink).
-        let four = new_device_err(&[&a, &b, &a, &b]).unwrap();
-        assert!(four < err / 2.0, "{four}");
+        let six = new_device_err(&[&a, &b, &c, &a, &b, &c]).unwrap();
+        assert!(six < 0.6 * err, "{six}");
         assert_eq!(new_device_err(&[&a]), None);
+        // Two devices, one degree of freedom: not enough to set the spread between devices.
+        assert_eq!(new_device_err(&[&a, &b]), None);
     }
 }
