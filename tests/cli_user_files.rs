@@ -77,6 +77,22 @@ fn a_backend_variant_of_an_unknown_backend_is_refused() {
 }
 
 #[test]
+fn a_batched_kernel_rule_from_one_token_is_refused() {
+    edited_defaults_are_refused(
+        "experts-min",
+        "expert_gemm_all:\n      min_tokens: 2",
+        "expert_gemm_all:\n      min_tokens: 1",
+        &["expert_gemm_all.min_tokens", "must be ≥ 2", "got 1"],
+    );
+    edited_defaults_are_refused(
+        "dequant-min",
+        "dequant_gemm:\n      min_tokens: 64",
+        "dequant_gemm:\n      min_tokens: 0",
+        &["dequant_gemm.min_tokens", "got 0"],
+    );
+}
+
+#[test]
 fn user_db_overrides_a_device_by_id() {
     let dir = std::env::temp_dir().join(format!("tokenfit-ovr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

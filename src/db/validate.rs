@@ -233,18 +233,21 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
 /// rule starts at two tokens or more.
 pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Result<()> {
     for b in backends {
-        if let Some(g) = &b.dequant_gemm {
-            if g.min_tokens < 2 {
-                return Err(err(
+        // One token is a matrix-vector product: a rule for batched kernels starts at two.
+        let at_least_two = |field: &str, n: u32| {
+            if n < 2 {
+                Err(err(
                     file,
                     &b.id,
-                    "dequant_gemm.min_tokens",
-                    format!(
-                        "must be ≥ 2 (one token is a matrix-vector product), got {}",
-                        g.min_tokens
-                    ),
-                ));
+                    field,
+                    format!("must be ≥ 2 (one token runs the matrix-vector kernels), got {n}"),
+                ))
+            } else {
+                Ok(())
             }
+        };
+        if let Some(g) = &b.dequant_gemm {
+            at_least_two("dequant_gemm.min_tokens", g.min_tokens)?;
             if g.families.is_empty() {
                 return Err(err(
                     file,
@@ -263,17 +266,7 @@ pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Resul
             }
         }
         if let Some(g) = &b.expert_gemm_all {
-            if g.min_tokens < 2 {
-                return Err(err(
-                    file,
-                    &b.id,
-                    "expert_gemm_all.min_tokens",
-                    format!(
-                        "must be ≥ 2 (one token runs the matrix-vector kernel), got {}",
-                        g.min_tokens
-                    ),
-                ));
-            }
+            at_least_two("expert_gemm_all.min_tokens", g.min_tokens)?;
         }
         if let Some(p) = &b.variant_of {
             if !backends
