@@ -1,0 +1,91 @@
+//! Kernel rules bounded by the llama.cpp build a row was measured with: the build number is
+//! read from llama-bench's `build_number` and from `<hash> (NNNN)` in a trace's notes, and the
+//! Vulkan rule that older builds ran every routed expert for a micro-batch of two tokens or
+//! more applies to those rows only, never to a prediction.
+
+use tokenfit::calib::features::{features, scenario, UNIT};
+use tokenfit::calib::map::map_row;
+use tokenfit::calib::read::read_trace_str;
+use tokenfit::calib::trace::{Test, TraceRow};
+use tokenfit::db::Db;
+use tokenfit::scenario::{resolve, Options};
+
+fn db() -> Db {
+    Db::builtin().unwrap()
+}
+
+/// A Strix Halo Vulkan prompt row of Qwen3-30B-A3B with `n` tokens, measured with `build`.
+fn vulkan_moe_row(n: u64, build: Option<u32>) -> TraceRow {
+    let mut r = TraceRow::new("t.csv", 2, Test::Pp, 100.0);
+    r.device_id = Some("strix-halo-128gb".into());
+    r.model_id = Some("qwen3-30b-a3b".into());
+    r.quant_id = Some("q4_k_m".into());
+    r.backend_id = Some("llama.cpp-vulkan".into());
+    r.n_prompt = n;
+    r.build = build;
+    r
+}
+
+#[test]
+fn the_build_number_is_read_from_notes_and_from_llama_bench() {
+    let csv = "device,backend,model,quant,test,n_prompt,n_gen,n_depth,tok_s,notes\n\
+               d,Vulkan,m,Q4_0,pp,2,0,0,24.4,\"llama.cpp 01612b74 (5922); flash_attn=False\"\n\
+               d,Vulkan,m,Q4_0,pp,2,0,0,24.4,\"Qwen3 (30B) at 8 (512) tokens\"\n";
+    let t = read_trace_str("n.csv", csv).unwrap();
+    assert_eq!(t.rows[0].build, Some(5922));
+    assert_eq!(
+        t.rows[1].build, None,
+        "a parenthesised number after a word is no build"
+    );
+    let bench = "build_commit,build_number,cpu_info,gpu_info,backends,model_type,model_size,\
+                 model_n_params,n_batch,n_ubatch,n_threads,type_k,type_v,n_gpu_layers,flash_attn,\
+                 n_prompt,n_gen,n_depth,test_time,avg_ns,stddev_ns,avg_ts,stddev_ts\n\
+                 0c1e570,7423,cpu,Radeon 8060S Graphics,Vulkan,llama 7B Q4_0,3825065984,\
+                 6738415616,2048,512,16,f16,f16,99,0,512,0,0,2026-01-01T00:00:00Z,1,0,900.0,1.0\n";
+    let t = read_trace_str("b.csv", bench).unwrap();
+    assert_eq!(t.rows[0].build, Some(7423));
+}
+
+#[test]
+fn older_vulkan_builds_read_every_expert_from_two_tokens() {
+    let db = db();
+    let x_mem = |n: u64, build: Option<u32>| {
+        let m = map_row(&db, &vulkan_moe_row(n, build)).unwrap();
+        features(&db, &m).unwrap().x_mem
+    };
+    let (old, new) = (Some(5922), Some(7423));
+    // One token runs the matrix-vector kernel over its own experts on every build.
+    assert_eq!(x_mem(1, old), x_mem(1, new));
+    // Two tokens: the old build reads the whole model, the new one the experts they touch
+    // (15.5 of 128 per layer): several times less.
+    assert!(
+        x_mem(2, old) > 4.0 * x_mem(2, new),
+        "{} {}",
+        x_mem(2, old),
+        x_mem(2, new)
+    );
+    // A row that does not say its build is taken as a current one.
+    assert_eq!(x_mem(2, None), x_mem(2, new));
+    let m = map_row(&db, &vulkan_moe_row(2, old)).unwrap();
+    assert_eq!(
+        scenario(&db, &m, UNIT).unwrap().expert_gemm_all_min_tokens,
+        Some(2)
+    );
+    // ROCm ran its own expert kernels: no rule, whatever the build.
+    let mut rocm = vulkan_moe_row(2, old);
+    rocm.backend_id = Some("llama.cpp-rocm".into());
+    let m = map_row(&db, &rocm).unwrap();
+    assert_eq!(
+        scenario(&db, &m, UNIT).unwrap().expert_gemm_all_min_tokens,
+        None
+    );
+    // Predictions are for current builds.
+    let o = Options {
+        backend: Some("llama.cpp-vulkan-amdvlk".into()),
+        ..Options::default()
+    };
+    let s = resolve(&db, "strix-halo-128gb", "qwen3-30b-a3b", "q4_k_m", &o)
+        .unwrap()
+        .scenario;
+    assert_eq!(s.expert_gemm_all_min_tokens, None);
+}
