@@ -321,3 +321,53 @@ pub(super) fn quality(
     });
     (r2, Some(mape), err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calib::features::UNIT;
+
+    #[test]
+    fn a_family_no_row_ran_keeps_its_ratio_to_the_ones_that_moved() {
+        let row = |class, x_comp, x_comp_expert| Features {
+            test: Test::Pp,
+            y: 1.0,
+            tokens: 512.0,
+            x_mem: 0.0,
+            x_attn: 0.0,
+            x_comp,
+            x_comp_expert,
+            x_expert: 0.0,
+            batches: 1.0,
+            x_layers: 0.0,
+            class,
+            flash_attn: false,
+            known: 0.0,
+        };
+        let prior = Efficiency {
+            compute_frac: 0.5,
+            kquant_compute_frac: 0.25,
+            float_compute_frac: 0.4,
+            expert_compute_frac: 0.2,
+            ..UNIT
+        };
+        // Three rows of block quants, one of floats; no k-quant, no expert rows.
+        let (b, f) = (
+            row(KernelClass::Block, 1.0, 0.0),
+            row(KernelClass::Float, 1.0, 0.0),
+        );
+        let rows = [&b, &b, &b, &f];
+        // The block fraction doubled (0.5 → 1.0), the float one stayed (0.4).
+        let got = carry_ratios(&rows, &prior, [1.0, 4.0, 2.5, 5.0]);
+        assert_eq!((got[0], got[2]), (1.0, 0.4));
+        // The others move by the rows' geometric mean: 2^(3/4).
+        let shift = 2f64.powf(0.75);
+        assert!((got[1] - 0.25 * shift).abs() < 1e-12, "{got:?}");
+        assert!((got[3] - 0.2 * shift).abs() < 1e-12, "{got:?}");
+        // No row ran anything: the solved values stand.
+        assert_eq!(
+            carry_ratios(&[], &prior, [2.0, 4.0, 2.5, 5.0]),
+            [0.5, 0.25, 0.4, 0.2]
+        );
+    }
+}
