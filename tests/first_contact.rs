@@ -249,5 +249,14 @@ fn output_files_land_whole_and_errors_name_the_path() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such dir"));
+    // Any command's -o: the path once, as the user gave it.
+    let out = tokenfit()
+        .args(["fit", "llama-3.1-8b", "-o"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("out.csv").count(), 1, "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

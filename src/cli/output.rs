@@ -12,10 +12,13 @@ pub fn emit(out: &Output, format: Format, path: Option<&std::path::Path>) -> Res
     let text = out.render_width(format, table_width(path));
     match path {
         Some(p) => {
-            let mut f = tokenfit::file::OutputFile::create(p)
-                .with_context(|| format!("writing {}", p.display()))?;
-            f.write_all(text.as_bytes())?;
-            f.commit()?;
+            // Every error of the file names the user's path.
+            let write = || -> std::io::Result<()> {
+                let mut f = tokenfit::file::OutputFile::create(p)?;
+                f.write_all(text.as_bytes())?;
+                f.commit()
+            };
+            write().context("writing the output")?;
         }
         None => {
             let mut stdout = std::io::stdout().lock();
