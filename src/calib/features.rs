@@ -127,10 +127,7 @@ pub fn class_frac(e: &Efficiency, c: KernelClass) -> f64 {
 /// file size), with efficiency `eff`.
 pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Result<Scenario<'a>> {
     let r = &m.row;
-    let gpu_layers = r
-        .n_gpu_layers
-        .and_then(|g| u32::try_from(g).ok())
-        .filter(|g| *g < m.model.n_layers());
+    let gpu_layers = m.partial_gpu_layers();
     let o = Options {
         kv_type: m.kv_type.clone(),
         backend: Some(m.backend.id.clone()),

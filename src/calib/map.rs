@@ -37,6 +37,16 @@ impl Mapped<'_> {
             && self.device.raw.kind == DeviceKind::Cpu
             && self.device.raw.cpu.is_some()
     }
+
+    /// The layers the row put on the GPU when fewer than the model's (llama-bench `-ngl`
+    /// below the layer count: the rest ran on the host); `None` for a full offload or a row
+    /// that does not say.
+    pub fn partial_gpu_layers(&self) -> Option<u32> {
+        self.row
+            .n_gpu_layers
+            .and_then(|g| u32::try_from(g).ok())
+            .filter(|g| *g < self.model.n_layers())
+    }
 }
 
 /// The backend whose CPU kernels are modelled.

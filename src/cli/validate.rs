@@ -7,8 +7,7 @@ use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use tokenfit::calib::map::Unmapped;
-use tokenfit::calib::multi::{validate_multi, MultiRow};
+use tokenfit::calib::multi::validate_multi;
 use tokenfit::calib::trace::Test;
 use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
 use tokenfit::db::Db;
@@ -46,7 +45,11 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
     fits.prepare(db, &|| bar.inc(1));
     bar.finish_and_clear();
     let mut rows = validate_with(db, &mut fits)?;
-    let (multi_rows, multi_bad) = validate_multi_listed(db, &loaded.multi, &mut fits, a.verbose);
+    let (multi_rows, multi_bad) = validate_multi(db, &loaded.multi, &mut fits);
+    // The single-device rows that could not be used were listed on loading.
+    if a.verbose {
+        list_unmapped(&multi_bad);
+    }
     let multi_of = |t: Test| {
         stats(
             &multi_rows
@@ -111,21 +114,6 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         .push(("rows".into(), serde_json::to_value(&rows)?));
     out.warnings = warnings;
     Ok(out)
-}
-
-/// The multi-device rows against their predictions; with `--verbose`, those that could not be
-/// used are listed with the reason (the single-device ones were listed on loading).
-fn validate_multi_listed(
-    db: &Db,
-    multi: &[MultiRow],
-    fits: &mut HoldoutFits,
-    verbose: bool,
-) -> (Vec<ValidationRow>, Vec<Unmapped>) {
-    let (rows, bad) = validate_multi(db, multi, fits);
-    if verbose {
-        list_unmapped(&bad);
-    }
-    (rows, bad)
 }
 
 /// What the fit leaves out: `--holdout`, else device for the shipped calibration traces and

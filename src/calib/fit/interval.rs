@@ -97,9 +97,6 @@ pub(super) fn for_new_device(rows: &[&Sample], mut e: Efficiency) -> Efficiency 
 /// (device): `exp(t₀.₉₅(n − 1) · √(s_w² + s_b²·(1 + 1/n))) − 1`; `None` below
 /// `MIN_DEVICE_DOF + 1` groups.
 pub(super) fn new_device_err(groups: &[&[f64]]) -> Option<f64> {
-    if groups.len() < 2 {
-        return None;
-    }
     let (means, s_w2) = group_means(groups);
     let (s_b2, dof) = variance(&means)?;
     if dof < MIN_DEVICE_DOF {

@@ -72,12 +72,7 @@ impl Sample<'_> {
     /// Whether a GPU row ran layers on the host (llama-bench `-ngl` below the model's layer
     /// count), on a CPU the row does not name: such a row is validated, not fitted.
     pub fn layers_on_host(&self) -> bool {
-        let m = &self.mapped;
-        m.device.raw.kind != DeviceKind::Cpu
-            && m.row
-                .n_gpu_layers
-                .and_then(|g| u32::try_from(g).ok())
-                .is_some_and(|g| g < m.model.n_layers())
+        self.mapped.device.raw.kind != DeviceKind::Cpu && self.mapped.partial_gpu_layers().is_some()
     }
 }
 
