@@ -21,7 +21,7 @@
 
 use super::row::{ValidationRow, DEPTH_RANGES};
 use super::trace::Test;
-use crate::db::calibration::HeldoutBandRaw;
+use crate::db::calibration::{HeldoutBandRaw, BORROWED};
 use std::collections::BTreeMap;
 
 /// Fewest rows a stratum needs to set a quantile.
@@ -37,16 +37,31 @@ fn depth_range(d: u64) -> usize {
         .unwrap_or(DEPTH_RANGES.len() - 1)
 }
 
+/// The source a row's pooled stratum at its depth range goes by: [`BORROWED`] for a borrowed
+/// efficiency, its own (`fitted`) for a device's own fit.
+fn pooled_source(e: &'static str) -> &'static str {
+    if e == "fitted" {
+        e
+    } else {
+        BORROWED
+    }
+}
+
 /// A stratum key: test, efficiency source (empty: any), backend (none: any), depth range
 /// (`usize::MAX`: any).
 type Stratum<'r> = (Test, &'static str, Option<&'r str>, usize);
 
-/// The strata of a row, most detailed first.
-fn strata<'r>(r: &ValidationRow, backend: &'r str) -> [Stratum<'r>; 5] {
+/// The strata of a row, most detailed first. Before the bands over all depths, which depth 0
+/// sets, come those of every borrowed source at the row's depth range: few devices ran deep,
+/// and a device held out borrows at depth from a level whose own deep rows are few, so its
+/// deep rows took the band of its shallow ones (devices held out, 50% of the decode rows
+/// beyond 16K inside their 90% interval).
+fn strata<'r>(r: &ValidationRow, backend: &'r str) -> [Stratum<'r>; 6] {
     let (t, e, d) = (r.test, r.efficiency, depth_range(r.n_depth));
     [
         (t, e, Some(backend), d),
         (t, e, None, d),
+        (t, pooled_source(e), None, d),
         (t, e, Some(backend), usize::MAX),
         (t, e, None, usize::MAX),
         (t, "", None, usize::MAX),
@@ -111,7 +126,8 @@ fn quantiles_without(groups: &ByGroup, without: &str) -> Option<(f64, f64)> {
 
 /// The bands `calibrate` ships for every prediction: per test and efficiency source, the
 /// 5th–95th percentile of the held-out log residuals, per depth range and over all depths
-/// (`depth_from` 0 with no `depth_to`), where at least [`MIN_ROWS`] rows show it. A device's
+/// (`depth_from` 0 with no `depth_to`), where at least [`MIN_ROWS`] rows show it; and per
+/// depth range over every borrowed source together (efficiency [`BORROWED`], every backend). A device's
 /// own fit (`fitted`) takes the residuals of rows whose model was held out (`lomo`); a borrowed
 /// efficiency those of rows whose device was held out (`lodo`), with the same source; each
 /// held-out model (own fit) or device (borrowed) weighs the same, and a band needs at least
@@ -133,16 +149,19 @@ pub fn bands<'d>(
     for r in held.filter(|r| r.batch <= 1) {
         let res = (r.measured_tok_s / r.predicted_tok_s).ln();
         if res.is_finite() {
-            for b in [Some(root(&r.backend)), None] {
-                for d in [Some(depth_range(r.n_depth)), None] {
-                    let g = by.entry((r.test, r.efficiency, b, d)).or_default();
-                    let unit = if r.efficiency == "fitted" {
-                        r.model.as_str()
-                    } else {
-                        r.device.as_str()
-                    };
-                    g.entry(unit).or_default().push(res);
-                }
+            let unit = if r.efficiency == "fitted" {
+                r.model.as_str()
+            } else {
+                r.device.as_str()
+            };
+            let d = depth_range(r.n_depth);
+            let pooled = (r.efficiency != "fitted").then_some((r.test, BORROWED, None, Some(d)));
+            let keys = [Some(root(&r.backend)), None]
+                .into_iter()
+                .flat_map(|b| [Some(d), None].map(|d| (r.test, r.efficiency, b, d)))
+                .chain(pooled);
+            for k in keys {
+                by.entry(k).or_default().entry(unit).or_default().push(res);
             }
         }
     }
@@ -219,5 +238,66 @@ mod tests {
         // Too few other groups: no quantile.
         m.remove("c");
         assert_eq!(quantiles_without(&m, "a"), None);
+    }
+
+    fn row(device: &str, efficiency: &'static str, n_depth: u64, ratio: f64) -> ValidationRow {
+        ValidationRow {
+            file: String::new(),
+            line: 0,
+            device: device.into(),
+            backend: "llama.cpp-rocm".into(),
+            model: "m".into(),
+            quant: "q".into(),
+            test: Test::Tg,
+            n_prompt: 0,
+            n_gen: 128,
+            n_depth,
+            measured_tok_s: ratio,
+            predicted_tok_s: 1.0,
+            predicted_tok_s_lo: 1.0,
+            predicted_tok_s_hi: 1.0,
+            ape_pct: 0.0,
+            batch: 1,
+            efficiency,
+        }
+    }
+
+    #[test]
+    fn deep_borrowed_rows_take_every_borrowed_source_at_their_depth() {
+        // Shallow rows of four devices borrowing from their kind, all close; deep rows of
+        // four devices borrowing from their family, off by 2× either way; one deep row that
+        // borrows from its kind, whose own source has no deep rows.
+        let mut rows = Vec::new();
+        for d in ["a", "b", "c", "d"] {
+            rows.extend((0..10).map(|_| row(d, "kind", 0, 1.02)));
+            rows.extend(
+                (0..10).map(|i| row(d, "family", 32768, if i % 2 == 0 { 0.5 } else { 2.0 })),
+            );
+        }
+        rows.push(row("e", "kind", 32768, 1.0));
+        widen(
+            &mut rows,
+            |r| r.device.clone(),
+            |b| {
+                if b == "llama.cpp-rocm" {
+                    "llama.cpp-rocm"
+                } else {
+                    ""
+                }
+            },
+        );
+        let deep = rows.last().unwrap();
+        assert!(
+            deep.predicted_tok_s_lo <= 0.5 && deep.predicted_tok_s_hi >= 2.0,
+            "{} {}",
+            deep.predicted_tok_s_lo,
+            deep.predicted_tok_s_hi
+        );
+        // A shallow row keeps its source's shallow band.
+        assert!(
+            rows[0].predicted_tok_s_hi < 1.1,
+            "{}",
+            rows[0].predicted_tok_s_hi
+        );
     }
 }

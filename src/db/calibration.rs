@@ -262,6 +262,10 @@ pub struct FittedRaw {
     pub heldout_bands: Vec<HeldoutBandRaw>,
 }
 
+/// The `efficiency` of a held-out band that pools every borrowed source (family, kind,
+/// backend, prior) at one depth range.
+pub const BORROWED: &str = "borrowed";
+
 /// The 5th–95th percentile of `ln(measured / predicted)` over rows predicted by a fit that never
 /// saw their device (efficiencies borrowed from a family, kind, backend or prior) or their model
 /// (a device's own fit), in one stratum.
@@ -270,7 +274,8 @@ pub struct FittedRaw {
 pub struct HeldoutBandRaw {
     /// `tg` (decode) or `pp` (prefill).
     pub test: String,
-    /// Where the efficiency came from: fitted, family, kind, backend, prior.
+    /// Where the efficiency came from: fitted, family, kind, backend, prior; or
+    /// [`BORROWED`], every borrowed source together.
     pub efficiency: String,
     /// The backend (a variant counts as the backend it is a variant of) whose rows set the
     /// band; none: every backend's.

@@ -3,7 +3,7 @@
 //! efficiency borrowed from the device's family, kind or backend, or the prior. Each result
 //! lists the reasons (empty when none) beside its interval.
 
-use crate::db::calibration::CoverageRaw;
+use crate::db::calibration::{CoverageRaw, BORROWED};
 use crate::db::model::ModelRaw;
 use crate::db::{Db, Provenance};
 use crate::model::attention_shape::attention_shape;
@@ -95,14 +95,18 @@ impl Serialize for Reasons {
 
 /// The held-out bands of one test, backend and efficiency provenance, by depth, looked up in
 /// the order `validate` takes its strata: the backend's band (a variant counts as its backend)
-/// at the depth's range, else every backend's at that range, else the backend's over all
-/// depths, else every backend's.
+/// at the depth's range, else every backend's at that range, else (a borrowed efficiency)
+/// that of every borrowed source at that range, else the backend's over all depths, else
+/// every backend's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DepthBands {
     /// `(first depth, last depth, (q05, q95))` of the backend's ranged bands, in database order.
     ranged: Vec<(u64, Option<u64>, (f64, f64))>,
     /// The same over every backend.
     ranged_any: Vec<(u64, Option<u64>, (f64, f64))>,
+    /// The ranged bands of every borrowed source over every backend (empty for a device's own
+    /// fit).
+    ranged_borrowed: Vec<(u64, Option<u64>, (f64, f64))>,
     /// The backend's band over all depths.
     all: Option<(f64, f64)>,
     /// Every backend's band over all depths.
@@ -114,15 +118,23 @@ impl DepthBands {
     pub fn of(db: &Db, backend: &str, test: &str, p: Provenance) -> DepthBands {
         let root = db.backend_root(backend);
         let mut out = DepthBands::default();
-        let bands = db.fitted.heldout_bands.iter();
-        for b in bands.filter(|b| b.test == test && b.efficiency == p.label()) {
+        let borrowed = p != Provenance::Fitted;
+        for b in db.fitted.heldout_bands.iter().filter(|b| b.test == test) {
+            let ranged = !(b.depth_from == 0 && b.depth_to.is_none());
+            if borrowed && ranged && b.efficiency == BORROWED && b.backend.is_none() {
+                let q = (b.q05_log, b.q95_log);
+                out.ranged_borrowed.push((b.depth_from, b.depth_to, q));
+                continue;
+            }
+            if b.efficiency != p.label() {
+                continue;
+            }
             let own = match b.backend.as_deref() {
                 None => false,
                 Some(x) if !root.is_empty() && x == root => true,
                 Some(_) => continue,
             };
             let q = (b.q05_log, b.q95_log);
-            let ranged = !(b.depth_from == 0 && b.depth_to.is_none());
             match (own, ranged) {
                 (true, true) => out.ranged.push((b.depth_from, b.depth_to, q)),
                 (false, true) => out.ranged_any.push((b.depth_from, b.depth_to, q)),
@@ -142,6 +154,7 @@ impl DepthBands {
         };
         find(&self.ranged)
             .or_else(|| find(&self.ranged_any))
+            .or_else(|| find(&self.ranged_borrowed))
             .or(self.all)
             .or(self.all_any)
     }
@@ -255,5 +268,39 @@ mod tests {
         assert_eq!(band("llama.cpp-rocm"), Some(rocm));
         // A backend the database does not hold takes the band of every backend.
         assert_eq!(band("no-such-backend"), Some(every));
+    }
+
+    #[test]
+    fn a_borrowed_efficiency_at_depth_takes_the_band_of_every_borrowed_source() {
+        let mut db = Db::load(None).expect("shipped databases");
+        let band = |efficiency: &str, depth_from: u64, depth_to: Option<u64>, q: (f64, f64)| {
+            crate::db::calibration::HeldoutBandRaw {
+                test: "tg".into(),
+                efficiency: efficiency.into(),
+                backend: None,
+                depth_from,
+                depth_to,
+                q05_log: q.0,
+                q95_log: q.1,
+                rows: 100,
+            }
+        };
+        db.fitted.heldout_bands = vec![
+            band("kind", 0, None, (-0.1, 0.1)),
+            band("kind", 0, Some(0), (-0.2, 0.2)),
+            band(BORROWED, 16385, None, (-1.0, 0.3)),
+            band("fitted", 0, None, (-0.05, 0.05)),
+        ];
+        let at = |p, d| heldout_band(&db, "llama.cpp-cuda", "tg", p, d);
+        // The source's own band at its depth range comes first.
+        assert_eq!(at(Provenance::Kind, 0), Some((-0.2, 0.2)));
+        // Deep, without one: every borrowed source's band at that range, not the source's
+        // band over all depths (which depth 0 sets).
+        assert_eq!(at(Provenance::Kind, 32768), Some((-1.0, 0.3)));
+        assert_eq!(at(Provenance::Family, 32768), Some((-1.0, 0.3)));
+        // Between them no pooled band: the source's band over all depths.
+        assert_eq!(at(Provenance::Kind, 8192), Some((-0.1, 0.1)));
+        // A device's own fit never takes a borrowed band.
+        assert_eq!(at(Provenance::Fitted, 32768), Some((-0.05, 0.05)));
     }
 }
