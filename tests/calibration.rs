@@ -83,7 +83,7 @@ fn round_trip_recovers_known_parameters() {
         kquant_compute_frac: 0.3,
         float_compute_frac: 0.55,
         expert_compute_frac: 0.2,
-        prefill_expert_factor: 3.0,
+        prefill_expert_s: 1.2e-5,
         prefill_attn: 3.0,
         prefill_attn_fa: 1.5,
         decode_rel_err: 0.0,
@@ -109,6 +109,7 @@ fn round_trip_recovers_known_parameters() {
             for (test, np, ng) in [
                 (Test::Tg, 0, 128),
                 (Test::Pp, 16, 0),
+                (Test::Pp, 128, 0),
                 (Test::Pp, 512, 0),
                 (Test::Pp, 2048, 0),
             ] {
@@ -160,8 +161,10 @@ fn round_trip_recovers_known_parameters() {
     );
     assert!(
         close(fit.expert_compute_frac, truth.expert_compute_frac, 0.05),
-        "η_c experts {}",
-        fit.expert_compute_frac
+        "η_c experts {} (t_expert,p {}, t_expert {})",
+        fit.expert_compute_frac,
+        fit.prefill_expert_s,
+        fit.expert_s
     );
     assert!(
         (fit.fixed_s - truth.fixed_s).abs() < 2e-4,
@@ -201,9 +204,9 @@ fn round_trip_recovers_known_parameters() {
     );
     // Short MoE prompts show the prefill per-expert cost apart from the experts' matmuls.
     assert!(
-        close(fit.prefill_expert_factor, truth.prefill_expert_factor, 0.3),
-        "ρ {}",
-        fit.prefill_expert_factor
+        close(fit.prefill_expert_s, truth.prefill_expert_s, 0.3),
+        "t_expert,p {}",
+        fit.prefill_expert_s
     );
     assert!(
         q.tg_mape_pct.unwrap() < 2.0 && q.pp_mape_pct.unwrap() < 2.0,

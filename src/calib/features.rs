@@ -4,7 +4,7 @@
 //! Decode (per token): `T = a·X_mem + t_fixed + (t_layer + t_layer,fa)·L + t_expert·E_calls +
 //! κ_d·X_attn + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only.
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + ρ·t_expert·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
+//! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + t_expert,p·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
 //! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
 //! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
 //! distinct expert matmuls of a micro-batch.
@@ -35,7 +35,7 @@ pub const UNIT: Efficiency = Efficiency {
     kquant_compute_frac: 1.0,
     float_compute_frac: 1.0,
     expert_compute_frac: 1.0,
-    prefill_expert_factor: 1.0,
+    prefill_expert_s: 0.0,
     prefill_attn: 1.0,
     prefill_attn_fa: 1.0,
     decode_rel_err: 0.0,
@@ -99,7 +99,7 @@ impl Features {
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
                     + e.layer_fixed_s(self.flash_attn) * self.x_layers
-                    + e.expert_s * e.prefill_expert_factor * self.x_expert
+                    + e.prefill_expert_s * self.x_expert
                     + self.known
             }
         }

@@ -110,12 +110,12 @@ pub struct Efficiency {
     /// 512-token micro-batch gives each of 128 experts only 16–32 tokens.
     pub expert_compute_frac: f64,
     /// Prefill time per distinct routed expert of a micro-batch (one expert of one MoE layer,
-    /// whatever its tokens) as a multiple of decode's `expert_s`: the batched expert kernels
-    /// (the gather, the per-expert launch or tile, llama.cpp HIP's per-expert loop) are not the
-    /// matrix-vector ones decode measures. 1 (decode's cost) in the documented priors; a fitted
+    /// whatever its tokens), seconds: the batched expert kernels (the gather, the per-expert
+    /// launch or tile, llama.cpp HIP's per-expert loop) are not the matrix-vector ones decode
+    /// measures (`expert_s`), so prefill fits its own. 0 in the documented priors; a fitted
     /// level without MoE prompt rows inherits its parent's.
-    #[serde(default = "one")]
-    pub prefill_expert_factor: f64,
+    #[serde(default)]
+    pub prefill_expert_s: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).
@@ -303,9 +303,4 @@ pub struct CoverageRaw {
     pub max_ctx_tokens: u64,
     /// The attention shapes of the models it ran (`model::attention_shape`), sorted.
     pub shapes: Vec<String>,
-}
-
-/// Serde default of a multiple: 1.
-fn one() -> f64 {
-    1.0
 }

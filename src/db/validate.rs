@@ -200,7 +200,7 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
         ("fixed_s", x.fixed_s),
         ("layer_s", x.layer_s),
         ("expert_s", x.expert_s),
-        ("prefill_expert_factor", x.prefill_expert_factor),
+        ("prefill_expert_s", x.prefill_expert_s),
         ("decode_attn", x.decode_attn),
         ("decode_attn_fa", x.decode_attn_fa),
         ("prefill_attn", x.prefill_attn),

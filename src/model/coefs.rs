@@ -36,6 +36,9 @@ pub struct ModelCoefs {
     state_bytes: f64,
     /// Layers.
     pub n_layers: u32,
+    /// Layers in Llama-layer equivalents of the kernels each launches
+    /// ([`super::graph_nodes::layer_equivalents`]).
+    pub layer_equivalents: f64,
     /// Routed-expert activations per token: MoE layers × experts per token.
     pub expert_calls: f64,
     /// Routed experts over all MoE layers: MoE layers × experts.
@@ -50,6 +53,7 @@ impl ModelCoefs {
         let mut c = ModelCoefs {
             state_bytes: state_elems(m) * STATE_ELEM_BYTES,
             n_layers: m.n_layers(),
+            layer_equivalents: super::graph_nodes::layer_equivalents(m),
             ..ModelCoefs::default()
         };
         if let Some(a) = &m.attention {

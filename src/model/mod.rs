@@ -6,6 +6,7 @@ pub mod coefs;
 pub mod cpu;
 pub mod decode;
 pub mod footprint;
+pub mod graph_nodes;
 pub mod parallel;
 pub mod params;
 pub mod placement;
@@ -191,9 +192,10 @@ impl Scenario<'_> {
     }
 
     /// Layers whose kernels a decode step runs, the count the per-layer fixed time
-    /// (`layer_s`) is charged for: every block of the model.
+    /// (`layer_s`) is charged for: every block of the model, in Llama-layer equivalents of
+    /// the kernels each launches ([`graph_nodes::layer_equivalents`]).
     pub fn overhead_layers(&self) -> f64 {
-        f64::from(self.coefs.n_layers)
+        self.coefs.layer_equivalents
     }
 
     /// Fixed time of one decode step (or prefill micro-batch), seconds: per token plus per

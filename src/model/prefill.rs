@@ -12,8 +12,7 @@
 //! kernel ran them all, the backend's `expert_gemm_all` rule), `t_fixed + t_layer · L` a decode step's fixed cost (a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
-//! kernels' per-expert cost `t_expert,p = ρ · t_expert` (decode's matrix-vector cost times a
-//! fitted factor; 1 in the priors), and
+//! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors), and
 //! host-resident weights copied over the link per micro-batch
 //! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
 //! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
@@ -56,10 +55,8 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // distinct expert its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
-    let t_overhead = Seconds(
-        (s.step_fixed_s() + eff.expert_s * eff.prefill_expert_factor * s.expert_calls_by(u))
-            * batches,
-    );
+    let t_overhead =
+        Seconds((s.step_fixed_s() + eff.prefill_expert_s * s.expert_calls_by(u)) * batches);
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
         + t_overhead;

@@ -68,7 +68,7 @@ pub(super) fn round_eff(e: Efficiency) -> Efficiency {
         kquant_compute_frac: round_to(e.kquant_compute_frac, 6),
         float_compute_frac: round_to(e.float_compute_frac, 6),
         expert_compute_frac: round_to(e.expert_compute_frac, 6),
-        prefill_expert_factor: round_to(e.prefill_expert_factor, 6),
+        prefill_expert_s: round_to(e.prefill_expert_s, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
         prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
         decode_rel_err: round_to(e.decode_rel_err, 4),

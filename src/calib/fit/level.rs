@@ -1,6 +1,6 @@
 //! One level of the calibration fit: the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d,
 //! κ_d,fa, t_layer, t_layer,fa)` and the prefill unknowns (`1/η_c` per kernel family and for
-//! routed experts, `κ_p, κ_p,fa, ρ`) of a set of rows, a ridge least squares pulled toward
+//! routed experts, `κ_p, κ_p,fa, t_expert,p`) of a set of rows, a ridge least squares pulled toward
 //! the level above ([`super::solve`]), with its quality (R², MAPE) and the interval its own
 //! residuals give, `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
@@ -25,14 +25,15 @@ pub(super) const DECODE_BOUNDS: ([f64; 7], [f64; 7]) = (
     [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3, 1e-4],
 );
 /// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
-/// `κ_p`, `κ_p,fa`, and of `ρ`, the prefill per-expert cost as a multiple of decode's.
-pub(super) const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 2.0];
+/// `κ_p`, `κ_p,fa`, and of `t_expert,p` (s), the prefill time per distinct routed expert of a
+/// micro-batch (a few of decode's `t_expert`).
+pub(super) const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 4e-5];
 /// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` (a prompt's
 /// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1)
-/// and `ρ`.
+/// and `t_expert,p` (s).
 pub(super) const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 100.0],
+    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 1e-3],
 );
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
@@ -98,8 +99,8 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
 /// Fits a level below the backend (a device kind, a vendor within it): its prefill unknowns on
 /// `rows`, pulled toward `prior`, with the decode parameters of `decode` (the backend's fit)
 /// held. Decode shows no such split (bandwidth is bandwidth), and holding them while fitting
-/// keeps what the level ships equal to what was fitted: the prefill's weight reads, fixed time
-/// and per-expert cost (`ρ` times decode's) depend on them.
+/// keeps what the level ships equal to what was fitted: the prefill's weight reads and fixed
+/// time depend on them.
 pub(super) fn fit_prefill_level(
     rows: &[&Sample],
     prior: &Efficiency,
@@ -185,8 +186,8 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
-/// `κ_p,fa`, and `ρ`, the per-expert cost as a multiple of decode's) with `e`'s bandwidth
-/// fraction, fixed time and decode per-expert cost held.
+/// `κ_p,fa`, and `t_expert,p`, the time per distinct routed expert of a micro-batch) with
+/// `e`'s bandwidth fraction and fixed times held.
 pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> Spent {
     let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
     let p = Problem {
@@ -200,7 +201,7 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
                     f.x_comp_expert,
                     attn(f, false),
                     attn(f, true),
-                    e.expert_s * f.x_expert,
+                    f.x_expert,
                 ];
                 (
                     x,
@@ -219,7 +220,7 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
             1.0 / prior.expert_compute_frac,
             prior.prefill_attn,
             prior.prefill_attn_fa,
-            prior.prefill_expert_factor,
+            prior.prefill_expert_s,
         ],
         scale: PREFILL_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
@@ -238,7 +239,7 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
     e.expert_compute_frac = fracs[3];
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
-    e.prefill_expert_factor = t[6];
+    e.prefill_expert_s = t[6];
     (dof, Some(stop))
 }
 

@@ -8,7 +8,7 @@
 //! weighted by the rows that show that parameter; prefill starts from the documented prior.
 //!
 //! Decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d, κ_d,fa, t_layer, t_layer,fa)`, prefill unknowns `(1/η_c` per
-//! kernel family and for routed experts, `κ_p, κ_p,fa, ρ)`; see
+//! kernel family and for routed experts, `κ_p, κ_p,fa, t_expert,p)`; see
 //! [`super::features`]. Intervals: `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
 mod entry;
