@@ -2,7 +2,8 @@
 //! measured time is linear in the unknown efficiencies.
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + (t_layer + t_layer,fa)·L + t_expert·E_calls +
-//! κ_d·X_attn + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only.
+//! κ_d·X_attn + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only, `L` the
+//! layers in Llama-layer equivalents of their kernels ([`crate::model::graph_nodes`]).
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
 //! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + t_expert,p·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
 //! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the

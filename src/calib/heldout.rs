@@ -12,7 +12,9 @@
 //! is a property of the backend's kernels and libraries — ROCm's BLAS regimes differ by chip,
 //! Metal's do not) and the depth range (0, 1–4,096, 4,097–16,384, beyond). A stratum with
 //! fewer than [`MIN_ROWS`] rows from at least [`MIN_GROUPS`] other groups falls back to the
-//! same at that depth range without the backend, then over all depths, then to the test alone.
+//! same at that depth range without the backend, then (a borrowed efficiency) to every borrowed
+//! source together at that depth range ([`BORROWED`]), then over all depths, then to the test
+//! alone.
 //! In a quantile each held-out group weighs the same (one device's thousands of rows do not
 //! set every other device's band: each device, or model, is one draw of how far a fit misses
 //! what it never saw), as in the bands `calibrate` ships. A row's own group never sets its interval
@@ -37,18 +39,17 @@ fn depth_range(d: u64) -> usize {
         .unwrap_or(DEPTH_RANGES.len() - 1)
 }
 
-/// The source a row's pooled stratum at its depth range goes by: [`BORROWED`] for a borrowed
-/// efficiency, its own (`fitted`) for a device's own fit.
-fn pooled_source(e: &'static str) -> &'static str {
-    if e == "fitted" {
-        e
-    } else {
-        BORROWED
-    }
+/// The efficiency source of a device's own fit.
+const FITTED: &str = "fitted";
+
+/// Whether a row's efficiency was borrowed (family, kind, backend, prior): such rows also pool
+/// at their depth range under [`BORROWED`]; a device's own fit never does.
+fn borrowed(e: &str) -> bool {
+    e != FITTED
 }
 
-/// A stratum key: test, efficiency source (empty: any), backend (none: any), depth range
-/// (`usize::MAX`: any).
+/// A stratum key: test, efficiency source (empty: any; [`BORROWED`]: every borrowed one),
+/// backend (none: any), depth range (`usize::MAX`: any).
 type Stratum<'r> = (Test, &'static str, Option<&'r str>, usize);
 
 /// The strata of a row, most detailed first. Before the bands over all depths, which depth 0
@@ -56,16 +57,18 @@ type Stratum<'r> = (Test, &'static str, Option<&'r str>, usize);
 /// and a device held out borrows at depth from a level whose own deep rows are few, so its
 /// deep rows took the band of its shallow ones (devices held out, 50% of the decode rows
 /// beyond 16K inside their 90% interval).
-fn strata<'r>(r: &ValidationRow, backend: &'r str) -> [Stratum<'r>; 6] {
+fn strata<'r>(r: &ValidationRow, backend: &'r str) -> impl Iterator<Item = Stratum<'r>> {
     let (t, e, d) = (r.test, r.efficiency, depth_range(r.n_depth));
     [
-        (t, e, Some(backend), d),
-        (t, e, None, d),
-        (t, pooled_source(e), None, d),
-        (t, e, Some(backend), usize::MAX),
-        (t, e, None, usize::MAX),
-        (t, "", None, usize::MAX),
+        Some((t, e, Some(backend), d)),
+        Some((t, e, None, d)),
+        borrowed(e).then_some((t, BORROWED, None, d)),
+        Some((t, e, Some(backend), usize::MAX)),
+        Some((t, e, None, usize::MAX)),
+        Some((t, "", None, usize::MAX)),
     ]
+    .into_iter()
+    .flatten()
 }
 
 /// Residuals of one stratum, per group (device or model held out).
@@ -97,7 +100,7 @@ pub fn widen<'d>(
     let mut cache: BTreeMap<(Stratum, String), Option<(f64, f64)>> = BTreeMap::new();
     for (i, r) in rows.iter_mut().enumerate().filter(|(_, r)| r.batch <= 1) {
         let g = group(r);
-        let q = strata(r, roots[i]).into_iter().find_map(|s| {
+        let q = strata(r, roots[i]).find_map(|s| {
             *cache
                 .entry((s, g.clone()))
                 .or_insert_with(|| by.get(&s).and_then(|m| quantiles_without(m, &g)))
@@ -144,18 +147,18 @@ pub fn bands<'d>(
     let mut by: BTreeMap<Key, BTreeMap<&str, Vec<f64>>> = BTreeMap::new();
     let held = lomo
         .iter()
-        .filter(|r| r.efficiency == "fitted")
-        .chain(lodo.iter().filter(|r| r.efficiency != "fitted"));
+        .filter(|r| !borrowed(r.efficiency))
+        .chain(lodo.iter().filter(|r| borrowed(r.efficiency)));
     for r in held.filter(|r| r.batch <= 1) {
         let res = (r.measured_tok_s / r.predicted_tok_s).ln();
         if res.is_finite() {
-            let unit = if r.efficiency == "fitted" {
-                r.model.as_str()
-            } else {
+            let unit = if borrowed(r.efficiency) {
                 r.device.as_str()
+            } else {
+                r.model.as_str()
             };
             let d = depth_range(r.n_depth);
-            let pooled = (r.efficiency != "fitted").then_some((r.test, BORROWED, None, Some(d)));
+            let pooled = borrowed(r.efficiency).then_some((r.test, BORROWED, None, Some(d)));
             let keys = [Some(root(&r.backend)), None]
                 .into_iter()
                 .flat_map(|b| [Some(d), None].map(|d| (r.test, r.efficiency, b, d)))
@@ -260,6 +263,17 @@ mod tests {
             batch: 1,
             efficiency,
         }
+    }
+
+    #[test]
+    fn a_device_s_own_fit_never_pools_with_borrowed_sources() {
+        let own: Vec<_> = strata(&row("a", "fitted", 32768, 1.0), "llama.cpp-rocm").collect();
+        assert!(own.iter().all(|s| s.1 != BORROWED), "{own:?}");
+        // Each stratum once: a row's residual is counted once in each.
+        let distinct: std::collections::BTreeSet<_> = own.iter().collect();
+        assert_eq!(distinct.len(), own.len());
+        let lent: Vec<_> = strata(&row("a", "kind", 32768, 1.0), "llama.cpp-rocm").collect();
+        assert_eq!(lent.iter().filter(|s| s.1 == BORROWED).count(), 1);
     }
 
     #[test]

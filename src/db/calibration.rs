@@ -81,8 +81,9 @@ pub struct Efficiency {
     /// Fixed time per decoded token (sampling, graph setup, synchronisation), seconds.
     pub fixed_s: f64,
     /// Fixed time per layer per decoded token, seconds: the launches and small kernels
-    /// (norms, RoPE, residual adds) of one block, which a deeper model runs more of. 0 in the
-    /// documented priors.
+    /// (norms, RoPE, residual adds) of one block, which a deeper model runs more of; per
+    /// Llama-layer equivalent (a layer's compute nodes over a Llama layer's 19,
+    /// [`crate::model::graph_nodes`]). 0 in the documented priors.
     #[serde(default)]
     pub layer_s: f64,
     /// Change of that per-layer time with flash attention on, seconds (signed): one fused

@@ -72,7 +72,8 @@ pub struct CpuKernels {
     pub prefill_attn_fa_frac: f64,
     /// Fixed time of a decode step (or prefill micro-batch), s.
     pub token_s: f64,
-    /// Fixed time per layer of a step, s (the small ops of a block: norms, RoPE, adds).
+    /// Fixed time per layer of a step, s (the small ops of a block: norms, RoPE, adds), per
+    /// Llama-layer equivalent of its kernels (`model::graph_nodes`).
     pub layer_s: f64,
     /// Extra time per layer of a step for each thread beyond the first, s (llama.cpp's
     /// threads meet at a barrier after every op).

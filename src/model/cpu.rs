@@ -3,7 +3,8 @@
 //!
 //! With `T' = min(T, cores)` busy cores, `P_c` one core's FP32 peak (the device's peak over
 //! its cores), `BW_T = min(BW, T' · b_t)` the bandwidth `T'` threads reach (one core cannot
-//! saturate DRAM), `A` the active matmul parameters and `L` the layers:
+//! saturate DRAM), `A` the active matmul parameters and `L` the layers (in Llama-layer
+//! equivalents of their kernels, `graph_nodes`: the threads meet after every one):
 //!
 //! decode step at depth `c`:
 //! `t = (W + KV(c)) / BW_T + 2·A / (T'·P_c·g_q) + F_attn(c) / (T'·P_c·a_d) + t_fix`

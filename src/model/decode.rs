@@ -8,8 +8,8 @@
 //! copy a backend that dequantizes for a batch this large writes and reads (see
 //! [`super::Scenario::dequant_bytes`]), `F = 2 · active matmul parameters`, `P` the device's
 //! sustained FP16 peak (the datasheet peak under its power limit),
-//! `t_fixed` and `t_layer · L` the fixed time of a step, per token and per layer (the `L`
-//! blocks' small kernels and launches), `t_attn` the attention kernels' cost beyond their KV
+//! `t_fixed` and `t_layer · L` the fixed time of a step, per token and per layer (the blocks'
+//! small kernels and launches; `L` the layers in Llama-layer equivalents of the kernels each layer launches (`src/model/graph_nodes.rs`)), `t_attn` the attention kernels' cost beyond their KV
 //! reads and `t_expert · E_calls`
 //! the cost of each routed-expert activation (MoE layers × experts per token), both calibrated.
 

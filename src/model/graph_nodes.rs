@@ -25,8 +25,10 @@ pub const LLAMA_LAYER_NODES: f64 = 19.0;
 /// Nodes per block of one architecture: attention by mixer kind, FFN by kind.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Blocks {
-    /// Full or sliding-window softmax attention.
-    attn: f64,
+    /// Full softmax attention.
+    full: f64,
+    /// Sliding-window (or chunked) softmax attention.
+    sliding: f64,
     /// Multi-head latent attention (absorbed, as llama.cpp decodes it).
     mla: f64,
     /// Gated DeltaNet linear attention.
@@ -45,7 +47,8 @@ struct Blocks {
 /// `mul_mat_id`, `swiglu`, `mul`, `add` = 15), DeepSeek's MLA (20), Qwen3.5's Gated DeltaNet
 /// (28) and Nemotron-H's Mamba2 (21).
 const GENERIC: Blocks = Blocks {
-    attn: 12.0,
+    full: 12.0,
+    sliding: 12.0,
     mla: 20.0,
     linear: 28.0,
     mamba: 21.0,
@@ -53,100 +56,150 @@ const GENERIC: Blocks = Blocks {
     moe: 15.0,
 };
 
-/// The blocks of a model family (the model database's `family`, a GGUF architecture or a
-/// `config.json` `model_type`), each from its builder in llama.cpp 0c1e570.
-fn blocks(family: &str) -> Blocks {
-    let f = family.trim_end_matches("_text").replace('-', "_");
-    let g = GENERIC;
-    match f.as_str() {
-        // qwen2.cpp: Q/K/V biases (+3).
-        "qwen2" => Blocks { attn: 15.0, ..g },
-        // qwen3.cpp, qwen3moe.cpp: q/k RMS norms (+4).
-        "qwen3" | "qwen3_moe" | "qwen3moe" => Blocks { attn: 16.0, ..g },
-        // qwen3next.cpp: gated full attention 19, Gated DeltaNet 31 (two `repeat` when key and
-        // value heads differ), MoE with a sigmoid-gated shared expert 23.
-        "qwen3_next" | "qwen3next" => Blocks {
-            attn: 19.0,
+/// [`GENERIC`] with full and sliding-window attention blocks of `n` nodes.
+const fn attn(n: f64) -> Blocks {
+    Blocks {
+        full: n,
+        sliding: n,
+        ..GENERIC
+    }
+}
+
+/// The blocks of each model family (the model database's `family`, a `config.json`
+/// `model_type`, a GGUF architecture as the importer names it), from its builder in llama.cpp
+/// 0c1e570; llama, mistral, mixtral and what the table does not name take [`GENERIC`].
+const FAMILIES: [(&[&str], Blocks); 16] = [
+    // qwen2.cpp: Q/K/V biases (+3).
+    (&["qwen2"], attn(15.0)),
+    // qwen3.cpp, qwen3moe.cpp: q/k RMS norms (+4).
+    (&["qwen3", "qwen3_moe"], attn(16.0)),
+    // qwen3next.cpp: gated full attention 19, Gated DeltaNet 31 (two `repeat` when key and
+    // value heads differ), MoE with a sigmoid-gated shared expert 23.
+    (
+        &["qwen3_next"],
+        Blocks {
             linear: 31.0,
             moe: 23.0,
-            ..g
+            ..attn(19.0)
         },
-        // qwen35.cpp, qwen35moe.cpp: fused Gated DeltaNet 28.
-        "qwen3_5" | "qwen3_5_moe" | "qwen35" | "qwen35moe" => Blocks {
-            attn: 19.0,
+    ),
+    // qwen35.cpp, qwen35moe.cpp: fused Gated DeltaNet 28.
+    (
+        &["qwen3_5", "qwen3_5_moe"],
+        Blocks {
             moe: 23.0,
-            ..g
+            ..attn(19.0)
         },
-        // gemma.cpp: a Q `scale` (+1).
-        "gemma" => Blocks { attn: 13.0, ..g },
-        // gemma3.cpp: q/k norms, Q scale, post-attention norm (attention 19); post-FFN norm
-        // (FFN 9).
-        "gemma3" => Blocks {
-            attn: 19.0,
+    ),
+    // gemma.cpp: a Q `scale` (+1).
+    (&["gemma"], attn(13.0)),
+    // gemma3.cpp: q/k norms, Q scale, post-attention norm (attention 19); post-FFN norm
+    // (FFN 9).
+    (
+        &["gemma3"],
+        Blocks {
             dense: 9.0,
-            ..g
+            ..attn(19.0)
         },
-        // openai-moe.cpp: Q/K/V and output biases (16); softmax-weight gating, three expert
-        // biases (`add_id`), `swiglu_oai` (16).
-        "gpt_oss" | "openai_moe" => Blocks {
-            attn: 16.0,
+    ),
+    // openai-moe.cpp: Q/K/V and output biases (16); softmax-weight gating, three expert
+    // biases (`add_id`), `swiglu_oai` (16).
+    (
+        &["gpt_oss"],
+        Blocks {
             moe: 16.0,
-            ..g
+            ..attn(16.0)
         },
-        // glm4-moe.cpp: Q/K/V biases (15); sigmoid gating with a bias, normalised and scaled
-        // weights, one shared expert (22).
-        "glm4_moe" | "glm4moe" => Blocks {
-            attn: 15.0,
+    ),
+    // glm4-moe.cpp: Q/K/V biases (15); sigmoid gating with a bias, normalised and scaled
+    // weights, one shared expert (22).
+    (
+        &["glm4_moe"],
+        Blocks {
             moe: 22.0,
-            ..g
+            ..attn(15.0)
         },
-        // deepseek2.cpp (GLM-4.7-Flash converts to it): the MoE block of GLM-4.5.
-        "glm4_moe_lite" => Blocks { moe: 22.0, ..g },
-        // deepseek2.cpp: group-limited routing (n_group 8) adds 7 to that block.
-        "deepseek_v3" | "deepseek2" => Blocks { moe: 29.0, ..g },
-        // dots1.cpp: q/k norms (16); the GLM-4.5 MoE block (22).
-        "dots1" => Blocks {
-            attn: 16.0,
+    ),
+    // deepseek2.cpp, which GLM-4.7-Flash converts to: the MoE block of GLM-4.5 (22); with
+    // DeepSeek-V3's group-limited routing (n_group 8) 7 more. A GGUF of either reads as
+    // `deepseek2`, which the importer names deepseek_v3.
+    (
+        &["glm4_moe_lite"],
+        Blocks {
             moe: 22.0,
-            ..g
+            ..GENERIC
         },
-        // hunyuan-moe.cpp: q/k norms after rope (16); softmax gating with a shared MLP (20).
-        "hunyuan_v1_moe" | "hunyuan_moe" => Blocks {
-            attn: 16.0,
+    ),
+    (
+        &["deepseek_v3"],
+        Blocks {
+            moe: 29.0,
+            ..GENERIC
+        },
+    ),
+    // dots1.cpp: q/k norms (16); the GLM-4.5 MoE block (22).
+    (
+        &["dots1"],
+        Blocks {
+            moe: 22.0,
+            ..attn(16.0)
+        },
+    ),
+    // hunyuan-moe.cpp: q/k norms after rope (16); softmax gating with a shared MLP (20).
+    (
+        &["hunyuan_v1_moe", "hunyuan_moe"],
+        Blocks {
             moe: 20.0,
-            ..g
+            ..attn(16.0)
         },
-        // llama4.cpp: chunked RoPE layers with L2 q/k norms (Scout) 14, the NoPE global layers
-        // 11 (charged as the mean over the model's 3:1 pattern, 13.25); sigmoid gating applied
-        // before the experts, a shared expert, and a `cont` for one expert a token (19).
-        "llama4" => Blocks {
-            attn: 13.25,
+    ),
+    // llama4.cpp: chunked RoPE layers with L2 q/k norms 14 (Scout; Maverick's, without them,
+    // 12), the NoPE global layers 11; sigmoid gating applied before the experts, a shared
+    // expert, and a `cont` for one expert a token (19).
+    (
+        &["llama4"],
+        Blocks {
+            full: 11.0,
+            sliding: 14.0,
             moe: 19.0,
-            ..g
+            ..GENERIC
         },
-        // minimax-m2.cpp: full-width q/k norms (16); sigmoid gating with a bias (16).
-        "minimax_m2" => Blocks {
-            attn: 16.0,
+    ),
+    // minimax-m2.cpp: full-width q/k norms (16); sigmoid gating with a bias (16).
+    (
+        &["minimax_m2"],
+        Blocks {
             moe: 16.0,
-            ..g
+            ..attn(16.0)
         },
-        // nemotron-h.cpp: each layer one block; attention without rope 10, Mamba2 21, the
-        // relu² FFN 7, and the MoE block (router, sigmoid with bias, normalised and scaled
-        // weights, two `mul_mat_id`, relu², the relu² shared expert) 22.
-        "nemotron_h" | "nemotron_h_moe" => Blocks {
-            attn: 10.0,
+    ),
+    // nemotron-h.cpp: each layer one block; attention without rope 10, Mamba2 21, the relu²
+    // FFN 7, and the MoE block (router, sigmoid with bias, normalised and scaled weights, two
+    // `mul_mat_id`, relu², the relu² shared expert) 22.
+    (
+        &["nemotron_h", "nemotron_h_moe"],
+        Blocks {
             moe: 22.0,
-            ..g
+            ..attn(10.0)
         },
-        // phi3.cpp: fused QKV and Q scale (11); fused gate-up (6).
-        "phi3" => Blocks {
-            attn: 11.0,
+    ),
+    // phi3.cpp: fused QKV and Q scale (11); fused gate-up (6).
+    (
+        &["phi3"],
+        Blocks {
             dense: 6.0,
-            ..g
+            ..attn(11.0)
         },
-        // llama, mistral, mixtral and what the table does not name.
-        _ => g,
-    }
+    ),
+];
+
+/// The blocks of a model family.
+fn blocks(family: &str) -> Blocks {
+    let f = family.trim_end_matches("_text");
+    FAMILIES
+        .iter()
+        .find(|(names, _)| names.contains(&f))
+        .map_or(GENERIC, |(_, b)| *b)
 }
 
 /// The model's layers in Llama-layer equivalents: `Σ nodes(layer) / 19` over its layers.
@@ -157,7 +210,8 @@ pub fn layer_equivalents(m: &ModelRaw) -> f64 {
         .iter()
         .map(|l| {
             let mixer = match l.mixer {
-                Mixer::Full | Mixer::Sliding => b.attn,
+                Mixer::Full => b.full,
+                Mixer::Sliding => b.sliding,
                 Mixer::Mla => b.mla,
                 Mixer::Linear => b.linear,
                 Mixer::Mamba => b.mamba,
@@ -204,10 +258,20 @@ mod tests {
 
     #[test]
     fn family_names_from_gguf_and_config_files_find_their_builder() {
+        // config.json's text model type; the names src/import/gguf/arch.rs gives GGUF
+        // architectures (`qwen3moe` → qwen3_moe, `gpt-oss` → gpt_oss, `hunyuan-moe` →
+        // hunyuan_moe, `deepseek2` → deepseek_v3, `nemotron_h_moe` as it is).
         assert_eq!(blocks("gemma3_text"), blocks("gemma3"));
-        assert_eq!(blocks("qwen3moe"), blocks("qwen3_moe"));
-        assert_eq!(blocks("nemotron_h_moe"), blocks("nemotron_h"));
-        assert_eq!(blocks("gpt-oss"), blocks("gpt_oss"));
+        assert_ne!(blocks("gemma3"), GENERIC);
+        for f in [
+            "qwen3_moe",
+            "gpt_oss",
+            "hunyuan_moe",
+            "deepseek_v3",
+            "nemotron_h_moe",
+        ] {
+            assert_ne!(blocks(f), GENERIC, "{f}");
+        }
         // An architecture the table does not name counts as Llama's blocks.
         assert_eq!(blocks("some-new-arch"), GENERIC);
     }

@@ -199,8 +199,9 @@ impl Scenario<'_> {
     }
 
     /// Fixed time of one decode step (or prefill micro-batch), seconds: per token plus per
-    /// layer, `t_fixed + (t_layer + t_layer,fa) · L`, the flash-attention change counted only
-    /// with flash attention on.
+    /// layer, `t_fixed + (t_layer + t_layer,fa) · L` with `L` [`Scenario::overhead_layers`],
+    /// the flash-attention change counted only with flash attention on (and, as fitted, per
+    /// layer equivalent like the rest, though only the attention's kernels change).
     pub fn step_fixed_s(&self) -> f64 {
         self.eff.fixed_s + self.eff.layer_fixed_s(self.flash_attn) * self.overhead_layers()
     }

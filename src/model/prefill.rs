@@ -9,7 +9,8 @@
 //! layers, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
 //! at 512 tokens, `k/E` at one; every expert for measurements of builds whose batched expert
-//! kernel ran them all, the backend's `expert_gemm_all` rule), `t_fixed + t_layer · L` a decode step's fixed cost (a one-token prompt is
+//! kernel ran them all, the backend's `expert_gemm_all` rule), `t_fixed + t_layer · L` a decode step's fixed cost (`L` in
+//! Llama-layer equivalents of the layers' kernels; a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors), and

@@ -12,8 +12,8 @@ use crate::db::calibration::Efficiency;
 /// own matmul and attention kernels, which are not (flash-attention prefill costs about 1–4×
 /// its FLOPs on CUDA and 2× on Metal but 36–155× on ROCm), so prefill starts from the backend's
 /// documented prior. So does the per-layer change with flash attention (`t_layer,fa`): which
-/// kernels a backend fuses is its own (fitted: CUDA and Metal save 20–35 µs per layer, ROCm
-/// and Vulkan pay 15–40 µs more).
+/// kernels a backend fuses is its own (fitted when it came in: CUDA and Metal saved 20–35 µs
+/// per layer, ROCm and Vulkan paid 15–40 µs more).
 pub(super) const N_PARAMS: usize = 6;
 
 /// The pooled parameters of `e`, in a fixed order.
