@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use tokenfit::calib::multi::validate_multi;
 use tokenfit::calib::trace::Test;
-use tokenfit::calib::validate::{stats, validate_with, Holdout, HoldoutFits, ValidationRow};
+use tokenfit::calib::validate::{
+    stats, validate_with, ErrorStats, Holdout, HoldoutFits, ValidationRow,
+};
 use tokenfit::db::Db;
 use tokenfit::report::{Cell, Output, View};
 
@@ -96,24 +98,33 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         rows.len() + n_multi, unmapped_total
     ).to_lowercase() + &depth_line(&tg, &pp, &depth));
     out.view = group_view(&per_group);
-    if tg_batched.n > 0 {
-        out.notes.push(format!(
-            "batched decode rows (B > 1; the table counts single-stream rows): decode MAPE {} % (median {}, n {})",
-            pct(tg_batched.mape_pct).show(), pct(tg_batched.median_ape_pct).show(), tg_batched.n
-        ));
-    }
-    if n_multi > 0 {
-        out.notes.push(format!(
-            "multi-device rows (layer split, same holdout): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
-            pct(multi_tg.mape_pct).show(), multi_tg.n, pct(multi_pp.mape_pct).show(), multi_pp.n
-        ));
-    }
+    out.notes
+        .extend(side_notes(&tg_batched, &multi_tg, &multi_pp));
     out.set_results(per_group);
     rows.extend(multi_rows);
     out.extra
         .push(("rows".into(), serde_json::to_value(&rows)?));
     out.warnings = warnings;
     Ok(out)
+}
+
+/// The notes on the rows the table does not count: batched decode (B > 1) and multi-device.
+fn side_notes(batched: &ErrorStats, multi_tg: &ErrorStats, multi_pp: &ErrorStats) -> Vec<String> {
+    let pct = |v: Option<f64>| Cell::opt(v, 1).show();
+    let mut notes = Vec::new();
+    if batched.n > 0 {
+        notes.push(format!(
+            "batched decode rows (B > 1; the table counts single-stream rows): decode MAPE {} % (median {}, n {})",
+            pct(batched.mape_pct), pct(batched.median_ape_pct), batched.n
+        ));
+    }
+    if multi_tg.n + multi_pp.n > 0 {
+        notes.push(format!(
+            "multi-device rows (layer split, same holdout): decode MAPE {} % (n {}), prefill MAPE {} % (n {})",
+            pct(multi_tg.mape_pct), multi_tg.n, pct(multi_pp.mape_pct), multi_pp.n
+        ));
+    }
+    notes
 }
 
 /// What the fit leaves out: `--holdout`, else device for the shipped calibration traces and
