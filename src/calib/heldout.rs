@@ -24,6 +24,7 @@
 use super::row::{ValidationRow, DEPTH_RANGES};
 use super::trace::Test;
 use crate::db::calibration::{HeldoutBandRaw, BORROWED};
+use crate::db::Provenance;
 use std::collections::BTreeMap;
 
 /// Fewest rows a stratum needs to set a quantile.
@@ -39,13 +40,10 @@ fn depth_range(d: u64) -> usize {
         .unwrap_or(DEPTH_RANGES.len() - 1)
 }
 
-/// The efficiency source of a device's own fit.
-const FITTED: &str = "fitted";
-
 /// Whether a row's efficiency was borrowed (family, kind, backend, prior): such rows also pool
 /// at their depth range under [`BORROWED`]; a device's own fit never does.
 fn borrowed(e: &str) -> bool {
-    e != FITTED
+    e != Provenance::Fitted.label()
 }
 
 /// A stratum key: test, efficiency source (empty: any; [`BORROWED`]: every borrowed one),
