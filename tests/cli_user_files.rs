@@ -93,6 +93,28 @@ fn a_batched_kernel_rule_from_one_token_is_refused() {
 }
 
 #[test]
+fn token_tiles_out_of_order_or_without_a_last_tile_are_refused() {
+    edited_defaults_are_refused(
+        "tiles-order",
+        "- {max_tokens: 64, tile: 64}",
+        "- {max_tokens: 16, tile: 64}",
+        &["gemm_token_tiles.tiles", "max_tokens must increase"],
+    );
+    edited_defaults_are_refused(
+        "tiles-last",
+        "- {tile: 128}",
+        "- {max_tokens: 4096, tile: 128}",
+        &["gemm_token_tiles.tiles", "only the last"],
+    );
+    edited_defaults_are_refused(
+        "tiles-zero",
+        "- {max_tokens: 32, tile: 32}",
+        "- {max_tokens: 32, tile: 0}",
+        &["gemm_token_tiles.tiles", "at least one token"],
+    );
+}
+
+#[test]
 fn user_db_overrides_a_device_by_id() {
     let dir = std::env::temp_dir().join(format!("tokenfit-ovr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

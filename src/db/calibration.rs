@@ -37,6 +37,10 @@ pub struct BackendRaw {
     /// micro-batch of a few tokens. A variant without one takes the parent's rule on load.
     #[serde(default)]
     pub expert_gemm_all: Option<ExpertGemmAll>,
+    /// The token tiles of the backend's batched matmul kernels. A variant without one takes
+    /// the parent's rule on load.
+    #[serde(default)]
+    pub gemm_token_tiles: Option<GemmTokenTiles>,
     /// Where the numbers come from.
     pub source: String,
 }
@@ -70,6 +74,51 @@ pub struct ExpertGemmAll {
     pub max_build: u32,
     /// Where the rule comes from.
     pub source: String,
+}
+
+/// A backend's batched matmul kernels (on some vendors' GPUs) compute the token dimension in
+/// tiles chosen by the call's size: a call of `n` tokens past the matrix-vector kernel costs
+/// the compute of its tiles, `⌈n / tile⌉ · tile` tokens (a 16-token prompt through 32-token
+/// tiles costs as much as 32 tokens).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GemmTokenTiles {
+    /// Fewest tokens of a call that take the tiled kernel (fewer: the matrix-vector kernel).
+    pub min_tokens: u32,
+    /// The tile of calls up to `max_tokens` tokens, in increasing order; the last entry, with
+    /// no `max_tokens`, for every larger call.
+    pub tiles: Vec<TokenTile>,
+    /// Device vendors (hardware-db `vendor`) the rule applies to.
+    pub vendors: Vec<String>,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// One size range of [`GemmTokenTiles`].
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenTile {
+    /// Largest call, tokens, this tile serves (none: every larger call).
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Tokens per tile.
+    pub tile: u32,
+}
+
+impl GemmTokenTiles {
+    /// The tokens a call of `n` tokens is computed as: `n` below the tiled kernel, else its
+    /// tiles' tokens.
+    pub fn padded(&self, n: f64) -> f64 {
+        if n < f64::from(self.min_tokens) {
+            return n;
+        }
+        let tile = self
+            .tiles
+            .iter()
+            .find(|t| t.max_tokens.is_none_or(|m| n <= f64::from(m)))
+            .map_or(1.0, |t| f64::from(t.tile.max(1)));
+        (n / tile).ceil() * tile
+    }
 }
 
 /// Achieved-efficiency parameters of the roofline for one (device or family, backend).

@@ -348,6 +348,9 @@ fn with_parents_rules(
         if b.expert_gemm_all.is_none() {
             b.expert_gemm_all = p.expert_gemm_all.clone();
         }
+        if b.gemm_token_tiles.is_none() {
+            b.gemm_token_tiles = p.gemm_token_tiles.clone();
+        }
     }
     backends
 }

@@ -1,7 +1,7 @@
 //! Validation of database entries: every number in range, every required block present,
 //! every reference resolvable. Errors name the file, the entry and the field.
 
-use super::calibration::{BackendRaw, EfficiencyEntry};
+use super::calibration::{BackendRaw, EfficiencyEntry, GemmTokenTiles};
 use super::hardware::{Device, DeviceKind, DeviceRaw, Tier, TierRaw};
 use super::quant::{QuantRaw, TensorTypeRaw, GROUPS};
 use crate::error::{Error, Result};
@@ -268,6 +268,10 @@ pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Resul
         if let Some(g) = &b.expert_gemm_all {
             at_least_two("expert_gemm_all.min_tokens", g.min_tokens)?;
         }
+        if let Some(t) = &b.gemm_token_tiles {
+            at_least_two("gemm_token_tiles.min_tokens", t.min_tokens)?;
+            token_tiles(file, &b.id, t)?;
+        }
         if let Some(p) = &b.variant_of {
             if !backends
                 .iter()
@@ -281,6 +285,27 @@ pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Resul
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// A `gemm_token_tiles` rule lists tiles of at least one token, for calls of increasing
+/// size, the last (and only the last) for every larger call.
+fn token_tiles(file: &str, id: &str, t: &GemmTokenTiles) -> Result<()> {
+    let field = "gemm_token_tiles.tiles";
+    let bad = |why: &str| Err(err(file, id, field, why.to_string()));
+    let Some((last, rest)) = t.tiles.split_last() else {
+        return bad("must list at least one tile");
+    };
+    if t.tiles.iter().any(|x| x.tile == 0) {
+        return bad("each tile must be at least one token");
+    }
+    if last.max_tokens.is_some() || rest.iter().any(|x| x.max_tokens.is_none()) {
+        return bad("the last tile, and only the last, has no max_tokens");
+    }
+    let bounds: Vec<u32> = rest.iter().filter_map(|x| x.max_tokens).collect();
+    if bounds.windows(2).any(|w| w[0] >= w[1]) {
+        return bad("max_tokens must increase");
     }
     Ok(())
 }

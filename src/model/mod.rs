@@ -145,6 +145,8 @@ pub struct Scenario<'a> {
     /// with a build the backend's `expert_gemm_all` rule covers; predictions are for current
     /// builds.
     pub expert_gemm_all_min_tokens: Option<u32>,
+    /// The token tiles of the backend's batched matmuls on this device (`None`: no padding).
+    pub token_tiles: Option<&'a crate::db::calibration::GemmTokenTiles>,
     /// The most the backend's fused quantized matmuls reach on this device, where they are
     /// bound by the GPU's SMs and clock rather than its tensor-core peak (llama.cpp CUDA's MMQ;
     /// [`crate::db::hardware::Device::quant_peak`]); `None`: the sustained FP16 peak.
@@ -254,7 +256,8 @@ impl Scenario<'_> {
     /// Matmul time of `tokens` tokens through the parameters `p` at the device's sustained
     /// FP16 peak, in calls of `per_call` tokens each (a prefill micro-batch, a decode batch):
     /// `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
-    /// family at that call size, routed experts at the expert fraction.
+    /// family at that call size, routed experts at the expert fraction. Dense calls compute
+    /// the tokens of their tiles where the backend's kernels tile them ([`Scenario::token_tiles`]).
     pub fn matmul_time(&self, p: &ParamGroups, tokens: f64, per_call: f64) -> (Seconds, Seconds) {
         let fp16 = self.device.sustained_peak;
         // Fused quantized kernels run against the backend's quantized-matmul ceiling where the
@@ -265,7 +268,10 @@ impl Scenario<'_> {
         };
         let experts = Flop(2.0 * p.experts_active * tokens)
             / (peak_of(self.kernel_class) * self.eff.expert_compute_frac);
-        let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens)
+        let padding = self
+            .token_tiles
+            .map_or(1.0, |t| (t.padded(per_call) / per_call).max(1.0));
+        let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens * padding)
             / (peak_of(self.compute_class(per_call)) * self.compute_frac(per_call));
         (dense + experts, experts)
     }

@@ -128,6 +128,8 @@ pub struct DeviceSetup<'a> {
     pub ubatch: u32,
     /// Fewest tokens a quantized matmul runs as dequantize + GEMM on this device, if ever.
     pub dequant_min_tokens: Option<u32>,
+    /// The token tiles of the backend's batched matmuls on this device's vendor.
+    pub token_tiles: Option<&'a crate::db::calibration::GemmTokenTiles>,
     /// The fused quantized matmuls' ceiling on this device, where the backend's are bound by
     /// SMs and clock (llama.cpp CUDA's MMQ).
     pub quant_peak: Option<crate::units::FlopPerSecond>,
@@ -176,6 +178,8 @@ pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<D
             .as_ref()
             .filter(|g| g.families.contains(&device.raw.family))
             .map(|g| g.min_tokens),
+        token_tiles: (backend.gemm_token_tiles.as_ref())
+            .filter(|t| t.vendors.contains(&device.raw.vendor)),
         quant_peak: device
             .quant_peak
             .filter(|_| db.backend_root(&backend.id) == MMQ_BACKEND),
@@ -346,6 +350,7 @@ fn scenario_on<'a>(
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
         expert_gemm_all_min_tokens: None,
+        token_tiles: setup.token_tiles,
         quant_peak: setup.quant_peak,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),
         kernel_class: crate::model::kernel_class_of(model, quant, native_expert_bpw),
