@@ -155,7 +155,14 @@ fn validate_json_has_the_summary_keys() {
         for k in ["mape_pct", "median_ape_pct", "p90_ape_pct"] {
             assert!(s[t][k].as_f64().is_some(), "summary.{t}.{k}");
         }
-        assert!(s[format!("{t}_device_mean")]["mape_pct"].as_f64().is_some());
+        let dm = &s[format!("{t}_device_mean")];
+        assert!(dm["mape_pct"].as_f64().is_some());
+        // The mean over devices of the share inside the interval: a share.
+        let c = dm["coverage_pct"].as_f64().unwrap();
+        assert!(
+            (0.0..=100.0).contains(&c),
+            "{t}_device_mean.coverage_pct {c}"
+        );
     }
     let used = s["rows_used"].as_u64().unwrap();
     assert!(used > 100 && s["rows_unmapped"].as_u64().is_some());
