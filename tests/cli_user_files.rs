@@ -93,7 +93,7 @@ fn a_batched_kernel_rule_from_one_token_is_refused() {
 }
 
 #[test]
-fn token_tiles_out_of_order_or_without_a_last_tile_are_refused() {
+fn malformed_token_tiles_are_refused() {
     edited_defaults_are_refused(
         "tiles-order",
         "- {max_tokens: 64, tile: 64}",
@@ -111,6 +111,18 @@ fn token_tiles_out_of_order_or_without_a_last_tile_are_refused() {
         "- {max_tokens: 32, tile: 32}",
         "- {max_tokens: 32, tile: 0}",
         &["gemm_token_tiles.tiles", "at least one token"],
+    );
+    edited_defaults_are_refused(
+        "tiles-family",
+        "families: [amd-rdna3, amd-rdna4, amd-apu]",
+        "families: [amd-rdna9]",
+        &["gemm_token_tiles.families", "amd-rdna9"],
+    );
+    edited_defaults_are_refused(
+        "tiles-no-family",
+        "families: [amd-rdna3, amd-rdna4, amd-apu]",
+        "families: []",
+        &["gemm_token_tiles.families", "at least one device family"],
     );
 }
 

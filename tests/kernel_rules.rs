@@ -2,7 +2,7 @@
 //! read from llama-bench's `build_number` and from `<hash> (NNNN)` in a trace's notes, and the
 //! Vulkan rule that older builds ran every routed expert for a micro-batch of two tokens or
 //! more applies to those rows only, never to a prediction. Vulkan's batched matmuls compute
-//! whole token tiles on AMD, Intel and Apple GPUs.
+//! whole token tiles on AMD GPUs with cooperative matrices.
 
 use tokenfit::calib::features::{features, scenario, UNIT};
 use tokenfit::calib::map::map_row;
@@ -91,33 +91,49 @@ fn older_vulkan_builds_read_every_expert_from_two_tokens() {
     assert_eq!(s.expert_gemm_all_min_tokens, None);
 }
 
+/// `a / b` is `r`, to rounding.
+fn assert_ratio(a: f64, b: f64, r: f64, what: &str) {
+    assert!((a / b - r).abs() < 1e-12, "{what}: {a} / {b} is not {r}");
+}
+
 #[test]
 fn vulkan_computes_whole_token_tiles_past_the_matrix_vector_kernel() {
     let db = db();
+    // The compute regressor of a dense Llama 2 7B Q4_0 prompt of `n` tokens.
     let x_comp = |device: &str, backend: &str, n: u64| {
-        let mut r = vulkan_moe_row(n, None);
+        let mut r = TraceRow::new("t.csv", 2, Test::Pp, 100.0);
         r.device_id = Some(device.into());
         r.model_id = Some("llama-2-7b".into());
         r.quant_id = Some("q4_0".into());
         r.backend_id = Some(backend.into());
+        r.n_prompt = n;
         let m = map_row(&db, &r).unwrap();
         features(&db, &m).unwrap().x_comp
     };
     for backend in ["llama.cpp-vulkan", "llama.cpp-vulkan-amdvlk"] {
         let at = |n| x_comp("strix-halo-128gb", backend, n);
         // 16 tokens run in one 32-token tile: the compute of 32.
-        assert!((at(16) / at(32) - 1.0).abs() < 1e-12, "{backend}");
+        assert_ratio(at(16), at(32), 1.0, backend);
         // 8 tokens run the matrix-vector kernel: a quarter of 32's.
-        assert!((at(8) / at(32) - 0.25).abs() < 1e-12, "{backend}");
+        assert_ratio(at(8), at(32), 0.25, backend);
         // 40 tokens take the 64-token tile, 200 two 128-token tiles.
-        assert!((at(40) / at(64) - 1.0).abs() < 1e-12, "{backend}");
-        assert!((at(200) / at(256) - 1.0).abs() < 1e-12, "{backend}");
-        // 512 fills its tiles: no padding.
-        assert!((at(512) / at(256) - 2.0).abs() < 1e-12, "{backend}");
+        assert_ratio(at(40), at(64), 1.0, backend);
+        assert_ratio(at(200), at(256), 1.0, backend);
+        // 512 fills its tiles.
+        assert_ratio(at(512), at(256), 2.0, backend);
+        // Longer prompts run as 512-token micro-batches and the rest: 520 as 512 and 8 (the
+        // matrix-vector kernel: no tile), 600 as 512 and 88 (one 128-token tile).
+        assert_ratio(at(520), at(512), 520.0 / 512.0, backend);
+        assert_ratio(at(600), at(512), 640.0 / 512.0, backend);
     }
-    // Not on ROCm, and not on NVIDIA GPUs under Vulkan (their tiles differ).
-    let rocm = |n| x_comp("strix-halo-128gb", "llama.cpp-rocm", n);
-    assert!((rocm(16) / rocm(32) - 0.5).abs() < 1e-12);
-    let nvidia = |n| x_comp("rtx-4090", "llama.cpp-vulkan", n);
-    assert!((nvidia(16) / nvidia(32) - 0.5).abs() < 1e-12);
+    // Not on ROCm, not on AMD GPUs without cooperative matrices (the RX 580), not on NVIDIA
+    // GPUs under Vulkan: their tiles differ.
+    for (device, backend) in [
+        ("strix-halo-128gb", "llama.cpp-rocm"),
+        ("rx-580", "llama.cpp-vulkan"),
+        ("rtx-4090", "llama.cpp-vulkan"),
+    ] {
+        let at = |n| x_comp(device, backend, n);
+        assert_ratio(at(16), at(32), 0.5, device);
+    }
 }

@@ -80,11 +80,12 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         .collect();
     let depth = tokenfit::calib::validate::by_depth(&single);
     let dev_mean = [Test::Tg, Test::Pp].map(|t| device_mean(&single, t));
+    let dev_coverage = dev_mean.each_ref().map(|m| m.coverage_pct);
     let mut out =
         Output::new(json!({ "command": "validate", "traces": loaded.files, "holdout": holdout }));
     out.summary = Some(json!({
         "holdout": holdout, "tg": tg, "pp": pp,
-        "tg_device_mean": dev_mean[0], "pp_device_mean": dev_mean[1],
+        "tg_device_mean": &dev_mean[0], "pp_device_mean": &dev_mean[1],
         "per_file": per_file(&single), "tg_batched": tg_batched, "tg_multi": multi_tg,
         "pp_multi": multi_pp, "rows_used": rows.len() + n_multi,
         "rows_unmapped": unmapped_total, "by_depth": depth
@@ -96,7 +97,7 @@ pub fn validate_cmd(db: &Db, a: crate::cli::validate::ValidateArgs) -> Result<Ou
         pct(tg.mape_pct).show(), pct(tg.median_ape_pct).show(), pct(tg.p90_ape_pct).show(), tg.n,
         pct(pp.mape_pct).show(), pct(pp.median_ape_pct).show(), pct(pp.p90_ape_pct).show(), pp.n,
         rows.len() + n_multi, unmapped_total
-    ).to_lowercase() + &depth_line(&tg, &pp, &dev_mean, &depth));
+    ).to_lowercase() + &depth_line(&tg, &pp, dev_coverage, &depth));
     out.view = group_view(&per_group);
     out.notes
         .extend(side_notes(&tg_batched, &multi_tg, &multi_pp));
@@ -206,9 +207,20 @@ fn per_file(single: &[&ValidationRow]) -> Vec<Value> {
         .collect()
 }
 
-/// The MAPE and the 90% coverage of a test averaged per device instead of per row (one device
-/// with thousands of rows weighs as much as one with two).
-fn device_mean(single: &[&ValidationRow], t: Test) -> Value {
+/// A test's errors averaged per device instead of per row (one device with thousands of rows
+/// weighs as much as one with two).
+#[derive(serde::Serialize)]
+struct DeviceMean {
+    /// Devices with rows of the test.
+    devices: usize,
+    /// The mean of their MAPEs, %.
+    mape_pct: Option<f64>,
+    /// The mean of their shares of measured values inside the 90% interval, %.
+    coverage_pct: Option<f64>,
+}
+
+/// [`DeviceMean`] of the single-stream rows of test `t`.
+fn device_mean(single: &[&ValidationRow], t: Test) -> DeviceMean {
     let by_device = grouped(single.iter().copied().filter(|r| r.test == t), |r| {
         r.device.as_str()
     });
@@ -217,9 +229,11 @@ fn device_mean(single: &[&ValidationRow], t: Test) -> Value {
         let v: Vec<f64> = per.iter().filter_map(f).collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    let m = mean(|s| s.mape_pct);
-    let devices = per.iter().filter(|s| s.mape_pct.is_some()).count();
-    json!({ "devices": devices, "mape_pct": m, "coverage_pct": mean(|s| s.coverage_pct) })
+    DeviceMean {
+        devices: per.len(),
+        mape_pct: mean(|s| s.mape_pct),
+        coverage_pct: mean(|s| s.coverage_pct),
+    }
 }
 
 /// The table: one line per (device, backend).
@@ -267,7 +281,7 @@ fn group_view(per_group: &[Value]) -> View {
 fn depth_line(
     tg: &tokenfit::calib::validate::ErrorStats,
     pp: &tokenfit::calib::validate::ErrorStats,
-    dev_mean: &[Value; 2],
+    dev_coverage: [Option<f64>; 2],
     depth: &[tokenfit::calib::validate::DepthBucket],
 ) -> String {
     let pct = |v: Option<f64>| Cell::opt(v, 1).show();
@@ -286,11 +300,11 @@ fn depth_line(
         })
         .collect();
     format!(
-        "\n90% interval coverage: decode {} %, prefill {} % (mean over devices {} %, {} %); MAPE by depth: {}",
+        "\n90% interval coverage: decode {} %, prefill {} % (per-device mean: decode {} %, prefill {} %); MAPE by depth: {}",
         pct(tg.coverage_pct),
         pct(pp.coverage_pct),
-        pct(dev_mean[0]["coverage_pct"].as_f64()),
-        pct(dev_mean[1]["coverage_pct"].as_f64()),
+        pct(dev_coverage[0]),
+        pct(dev_coverage[1]),
         ranges.join("; ")
     )
 }

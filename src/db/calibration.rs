@@ -76,7 +76,7 @@ pub struct ExpertGemmAll {
     pub source: String,
 }
 
-/// A backend's batched matmul kernels (on some vendors' GPUs) compute the token dimension in
+/// A backend's batched matmul kernels (on some GPU families) compute the token dimension in
 /// tiles chosen by the call's size: a call of `n` tokens past the matrix-vector kernel costs
 /// the compute of its tiles, `⌈n / tile⌉ · tile` tokens (a 16-token prompt through 32-token
 /// tiles costs as much as 32 tokens).
@@ -88,8 +88,8 @@ pub struct GemmTokenTiles {
     /// The tile of calls up to `max_tokens` tokens, in increasing order; the last entry, with
     /// no `max_tokens`, for every larger call.
     pub tiles: Vec<TokenTile>,
-    /// Device vendors (hardware-db `vendor`) the rule applies to.
-    pub vendors: Vec<String>,
+    /// Device families (hardware-db `family`) the rule applies to.
+    pub families: Vec<String>,
     /// Where the rule comes from.
     pub source: String,
 }

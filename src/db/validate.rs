@@ -230,7 +230,8 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
 
 /// Each `variant_of` names a backend that is not itself a variant; a `dequant_gemm` rule
 /// starts at two tokens or more and names device families that exist; an `expert_gemm_all`
-/// rule starts at two tokens or more.
+/// rule starts at two tokens or more; a `gemm_token_tiles` rule too, with well-formed tiles and
+/// device families that exist.
 pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Result<()> {
     for b in backends {
         // One token is a matrix-vector product: a rule for batched kernels starts at two.
@@ -246,30 +247,36 @@ pub fn backends(file: &str, backends: &[BackendRaw], families: &[&str]) -> Resul
                 Ok(())
             }
         };
-        if let Some(g) = &b.dequant_gemm {
-            at_least_two("dequant_gemm.min_tokens", g.min_tokens)?;
-            if g.families.is_empty() {
+        // A rule's device families: at least one, each the family of some device.
+        let known = |field: &str, named: &[String]| {
+            if named.is_empty() {
                 return Err(err(
                     file,
                     &b.id,
-                    "dequant_gemm.families",
+                    field,
                     "must name at least one device family",
                 ));
             }
-            if let Some(f) = g.families.iter().find(|f| !families.contains(&f.as_str())) {
-                return Err(err(
+            match named.iter().find(|f| !families.contains(&f.as_str())) {
+                Some(f) => Err(err(
                     file,
                     &b.id,
-                    "dequant_gemm.families",
+                    field,
                     format!("'{f}' is not the family of any device"),
-                ));
+                )),
+                None => Ok(()),
             }
+        };
+        if let Some(g) = &b.dequant_gemm {
+            at_least_two("dequant_gemm.min_tokens", g.min_tokens)?;
+            known("dequant_gemm.families", &g.families)?;
         }
         if let Some(g) = &b.expert_gemm_all {
             at_least_two("expert_gemm_all.min_tokens", g.min_tokens)?;
         }
         if let Some(t) = &b.gemm_token_tiles {
             at_least_two("gemm_token_tiles.min_tokens", t.min_tokens)?;
+            known("gemm_token_tiles.families", &t.families)?;
             token_tiles(file, &b.id, t)?;
         }
         if let Some(p) = &b.variant_of {

@@ -257,7 +257,8 @@ impl Scenario<'_> {
     /// FP16 peak, in calls of `per_call` tokens each (a prefill micro-batch, a decode batch):
     /// `(all, routed experts' share)`. Dense weights run at the fraction of their kernel
     /// family at that call size, routed experts at the expert fraction. Dense calls compute
-    /// the tokens of their tiles where the backend's kernels tile them ([`Scenario::token_tiles`]).
+    /// the tokens of their tiles where the backend's kernels tile them ([`Scenario::tile_factor`]
+    /// of the pass: the prompt, or one decode call of `per_call` streams).
     pub fn matmul_time(&self, p: &ParamGroups, tokens: f64, per_call: f64) -> (Seconds, Seconds) {
         let fp16 = self.device.sustained_peak;
         // Fused quantized kernels run against the backend's quantized-matmul ceiling where the
@@ -268,12 +269,24 @@ impl Scenario<'_> {
         };
         let experts = Flop(2.0 * p.experts_active * tokens)
             / (peak_of(self.kernel_class) * self.eff.expert_compute_frac);
-        let padding = self
-            .token_tiles
-            .map_or(1.0, |t| (t.padded(per_call) / per_call).max(1.0));
+        let padding = self.tile_factor(tokens.max(per_call));
         let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens * padding)
             / (peak_of(self.compute_class(per_call)) * self.compute_frac(per_call));
         (dense + experts, experts)
+    }
+
+    /// How many tokens' compute the dense matmuls of a pass of `n` tokens cost per token: the
+    /// pass runs as micro-batches of `ubatch` tokens and a last one of the rest (llama.cpp's
+    /// split), each computed in whole tiles where the backend tiles them ([`Scenario::token_tiles`]);
+    /// 1 where it does not.
+    pub fn tile_factor(&self, n: f64) -> f64 {
+        let Some(t) = self.token_tiles else {
+            return 1.0;
+        };
+        let u = f64::from(self.ubatch.max(1));
+        let full = (n / u).floor();
+        let tiled = full * t.padded(u) + t.padded(n - full * u);
+        (tiled / n).max(1.0)
     }
 
     /// Whether dense quantized matmuls of `tokens` tokens run as dequantize + BLAS GEMM

@@ -6,8 +6,8 @@
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `P` the device's sustained FP16 peak (the datasheet peak under its power limit), `A`
 //! the active matmul parameters (the dense ones counted for the tokens of whole tiles where the
-//! backend's kernels tile a micro-batch, `gemm_token_tiles`), `F_attn` the attention FLOPs of the footprint's share of the
-//! layers, `W` the weights a micro-batch reads (the dense
+//! backend's kernels tile a micro-batch, `gemm_token_tiles`), `F_attn` the attention FLOPs of
+//! the footprint's share of the layers, `W` the weights a micro-batch reads (the dense
 //! layers and the share `1 − (1 − k/E)^u` of the experts its `u` tokens route to: nearly all
 //! at 512 tokens, `k/E` at one; every expert for measurements of builds whose batched expert
 //! kernel ran them all, the backend's `expert_gemm_all` rule), `t_fixed + t_layer · L` a decode step's fixed cost (`L` in

@@ -128,7 +128,7 @@ pub struct DeviceSetup<'a> {
     pub ubatch: u32,
     /// Fewest tokens a quantized matmul runs as dequantize + GEMM on this device, if ever.
     pub dequant_min_tokens: Option<u32>,
-    /// The token tiles of the backend's batched matmuls on this device's vendor.
+    /// The token tiles of the backend's batched matmuls on this device's family.
     pub token_tiles: Option<&'a crate::db::calibration::GemmTokenTiles>,
     /// The fused quantized matmuls' ceiling on this device, where the backend's are bound by
     /// SMs and clock (llama.cpp CUDA's MMQ).
@@ -179,7 +179,7 @@ pub fn setup_device<'a>(db: &'a Db, device: &'a Device, o: &Options) -> Result<D
             .filter(|g| g.families.contains(&device.raw.family))
             .map(|g| g.min_tokens),
         token_tiles: (backend.gemm_token_tiles.as_ref())
-            .filter(|t| t.vendors.contains(&device.raw.vendor)),
+            .filter(|t| t.families.contains(&device.raw.family)),
         quant_peak: device
             .quant_peak
             .filter(|_| db.backend_root(&backend.id) == MMQ_BACKEND),
