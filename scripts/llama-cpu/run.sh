@@ -101,8 +101,9 @@ wait_quiet() {
 phase_start build
 if ! command -v cmake >/dev/null; then
     log "installing cmake (Debian)"
-    timeout 600 as_root apt-get update -qq
-    timeout 600 as_root apt-get install -y -qq cmake
+    # as_root is a shell function: timeout runs inside it (timeout cannot run a function).
+    as_root timeout 600 apt-get update -qq
+    as_root timeout 600 apt-get install -y -qq cmake
 fi
 if [ ! -f "$SRC/CMakeLists.txt" ]; then
     if [ ! -f "$SDIST" ]; then
