@@ -15,14 +15,28 @@ fn db() -> Db {
     Db::builtin().unwrap()
 }
 
+/// A prompt row of `n` tokens: `[device, backend, model, quant]`.
+fn prompt_row([device, backend, model, quant]: [&str; 4], n: u64) -> TraceRow {
+    let mut r = TraceRow::new("t.csv", 2, Test::Pp, 100.0);
+    r.device_id = Some(device.into());
+    r.backend_id = Some(backend.into());
+    r.model_id = Some(model.into());
+    r.quant_id = Some(quant.into());
+    r.n_prompt = n;
+    r
+}
+
 /// A Strix Halo Vulkan prompt row of Qwen3-30B-A3B with `n` tokens, measured with `build`.
 fn vulkan_moe_row(n: u64, build: Option<u32>) -> TraceRow {
-    let mut r = TraceRow::new("t.csv", 2, Test::Pp, 100.0);
-    r.device_id = Some("strix-halo-128gb".into());
-    r.model_id = Some("qwen3-30b-a3b".into());
-    r.quant_id = Some("q4_k_m".into());
-    r.backend_id = Some("llama.cpp-vulkan".into());
-    r.n_prompt = n;
+    let mut r = prompt_row(
+        [
+            "strix-halo-128gb",
+            "llama.cpp-vulkan",
+            "qwen3-30b-a3b",
+            "q4_k_m",
+        ],
+        n,
+    );
     r.build = build;
     r
 }
@@ -101,12 +115,7 @@ fn vulkan_computes_whole_token_tiles_past_the_matrix_vector_kernel() {
     let db = db();
     // The compute regressor of a dense Llama 2 7B Q4_0 prompt of `n` tokens.
     let x_comp = |device: &str, backend: &str, n: u64| {
-        let mut r = TraceRow::new("t.csv", 2, Test::Pp, 100.0);
-        r.device_id = Some(device.into());
-        r.model_id = Some("llama-2-7b".into());
-        r.quant_id = Some("q4_0".into());
-        r.backend_id = Some(backend.into());
-        r.n_prompt = n;
+        let r = prompt_row([device, backend, "llama-2-7b", "q4_0"], n);
         let m = map_row(&db, &r).unwrap();
         features(&db, &m).unwrap().x_comp
     };
