@@ -86,6 +86,7 @@ fn round_trip_recovers_known_parameters() {
         prefill_expert_s: 1.2e-5,
         prefill_attn: 3.0,
         prefill_attn_fa: 1.5,
+        superseded_compute: 0.0,
         decode_rel_err: 0.0,
         prefill_rel_err: 0.0,
     };
@@ -133,6 +134,7 @@ fn round_trip_recovers_known_parameters() {
         decode_attn_fa: 1.0,
         prefill_attn: 1.0,
         prefill_attn_fa: 1.0,
+        superseded_compute: 0.0,
         decode_rel_err: 0.3,
         prefill_rel_err: 0.3,
         ..UNIT

@@ -1,7 +1,8 @@
 //! Kernel rules bounded by the llama.cpp build a row was measured with: the build number is
 //! read from llama-bench's `build_number` and from `<hash> (NNNN)` in a trace's notes, and the
 //! Vulkan rule that older builds ran every routed expert for a micro-batch of two tokens or
-//! more applies to those rows only, never to a prediction. Vulkan's batched matmuls compute
+//! more applies to those rows only, never to a prediction; so does the rule that Vulkan builds
+//! up to b6118 ran matmuls slower (`superseded_builds`). Vulkan's batched matmuls compute
 //! whole token tiles on AMD GPUs with cooperative matrices.
 
 use tokenfit::calib::features::{features, scenario, UNIT};
@@ -103,6 +104,44 @@ fn older_vulkan_builds_read_every_expert_from_two_tokens() {
         .unwrap()
         .scenario;
     assert_eq!(s.expert_gemm_all_min_tokens, None);
+}
+
+#[test]
+fn superseded_vulkan_builds_take_longer_matmuls_for_their_rows_only() {
+    let db = db();
+    let sc = |row: &TraceRow| {
+        let m = map_row(&db, row).unwrap();
+        let mut s = scenario(&db, &m, UNIT).unwrap();
+        s.eff.superseded_compute = 0.8;
+        s
+    };
+    let matmul = |s: &tokenfit::model::Scenario| s.matmul_time(&s.params, 512.0, 512.0).0 .0;
+    let (old, new) = (
+        sc(&vulkan_moe_row(512, Some(6077))),
+        sc(&vulkan_moe_row(512, Some(8038))),
+    );
+    assert!(old.superseded && !new.superseded);
+    assert_ratio(matmul(&old), matmul(&new), 1.8, "b6077 against b8038");
+    // A row that does not say its build is taken as a current one; ROCm has no such rule.
+    assert!(!sc(&vulkan_moe_row(512, None)).superseded);
+    let mut rocm = vulkan_moe_row(512, Some(6077));
+    rocm.backend_id = Some("llama.cpp-rocm".into());
+    assert!(!sc(&rocm).superseded);
+    // AMDVLK, a variant of the Vulkan backend, takes the rule with the others.
+    let mut amdvlk = vulkan_moe_row(512, Some(6077));
+    amdvlk.backend_id = Some("llama.cpp-vulkan-amdvlk".into());
+    assert!(sc(&amdvlk).superseded);
+    // Predictions are for current builds.
+    let s = resolve(
+        &db,
+        "strix-halo-128gb",
+        "qwen3-30b-a3b",
+        "q4_k_m",
+        &Options::default(),
+    )
+    .unwrap()
+    .scenario;
+    assert!(!s.superseded);
 }
 
 /// `a / b` is `r`, to rounding.

@@ -39,6 +39,7 @@ pub const UNIT: Efficiency = Efficiency {
     prefill_expert_s: 0.0,
     prefill_attn: 1.0,
     prefill_attn_fa: 1.0,
+    superseded_compute: 0.0,
     decode_rel_err: 0.0,
     prefill_rel_err: 0.0,
 };
@@ -72,9 +73,21 @@ pub struct Features {
     pub flash_attn: bool,
     /// Known host and link time, s.
     pub known: f64,
+    /// Measured with a superseded build (the backend's `superseded_builds` rule).
+    pub superseded: bool,
 }
 
 impl Features {
+    /// The extra matmul time of a superseded build per unit of `superseded_compute`: the
+    /// row's matmul time with `e`'s compute fractions, or 0 for a current build.
+    pub fn x_superseded(&self, e: &Efficiency) -> f64 {
+        if self.superseded {
+            self.x_comp / class_frac(e, self.class) + self.x_comp_expert / e.expert_compute_frac
+        } else {
+            0.0
+        }
+    }
+
     /// Predicted time with efficiency `e` (the linear form the fit solves).
     pub fn predict(&self, e: &Efficiency) -> f64 {
         let (kd, kp) = if self.flash_attn {
@@ -87,6 +100,7 @@ impl Features {
                 self.x_mem / e.bandwidth_frac
                     + self.x_comp / class_frac(e, self.class)
                     + self.x_comp_expert / e.expert_compute_frac
+                    + e.superseded_compute * self.x_superseded(e)
                     + e.fixed_s
                     + e.layer_fixed_s(self.flash_attn) * self.x_layers
                     + e.expert_s * self.x_expert
@@ -96,6 +110,7 @@ impl Features {
             Test::Pp => {
                 self.x_comp / class_frac(e, self.class)
                     + self.x_comp_expert / e.expert_compute_frac
+                    + e.superseded_compute * self.x_superseded(e)
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches
@@ -161,6 +176,12 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
         .as_ref()
         .filter(|g| r.build.is_some_and(|b| b <= g.max_build))
         .map(|g| g.min_tokens);
+    // The row's build is one the backend's newer builds outran.
+    s.superseded = m
+        .backend
+        .superseded_builds
+        .as_ref()
+        .is_some_and(|g| r.build.is_some_and(|b| b <= g.max_build));
     Ok(s)
 }
 
@@ -188,6 +209,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 class: s.compute_class(f64::from(s.batch.max(1))),
                 flash_attn: s.flash_attn,
                 known: st.t_host.0 + st.t_link.0,
+                superseded: s.superseded,
             }
         }
         Test::Pp => {
@@ -208,6 +230,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 class: s.compute_class(n / batches),
                 flash_attn: s.flash_attn,
                 known: pt.t_link.0,
+                superseded: s.superseded,
             }
         }
     })

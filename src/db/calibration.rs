@@ -41,6 +41,10 @@ pub struct BackendRaw {
     /// the parent's rule on load.
     #[serde(default)]
     pub gemm_token_tiles: Option<GemmTokenTiles>,
+    /// Builds whose matmuls ran slower than current ones on the same device. A variant
+    /// without one takes the parent's rule on load.
+    #[serde(default)]
+    pub superseded_builds: Option<SupersededBuilds>,
     /// Where the numbers come from.
     pub source: String,
 }
@@ -71,6 +75,18 @@ pub struct ExpertGemmAll {
     /// Fewest tokens of a micro-batch that take the batched expert kernel.
     pub min_tokens: u32,
     /// The newest llama.cpp build number (`bNNNN`) the rule is known to hold for.
+    pub max_build: u32,
+    /// Where the rule comes from.
+    pub source: String,
+}
+
+/// A backend's builds up to `max_build` whose matmuls ran slower than current builds on the
+/// same device: the fit gives rows of those builds a longer matmul time of their own
+/// ([`Efficiency::superseded_compute`]); predictions, for current builds, leave it out.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupersededBuilds {
+    /// The newest llama.cpp build number (`bNNNN`) of the slower regime.
     pub max_build: u32,
     /// Where the rule comes from.
     pub source: String,
@@ -170,10 +186,21 @@ pub struct Efficiency {
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).
     pub prefill_attn_fa: f64,
+    /// Extra matmul time of a run with a superseded build (the backend's `superseded_builds`
+    /// rule), as a share of what current builds take (≥ 0: its matmuls took `1 + this` times
+    /// as long). Fitted on one device's rows that hold both superseded and current builds, 0
+    /// elsewhere; predictions, for current builds, never use it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub superseded_compute: f64,
     /// Relative half-width of the decode interval (e.g. 0.1 = ±10%).
     pub decode_rel_err: f64,
     /// Relative half-width of the prefill interval.
     pub prefill_rel_err: f64,
+}
+
+/// Whether a parameter is 0 (and so left out of the YAML).
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Efficiency {

@@ -351,6 +351,9 @@ fn with_parents_rules(
         if b.gemm_token_tiles.is_none() {
             b.gemm_token_tiles = p.gemm_token_tiles.clone();
         }
+        if b.superseded_builds.is_none() {
+            b.superseded_builds = p.superseded_builds.clone();
+        }
     }
     backends
 }

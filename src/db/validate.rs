@@ -205,6 +205,7 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
         ("decode_attn_fa", x.decode_attn_fa),
         ("prefill_attn", x.prefill_attn),
         ("prefill_attn_fa", x.prefill_attn_fa),
+        ("superseded_compute", x.superseded_compute),
         ("decode_rel_err", x.decode_rel_err),
         ("prefill_rel_err", x.prefill_rel_err),
     ] {

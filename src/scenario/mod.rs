@@ -350,6 +350,7 @@ fn scenario_on<'a>(
         gpu_layers: o.gpu_layers,
         dequant_min_tokens: setup.dequant_min_tokens,
         expert_gemm_all_min_tokens: None,
+        superseded: false,
         token_tiles: setup.token_tiles,
         quant_peak: setup.quant_peak,
         cpu: cpu::cpu_run(db, setup.device, &setup.backend.id, quant, o.threads),

@@ -71,6 +71,7 @@ pub(super) fn round_eff(e: Efficiency) -> Efficiency {
         prefill_expert_s: round_to(e.prefill_expert_s, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
         prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
+        superseded_compute: round_to(e.superseded_compute, 6),
         decode_rel_err: round_to(e.decode_rel_err, 4),
         prefill_rel_err: round_to(e.prefill_rel_err, 4),
     }

@@ -25,15 +25,17 @@ pub(super) const DECODE_BOUNDS: ([f64; 7], [f64; 7]) = (
     [20.0, 0.1, 1e-3, 500.0, 500.0, 1e-3, 1e-4],
 );
 /// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
-/// `κ_p`, `κ_p,fa`, and of `t_expert,p` (s), the prefill time per distinct routed expert of a
-/// micro-batch (a few of decode's `t_expert`).
-pub(super) const PREFILL_SCALES: [f64; 7] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 4e-5];
+/// `κ_p`, `κ_p,fa`, of `t_expert,p` (s), the prefill time per distinct routed expert of a
+/// micro-batch (a few of decode's `t_expert`), and of a superseded build's extra share of
+/// matmul time.
+pub(super) const PREFILL_SCALES: [f64; 8] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 4e-5, 5.0];
 /// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` (a prompt's
-/// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1)
-/// and `t_expert,p` (s).
-pub(super) const PREFILL_BOUNDS: ([f64; 7], [f64; 7]) = (
-    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 1e-3],
+/// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1),
+/// `t_expert,p` (s) and the superseded builds' extra share of matmul time (they ran slower,
+/// not faster).
+pub(super) const PREFILL_BOUNDS: ([f64; 8], [f64; 8]) = (
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
+    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 1e-3, 1000.0],
 );
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
@@ -65,6 +67,11 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
     let mut e = *prior;
     let tg = of_test(rows, Test::Tg);
     let pp = of_test(rows, Test::Pp);
+    // A superseded build's extra cost is a change within one device: between devices it
+    // would take their differences for the builds'.
+    let one_device = rows
+        .iter()
+        .all(|s| s.mapped.device.id() == rows[0].mapped.device.id());
     // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
     // η_bw: two alternating passes settle both.
     let (mut tg_spent, mut pp_spent) = ((0.0, None), (0.0, None));
@@ -73,7 +80,7 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
             tg_spent = fit_decode(&tg, prior, &mut e);
         }
         if !pp.is_empty() {
-            pp_spent = fit_prefill(&pp, prior, &mut e);
+            pp_spent = fit_prefill(&pp, prior, &mut e, one_device);
         }
     }
     let ((tg_spent, tg_solver), (pp_spent, pp_solver)) = (tg_spent, pp_spent);
@@ -112,7 +119,7 @@ pub(super) fn fit_prefill_level(
     let (pp_spent, pp_solver) = if pp.is_empty() {
         (0.0, None)
     } else {
-        fit_prefill(&pp, prior, &mut e)
+        fit_prefill(&pp, prior, &mut e, false)
     };
     let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 0.0);
     let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, pp_spent);
@@ -149,7 +156,8 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
                     ],
                     f.known
                         + f.x_comp / class_frac(e, f.class)
-                        + f.x_comp_expert / e.expert_compute_frac,
+                        + f.x_comp_expert / e.expert_compute_frac
+                        + e.superseded_compute * f.x_superseded(e),
                     f.y,
                 )
             })
@@ -186,10 +194,22 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
-/// `κ_p,fa`, and `t_expert,p`, the time per distinct routed expert of a micro-batch) with
+/// `κ_p,fa`, `t_expert,p`, the time per distinct routed expert of a micro-batch, and a
+/// superseded build's extra share of matmul time, whose column is the row's matmul time at
+/// `e`'s fractions: a linearization the alternating passes of [`fit_level`] settle) with
 /// `e`'s bandwidth fraction and fixed times held.
-pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency) -> Spent {
+/// The last is fitted only on the rows of `one_device` that hold both superseded and current
+/// builds ([`MIN_DOF`] prompt rows of each); elsewhere it is 0, so a level predicts what its
+/// rows measured.
+pub(super) fn fit_prefill(
+    pp: &[&Features],
+    prior: &Efficiency,
+    e: &mut Efficiency,
+    one_device: bool,
+) -> Spent {
     let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
+    let old = pp.iter().filter(|f| f.superseded).count();
+    let both_regimes = one_device && old >= MIN_DOF && pp.len() - old >= MIN_DOF;
     let p = Problem {
         rows: pp
             .iter()
@@ -202,6 +222,7 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
                     attn(f, false),
                     attn(f, true),
                     f.x_expert,
+                    f.x_superseded(e),
                 ];
                 (
                     x,
@@ -221,11 +242,23 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
             prior.prefill_attn,
             prior.prefill_attn_fa,
             prior.prefill_expert_s,
+            if both_regimes {
+                prior.superseded_compute
+            } else {
+                0.0
+            },
         ],
         scale: PREFILL_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
         lo: PREFILL_BOUNDS.0.to_vec(),
-        hi: PREFILL_BOUNDS.1.to_vec(),
+        // One regime: the extra share is held at 0 (its column is collinear with `1/η_c`).
+        hi: {
+            let mut hi = PREFILL_BOUNDS.1.to_vec();
+            if !both_regimes {
+                hi[7] = 0.0;
+            }
+            hi
+        },
     };
     let Solution {
         theta: t,
@@ -240,6 +273,7 @@ pub(super) fn fit_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficien
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
     e.prefill_expert_s = t[6];
+    e.superseded_compute = t[7];
     (dof, Some(stop))
 }
 
@@ -344,6 +378,7 @@ mod tests {
             class,
             flash_attn: false,
             known: 0.0,
+            superseded: false,
         };
         let prior = Efficiency {
             compute_frac: 0.5,
@@ -370,5 +405,57 @@ mod tests {
             carry_ratios(&[], &prior, [2.0, 4.0, 2.5, 5.0]),
             [0.5, 0.25, 0.4, 0.2]
         );
+    }
+
+    #[test]
+    fn a_superseded_build_gets_its_own_share_only_within_one_device() {
+        // Block-quant prompts at 50% of the peak on current builds, 1.8× as long on superseded
+        // ones (six rows of each).
+        let row = |x_comp: f64, superseded: bool| Features {
+            test: Test::Pp,
+            y: x_comp / 0.5 * if superseded { 1.8 } else { 1.0 },
+            tokens: 512.0,
+            x_mem: 0.0,
+            x_attn: 0.0,
+            x_comp,
+            x_comp_expert: 0.0,
+            x_expert: 0.0,
+            batches: 1.0,
+            x_layers: 0.0,
+            class: KernelClass::Block,
+            flash_attn: false,
+            known: 0.0,
+            superseded,
+        };
+        let rows: Vec<Features> = (1..=6)
+            .flat_map(|i| [row(f64::from(i), false), row(f64::from(i) * 1.5, true)])
+            .collect();
+        let refs: Vec<&Features> = rows.iter().collect();
+        let prior = Efficiency {
+            compute_frac: 0.25,
+            ..UNIT
+        };
+        // One device: the share is fitted, and current builds keep their own fraction. The
+        // share's column is the row's matmul time at the last pass's fractions, so the second
+        // pass (as `fit_level` runs) lands on both.
+        let mut e = prior;
+        for _ in 0..2 {
+            fit_prefill(&refs, &prior, &mut e, true);
+        }
+        assert!((e.compute_frac - 0.5).abs() < 1e-3, "{e:?}");
+        assert!((e.superseded_compute - 0.8).abs() < 1e-3, "{e:?}");
+        // Rows of several devices: the share stays 0 and the fraction takes both regimes.
+        let mut e = prior;
+        fit_prefill(&refs, &prior, &mut e, false);
+        assert_eq!(e.superseded_compute, 0.0);
+        assert!(e.compute_frac < 0.45, "{e:?}");
+        // A superseded row's prediction takes 1 + the share of its matmul time.
+        let one_device = Efficiency {
+            compute_frac: 0.5,
+            superseded_compute: 0.8,
+            ..UNIT
+        };
+        assert!((row(2.0, true).predict(&one_device) - 7.2).abs() < 1e-9);
+        assert!((row(2.0, false).predict(&one_device) - 4.0).abs() < 1e-9);
     }
 }

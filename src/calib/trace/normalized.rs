@@ -149,7 +149,7 @@ impl NoteHints {
 }
 
 /// The number in `<hash> (<number>)`: a hexadecimal word of 7 to 40 digits, one space, and
-/// a parenthesised decimal number.
+/// a parenthesised decimal number, with or without the `b` of a release tag (`(b8038)`).
 fn build_number(text: &str) -> Option<u32> {
     text.match_indices(" (").find_map(|(at, _)| {
         let hash = text[..at]
@@ -157,6 +157,7 @@ fn build_number(text: &str) -> Option<u32> {
             .next()?;
         let rest = &text[at + 2..];
         let digits = &rest[..rest.find(')')?];
+        let digits = digits.strip_prefix('b').unwrap_or(digits);
         let is_hash = (7..=40).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit());
         let is_number = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
         if is_hash && is_number {
@@ -257,6 +258,10 @@ mod tests {
             None
         );
         assert_eq!(NoteHints::parse("commit zz01612b7 (12)").build, None);
+        assert_eq!(
+            NoteHints::parse("llama.cpp 05a6f0e89 (b8038); 2026-02-13").build,
+            Some(8038)
+        );
         let table = |t: &str| NoteHints::parse(t).flash_attn;
         assert_eq!(
             table("scoreboard table: with FA (per the parser)"),
