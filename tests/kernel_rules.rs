@@ -107,7 +107,9 @@ fn older_vulkan_builds_read_every_expert_from_two_tokens() {
 }
 
 #[test]
-fn superseded_vulkan_builds_take_longer_matmuls_for_their_rows_only() {
+fn superseded_vulkan_builds_take_longer_prompt_matmuls_for_their_rows_only() {
+    use tokenfit::model::placement::{footprint, place};
+    use tokenfit::model::prefill::prefill_time;
     let db = db();
     let sc = |row: &TraceRow| {
         let m = map_row(&db, row).unwrap();
@@ -115,7 +117,10 @@ fn superseded_vulkan_builds_take_longer_matmuls_for_their_rows_only() {
         s.eff.superseded_compute = 0.8;
         s
     };
-    let matmul = |s: &tokenfit::model::Scenario| s.matmul_time(&s.params, 512.0, 512.0).0 .0;
+    let matmul = |s: &tokenfit::model::Scenario| {
+        let f = footprint(s, s.ctx as f64);
+        prefill_time(s, &f, &place(s, &f), 512.0, 0.0).t_compute.0
+    };
     let (old, new) = (
         sc(&vulkan_moe_row(512, Some(6077))),
         sc(&vulkan_moe_row(512, Some(8038))),

@@ -78,11 +78,17 @@ pub struct Features {
 }
 
 impl Features {
-    /// The extra matmul time of a superseded build per unit of `superseded_compute`: the
-    /// row's matmul time with `e`'s compute fractions, or 0 for a current build.
+    /// The row's matmul time with `e`'s compute fractions (dense and routed experts), s.
+    pub fn matmul_s(&self, e: &Efficiency) -> f64 {
+        self.x_comp / class_frac(e, self.class) + self.x_comp_expert / e.expert_compute_frac
+    }
+
+    /// The extra matmul time of a superseded build per unit of `superseded_compute`: a prompt
+    /// row's matmul time with `e`'s compute fractions, or 0 for a current build (and for a
+    /// decode row: decode showed no such step).
     pub fn x_superseded(&self, e: &Efficiency) -> f64 {
-        if self.superseded {
-            self.x_comp / class_frac(e, self.class) + self.x_comp_expert / e.expert_compute_frac
+        if self.superseded && self.test == Test::Pp {
+            self.matmul_s(e)
         } else {
             0.0
         }
@@ -98,9 +104,7 @@ impl Features {
         match self.test {
             Test::Tg => {
                 self.x_mem / e.bandwidth_frac
-                    + self.x_comp / class_frac(e, self.class)
-                    + self.x_comp_expert / e.expert_compute_frac
-                    + e.superseded_compute * self.x_superseded(e)
+                    + self.matmul_s(e)
                     + e.fixed_s
                     + e.layer_fixed_s(self.flash_attn) * self.x_layers
                     + e.expert_s * self.x_expert
@@ -108,8 +112,7 @@ impl Features {
                     + self.known
             }
             Test::Pp => {
-                self.x_comp / class_frac(e, self.class)
-                    + self.x_comp_expert / e.expert_compute_frac
+                self.matmul_s(e)
                     + e.superseded_compute * self.x_superseded(e)
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
@@ -168,20 +171,21 @@ pub fn scenario<'a>(db: &'a Db, m: &Mapped<'a>, eff: Efficiency) -> crate::Resul
     };
     let mut s = build(db, m.device, m.model, m.quant, &o)?.scenario;
     s.eff = eff;
-    // The row's build ran the batched expert kernel over every expert where the backend's
-    // rule covers that build.
+    // Rules bounded by a build hold for the rows whose build is known and no newer.
+    let covers = |max_build: u32| r.build.is_some_and(|b| b <= max_build);
+    // The row's build ran the batched expert kernel over every expert.
     s.expert_gemm_all_min_tokens = m
         .backend
         .expert_gemm_all
         .as_ref()
-        .filter(|g| r.build.is_some_and(|b| b <= g.max_build))
+        .filter(|g| covers(g.max_build))
         .map(|g| g.min_tokens);
     // The row's build is one the backend's newer builds outran.
     s.superseded = m
         .backend
         .superseded_builds
         .as_ref()
-        .is_some_and(|g| r.build.is_some_and(|b| b <= g.max_build));
+        .is_some_and(|g| covers(g.max_build));
     Ok(s)
 }
 

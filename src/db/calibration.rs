@@ -186,10 +186,12 @@ pub struct Efficiency {
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).
     pub prefill_attn_fa: f64,
-    /// Extra matmul time of a run with a superseded build (the backend's `superseded_builds`
-    /// rule), as a share of what current builds take (≥ 0: its matmuls took `1 + this` times
-    /// as long). Fitted on one device's rows that hold both superseded and current builds, 0
-    /// elsewhere; predictions, for current builds, never use it.
+    /// Extra prompt-matmul time of a run with a superseded build (the backend's
+    /// `superseded_builds` rule), as a share of what current builds take (≥ 0: its matmuls
+    /// took `1 + this` times as long). Fitted by a level whose prompt rows are one device's
+    /// and hold both superseded and current builds; 0 where a level fits prompt rows without
+    /// that (a level with none keeps its parent's); predictions, for current builds, never use
+    /// it.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded_compute: f64,
     /// Relative half-width of the decode interval (e.g. 0.1 = ±10%).

@@ -328,8 +328,9 @@ impl Db {
     }
 }
 
-/// Backends with the dequantize and expert-kernel rules of the backend each is a variant
-/// of, where it has none of its own.
+/// Backends with the kernel and build rules (`dequant_gemm`, `expert_gemm_all`,
+/// `gemm_token_tiles`, `superseded_builds`) of the backend each is a variant of, where it has
+/// none of its own.
 fn with_parents_rules(
     mut backends: Vec<super::calibration::BackendRaw>,
 ) -> Vec<super::calibration::BackendRaw> {

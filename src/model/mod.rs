@@ -145,8 +145,8 @@ pub struct Scenario<'a> {
     /// with a build the backend's `expert_gemm_all` rule covers; predictions are for current
     /// builds.
     pub expert_gemm_all_min_tokens: Option<u32>,
-    /// Whether the run used a build the backend's `superseded_builds` rule covers: its matmuls
-    /// cost `eff.superseded_compute` more ([`Scenario::matmul_time`]). Set only for a
+    /// Whether the run used a build the backend's `superseded_builds` rule covers: its prompt
+    /// matmuls take [`Scenario::superseded_factor`] times as long. Set only for a
     /// measurement; predictions are for current builds.
     pub superseded: bool,
     /// The token tiles of the backend's batched matmuls on this device (`None`: no padding).
@@ -271,20 +271,22 @@ impl Scenario<'_> {
             (KernelClass::Float, _) | (_, None) => fp16,
             (_, Some(q)) => q,
         };
-        // A superseded build's matmuls take `1 + superseded_compute` times as long.
-        let old = if self.superseded {
+        let experts = Flop(2.0 * p.experts_active * tokens)
+            / (peak_of(self.kernel_class) * self.eff.expert_compute_frac);
+        let padding = self.tile_factor(tokens.max(per_call));
+        let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens * padding)
+            / (peak_of(self.compute_class(per_call)) * self.compute_frac(per_call));
+        (dense + experts, experts)
+    }
+
+    /// How many times as long a prompt's matmuls take: `1 + superseded_compute` on a
+    /// superseded build ([`Scenario::superseded`]), else 1.
+    pub fn superseded_factor(&self) -> f64 {
+        if self.superseded {
             1.0 + self.eff.superseded_compute
         } else {
             1.0
-        };
-        let experts = Flop(2.0 * p.experts_active * tokens)
-            / (peak_of(self.kernel_class) * self.eff.expert_compute_frac)
-            * old;
-        let padding = self.tile_factor(tokens.max(per_call));
-        let dense = Flop(2.0 * (p.active_matmul() - p.experts_active) * tokens * padding)
-            / (peak_of(self.compute_class(per_call)) * self.compute_frac(per_call))
-            * old;
-        (dense + experts, experts)
+        }
     }
 
     /// How many tokens' compute the dense matmuls of a pass of `n` tokens cost per token: the

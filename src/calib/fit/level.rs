@@ -9,7 +9,7 @@ use super::interval::MIN_DOF;
 use super::pool::with_decode_of;
 use super::solve::{solve_with_dof, Problem, Solution};
 use super::Sample;
-use crate::calib::features::{class_frac, Features};
+use crate::calib::features::Features;
 use crate::calib::trace::Test;
 use crate::db::calibration::{Efficiency, FitQuality, SolverStop};
 use crate::db::quant::KernelClass;
@@ -59,6 +59,14 @@ pub(super) fn of_test<'s>(rows: &[&'s Sample], t: Test) -> Vec<&'s Features> {
         .collect()
 }
 
+/// Whether `rows` are one device's. A superseded build's extra cost is a change within one
+/// device: fitted over several, another device's current rows against one device's old ones
+/// would take the devices' difference for the builds'.
+fn one_device(rows: &[&Sample]) -> bool {
+    rows.iter()
+        .all(|s| s.mapped.device.id() == rows[0].mapped.device.id())
+}
+
 /// The parameters a solve spent (trace of the hat matrix) and why its solver stopped.
 type Spent = (f64, Option<SolverStop>);
 
@@ -67,11 +75,7 @@ pub fn fit_level(rows: &[&Sample], prior: &Efficiency) -> (Efficiency, FitQualit
     let mut e = *prior;
     let tg = of_test(rows, Test::Tg);
     let pp = of_test(rows, Test::Pp);
-    // A superseded build's extra cost is a change within one device: between devices it
-    // would take their differences for the builds'.
-    let one_device = rows
-        .iter()
-        .all(|s| s.mapped.device.id() == rows[0].mapped.device.id());
+    let one_device = one_device(rows);
     // Decode's batched arithmetic uses prefill's η_c and prefill's weight reads decode's
     // η_bw: two alternating passes settle both.
     let (mut tg_spent, mut pp_spent) = ((0.0, None), (0.0, None));
@@ -119,7 +123,7 @@ pub(super) fn fit_prefill_level(
     let (pp_spent, pp_solver) = if pp.is_empty() {
         (0.0, None)
     } else {
-        fit_prefill(&pp, prior, &mut e, false)
+        fit_prefill(&pp, prior, &mut e, one_device(rows))
     };
     let (tg_r2, tg_mape_pct, _) = quality(&tg, &e, 0.0);
     let (pp_r2, pp_mape_pct, pp_err) = quality(&pp, &e, pp_spent);
@@ -154,10 +158,7 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
                         f.x_layers,
                         if f.flash_attn { f.x_layers } else { 0.0 },
                     ],
-                    f.known
-                        + f.x_comp / class_frac(e, f.class)
-                        + f.x_comp_expert / e.expert_compute_frac
-                        + e.superseded_compute * f.x_superseded(e),
+                    f.known + f.matmul_s(e),
                     f.y,
                 )
             })
@@ -195,21 +196,39 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
 /// `κ_p,fa`, `t_expert,p`, the time per distinct routed expert of a micro-batch, and a
-/// superseded build's extra share of matmul time, whose column is the row's matmul time at
-/// `e`'s fractions: a linearization the alternating passes of [`fit_level`] settle) with
-/// `e`'s bandwidth fraction and fixed times held.
-/// The last is fitted only on the rows of `one_device` that hold both superseded and current
-/// builds ([`MIN_DOF`] prompt rows of each); elsewhere it is 0, so a level predicts what its
-/// rows measured.
+/// superseded build's extra share of matmul time) with `e`'s bandwidth fraction and fixed
+/// times held. The share is fitted only on rows of one device (`one_device`) that hold both
+/// superseded and current builds ([`MIN_DOF`] prompt rows of each); elsewhere its column is 0
+/// and it stays 0, so a level predicts what its rows measured. Its column is the row's matmul
+/// time at the last solve's fractions, so the solve repeats until the share settles.
 pub(super) fn fit_prefill(
     pp: &[&Features],
     prior: &Efficiency,
     e: &mut Efficiency,
     one_device: bool,
 ) -> Spent {
-    let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
     let old = pp.iter().filter(|f| f.superseded).count();
     let both_regimes = one_device && old >= MIN_DOF && pp.len() - old >= MIN_DOF;
+    let mut spent = solve_prefill(pp, prior, e, both_regimes);
+    for _ in 0..SHARE_PASSES {
+        if !both_regimes {
+            break;
+        }
+        let before = e.superseded_compute;
+        spent = solve_prefill(pp, prior, e, both_regimes);
+        if (e.superseded_compute - before).abs() < 1e-6 {
+            break;
+        }
+    }
+    spent
+}
+
+/// Most extra solves for a superseded build's share (it settles in three or four).
+const SHARE_PASSES: usize = 8;
+
+/// One solve of [`fit_prefill`].
+fn solve_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency, share: bool) -> Spent {
+    let col = |f: &Features, c: KernelClass| if f.class == c { f.x_comp } else { 0.0 };
     let p = Problem {
         rows: pp
             .iter()
@@ -222,7 +241,7 @@ pub(super) fn fit_prefill(
                     attn(f, false),
                     attn(f, true),
                     f.x_expert,
-                    f.x_superseded(e),
+                    if share { f.x_superseded(e) } else { 0.0 },
                 ];
                 (
                     x,
@@ -242,23 +261,12 @@ pub(super) fn fit_prefill(
             prior.prefill_attn,
             prior.prefill_attn_fa,
             prior.prefill_expert_s,
-            if both_regimes {
-                prior.superseded_compute
-            } else {
-                0.0
-            },
+            if share { prior.superseded_compute } else { 0.0 },
         ],
         scale: PREFILL_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
         lo: PREFILL_BOUNDS.0.to_vec(),
-        // One regime: the extra share is held at 0 (its column is collinear with `1/η_c`).
-        hi: {
-            let mut hi = PREFILL_BOUNDS.1.to_vec();
-            if !both_regimes {
-                hi[7] = 0.0;
-            }
-            hi
-        },
+        hi: PREFILL_BOUNDS.1.to_vec(),
     };
     let Solution {
         theta: t,
@@ -273,7 +281,8 @@ pub(super) fn fit_prefill(
     e.prefill_attn = t[4];
     e.prefill_attn_fa = t[5];
     e.prefill_expert_s = t[6];
-    e.superseded_compute = t[7];
+    // Without a share the column is 0 and the solve returns the prior, 0, up to rounding.
+    e.superseded_compute = if share { t[7] } else { 0.0 };
     (dof, Some(stop))
 }
 

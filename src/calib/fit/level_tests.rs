@@ -78,12 +78,10 @@ fn a_superseded_build_gets_its_own_share_only_within_one_device() {
         ..UNIT
     };
     // One device: the share is fitted, and current builds keep their own fraction. The
-    // share's column is the row's matmul time at the last pass's fractions, so the second
-    // pass (as `fit_level` runs) lands on both.
+    // share's column is the row's matmul time at the last solve's fractions: the solve
+    // repeats until both settle.
     let mut e = prior;
-    for _ in 0..2 {
-        fit_prefill(&refs, &prior, &mut e, true);
-    }
+    fit_prefill(&refs, &prior, &mut e, true);
     assert!((e.compute_frac - 0.5).abs() < 1e-3, "{e:?}");
     assert!((e.superseded_compute - 0.8).abs() < 1e-3, "{e:?}");
     // Rows of several devices: the share stays 0 and the fraction takes both regimes.

@@ -6,7 +6,7 @@
 //! Gauss–Newton passes then linearize `ln ŷ_i` around the last solution. Relative error of time
 //! alone favours predictions that are too fast: a time predicted short costs at most 100%
 //! while one predicted long costs without bound, so under a log spread σ the best constant
-//! sits `exp(−1.5σ²)` below the median (prefill, σ ≈ 0.3: groups of rows 1.05–1.2× too fast
+//! sits `exp(−1.5σ²)` below the median (prefill, σ ≈ 0.3: groups of rows 1.03–1.21× too fast
 //! in-sample). The prior `θ0` with scale `s` keeps parameters the
 //! rows cannot identify near their prior, and bounds keep them physical. Active set: solve on
 //! the free parameters, pin every violator to its bound, repeat (at most one pass per
