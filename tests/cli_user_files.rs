@@ -127,6 +127,29 @@ fn malformed_token_tiles_are_refused() {
 }
 
 #[test]
+fn malformed_superseded_builds_are_refused() {
+    edited_defaults_are_refused(
+        "superseded-build",
+        "superseded_builds:\n      max_build: 6118",
+        "superseded_builds:\n      max_build: soon",
+        &["superseded_builds.max_build", "expected u32"],
+    );
+    edited_defaults_are_refused(
+        "superseded-field",
+        "superseded_builds:\n      max_build: 6118",
+        "superseded_builds:\n      newest: 6118",
+        &["superseded_builds", "unknown field `newest`"],
+    );
+    edited_calibration_is_refused(
+        "fitted.yaml",
+        "superseded-share",
+        "superseded_compute: 0.",
+        "superseded_compute: -0.",
+        &["superseded_compute", "must be ≥ 0"],
+    );
+}
+
+#[test]
 fn user_db_overrides_a_device_by_id() {
     let dir = std::env::temp_dir().join(format!("tokenfit-ovr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
