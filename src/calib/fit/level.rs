@@ -210,20 +210,20 @@ pub(super) fn fit_prefill(
     let old = pp.iter().filter(|f| f.superseded).count();
     let both_regimes = one_device && old >= MIN_DOF && pp.len() - old >= MIN_DOF;
     let mut spent = solve_prefill(pp, prior, e, both_regimes);
-    for _ in 0..SHARE_PASSES {
-        if !both_regimes {
-            break;
-        }
-        let before = e.superseded_compute;
-        spent = solve_prefill(pp, prior, e, both_regimes);
-        if (e.superseded_compute - before).abs() < 1e-6 {
-            break;
+    if both_regimes {
+        for _ in 0..SHARE_PASSES {
+            let before = e.superseded_compute;
+            spent = solve_prefill(pp, prior, e, true);
+            if (e.superseded_compute - before).abs() < 1e-6 {
+                break;
+            }
         }
     }
     spent
 }
 
-/// Most extra solves for a superseded build's share (it settles in three or four).
+/// Most extra solves for a superseded build's share; they stop once it moves by less than
+/// 1e-6.
 const SHARE_PASSES: usize = 8;
 
 /// One solve of [`fit_prefill`].
