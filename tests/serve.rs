@@ -8,12 +8,11 @@ mod server;
 use common::tokenfit;
 use serde_json::Value;
 use server::Server;
-use std::sync::OnceLock;
 
-/// One server for the whole test binary.
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| Server::start(&[]))
+/// A server for one request (it starts in milliseconds), stopped when dropped: one kept in a
+/// `static` for the whole test binary is never dropped and outlives it.
+fn server() -> Server {
+    Server::start(&[])
 }
 
 /// The CLI's `--format json` stdout for `args`.
