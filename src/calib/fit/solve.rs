@@ -93,26 +93,36 @@ const LOG_PASSES: usize = 4;
 /// The passes stop once no row's prediction moved by more than this share since the last.
 const SETTLED: f64 = 1e-3;
 
-/// One data row of the system over the `free` parameters, the `pinned` ones held at `theta`:
-/// writes its scaled regressors into `xs` and returns its scaled target.
-fn system_row(
-    (x, k, _): &(Vec<f64>, f64, f64),
-    (y, scale): (f64, f64),
+/// Visits each row of the system `A θ = b` over the `free` parameters, the `pinned` ones held
+/// at `theta`: the data rows (regressors and target scaled by the row's linearization), then
+/// one row per free parameter for the prior (`√λ/s_j` against `√λ·θ0_j/s_j`). `visit` gets the
+/// row's index, its entries over `free`, and its target.
+fn for_each_row(
+    p: &Problem,
+    lin: &[(f64, f64)],
     (free, pinned, theta): (&[usize], &[bool], &[f64]),
-    xs: &mut [f64],
-) -> f64 {
-    let fixed: f64 = (0..theta.len())
-        .filter(|j| pinned[*j])
-        .map(|j| x[j] * theta[j])
-        .sum();
-    for (v, &j) in xs.iter_mut().zip(free) {
-        *v = x[j] / scale;
+    mut visit: impl FnMut(usize, &[f64], f64),
+) {
+    let mut xs = vec![0.0; free.len()];
+    for (i, ((x, k, _), (y, scale))) in p.rows.iter().zip(lin).enumerate() {
+        let fixed: f64 = (0..theta.len())
+            .filter(|j| pinned[*j])
+            .map(|j| x[j] * theta[j])
+            .sum();
+        for (v, &j) in xs.iter_mut().zip(free) {
+            *v = x[j] / scale;
+        }
+        visit(i, &xs, (y - k - fixed) / scale);
     }
-    (y - k - fixed) / scale
+    let w = p.lambda.sqrt();
+    for (c, &j) in free.iter().enumerate() {
+        xs.fill(0.0);
+        xs[c] = w / p.scale[j];
+        visit(p.rows.len() + c, &xs, w * p.prior[j] / p.scale[j]);
+    }
 }
 
-/// The system `A θ = b` over the `free` parameters: one row per data row, then one per
-/// parameter for the prior.
+/// The system `A θ = b` over the `free` parameters ([`for_each_row`]).
 fn augmented(
     p: &Problem,
     lin: &[(f64, f64)],
@@ -123,19 +133,10 @@ fn augmented(
     let m = p.rows.len() + free.len();
     let mut a = DMatrix::<f64>::zeros(m, free.len());
     let mut b = DVector::<f64>::zeros(m);
-    let mut xs = vec![0.0; free.len()];
-    for (i, (row, l)) in p.rows.iter().zip(lin).enumerate() {
-        b[i] = system_row(row, *l, (free, pinned, theta), &mut xs);
-        for (c, v) in xs.iter().enumerate() {
-            a[(i, c)] = *v;
-        }
-    }
-    let w = p.lambda.sqrt();
-    for (c, &j) in free.iter().enumerate() {
-        let r = p.rows.len() + c;
-        a[(r, c)] = w / p.scale[j];
-        b[r] = w * p.prior[j] / p.scale[j];
-    }
+    for_each_row(p, lin, (free, pinned, theta), |i, xs, bi| {
+        a.row_mut(i).copy_from_slice(xs);
+        b[i] = bi;
+    });
     (a, b)
 }
 
@@ -151,21 +152,14 @@ fn normal_equations(
     let n = free.len();
     let mut ata = DMatrix::<f64>::zeros(n, n);
     let mut atb = DVector::<f64>::zeros(n);
-    let mut xs = vec![0.0; n];
-    for (row, l) in p.rows.iter().zip(lin) {
-        let bi = system_row(row, *l, (free, pinned, theta), &mut xs);
+    for_each_row(p, lin, (free, pinned, theta), |_, xs, bi| {
         for c in 0..n {
             atb[c] += xs[c] * bi;
             for d in 0..=c {
                 ata[(c, d)] += xs[c] * xs[d];
             }
         }
-    }
-    for (c, &j) in free.iter().enumerate() {
-        let w = p.lambda / (p.scale[j] * p.scale[j]);
-        ata[(c, c)] += w;
-        atb[c] += w * p.prior[j];
-    }
+    });
     ata.fill_upper_triangle_with_lower_triangle();
     ata.cholesky().map(|ch| ch.solve(&atb))
 }
