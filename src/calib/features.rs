@@ -112,8 +112,12 @@ impl Features {
                     + self.known
             }
             Test::Pp => {
-                self.matmul_s(e)
-                    + e.superseded_compute * self.x_superseded(e)
+                let superseded = if self.superseded {
+                    e.superseded_compute
+                } else {
+                    0.0
+                };
+                self.matmul_s(e) * (1.0 + superseded)
                     + kp * self.x_attn
                     + self.x_mem / e.bandwidth_frac
                     + e.fixed_s * self.batches

@@ -44,10 +44,8 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     let batches = s.micro_batches(n);
     let u = n / batches;
     let (t_compute, t_expert_compute) = s.matmul_time(p, n, u);
-    let (t_compute, t_expert_compute) = (
-        t_compute * s.superseded_factor(),
-        t_expert_compute * s.superseded_factor(),
-    );
+    let superseded = s.superseded_factor();
+    let (t_compute, t_expert_compute) = (t_compute * superseded, t_expert_compute * superseded);
     // A micro-batch reads only the experts its tokens route to: nearly all of them at 512
     // tokens, k of E at one token (all of them on builds whose batched expert kernel ran
     // every expert).
