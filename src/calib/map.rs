@@ -69,13 +69,27 @@ pub struct Unmapped {
 /// from a build that can also talk to RPC servers: the RPC part says nothing of where the
 /// layers ran. Rows split across hosts say so in their device label (`… via RPC`, see
 /// [`super::multi`]); a label that is RPC alone names no local backend.
+///
+/// A label that names a build choice the database keeps as a variant maps to it: rocWMMA
+/// flash attention (`HIP + rocWMMA + FA`), rocBLAS's own kernels (`HIP + FA (no hipBLASLt)`),
+/// AMD's AMDVLK driver (`Vulkan (AMDVLK, -ub 512)`).
 pub fn backend_id(label: &str) -> Option<&'static str> {
     let l = label.to_lowercase();
     let has = |k: &str| l.contains(k);
     if has("rocm") || has("hip") {
-        Some("llama.cpp-rocm")
+        let rocblas = has("no hipblaslt") || has("rocblas");
+        Some(match (rocblas, has("rocwmma")) {
+            (false, false) => "llama.cpp-rocm",
+            (true, false) => "llama.cpp-rocm-rocblas",
+            (false, true) => "llama.cpp-rocm-rocwmma",
+            (true, true) => "llama.cpp-rocm-rocblas-rocwmma",
+        })
     } else if has("vulkan") {
-        Some("llama.cpp-vulkan")
+        Some(if has("amdvlk") {
+            "llama.cpp-vulkan-amdvlk"
+        } else {
+            "llama.cpp-vulkan"
+        })
     } else if has("cuda") {
         Some("llama.cpp-cuda")
     } else if has("metal") || has("mtl") {
@@ -125,6 +139,12 @@ pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
         Some(id) => db.quant(id).map_err(|e| e.to_string())?,
         None => quant_from_labels(db, row)?,
     };
+    if row.backend_id.is_none() && row.backend.to_lowercase().contains(" branch") {
+        return Err(format!(
+            "backend '{}' is a development branch: its kernels are in no llama.cpp build a user can name",
+            row.backend
+        ));
+    }
     let backend = match &row.backend_id {
         Some(id) => db.backend(id).map_err(|e| e.to_string())?,
         None => {

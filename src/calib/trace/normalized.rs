@@ -94,6 +94,9 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> 
         .opt("n_threads", get("n_threads"))?
         .filter(|t: &u32| *t > 0);
     r.harness = text("harness");
+    // The backend label's own flags (`Vulkan (AMDVLK, -ub 512)`) are the row's; the notes may
+    // quote a command line that other rows of the table share.
+    NoteHints::parse_flags(&r.backend.clone()).apply(&mut r);
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
     Ok((r, rounded))
 }
@@ -134,6 +137,29 @@ impl NoteHints {
                 .and_then(|v| v.parse().ok()),
             batch: num("B"),
             build: build_number(text),
+        }
+    }
+
+    /// llama-bench's command-line flags in `text`: `-ub N`, `-fa N`, `-ngl N`.
+    pub fn parse_flags(text: &str) -> Self {
+        let flag = |key: &str| {
+            let at = text.match_indices(key).find(|(at, _)| {
+                text[..*at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric())
+            })?;
+            let rest = text[at.0 + key.len()..].strip_prefix(' ')?;
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            rest[..end].parse::<i64>().ok()
+        };
+        NoteHints {
+            flash_attn: flag("-fa").map(|v| v != 0),
+            n_ubatch: flag("-ub").and_then(|v| u32::try_from(v).ok()),
+            n_gpu_layers: flag("-ngl"),
+            ..Self::default()
         }
     }
 
