@@ -122,7 +122,11 @@ fn round_trip_recovers_known_parameters() {
                 let mut feat = features(&db, &m).unwrap();
                 // measured = truth × (1 ± 2% seeded noise); three kernel families, dense and MoE
                 feat.y = feat.predict(&truth) * (1.0 + 0.04 * (rng.next() - 0.5));
-                samples.push(Sample { mapped: m, feat });
+                samples.push(Sample {
+                    mapped: m,
+                    feat,
+                    left_out: None,
+                });
             }
         }
     }
@@ -261,7 +265,11 @@ fn a_gpu_row_with_layers_on_the_host_is_validated_not_fitted() {
         };
         let m = map_row(&db, &r).unwrap();
         let feat = features(&db, &m).unwrap();
-        Sample { mapped: m, feat }
+        Sample {
+            mapped: m,
+            feat,
+            left_out: None,
+        }
     };
     // llama-bench -ngl 0 on a GPU: every layer ran on a host CPU the row does not name.
     let host = sample("rtx-4090", "llama.cpp-cuda", Some(0));
@@ -410,7 +418,11 @@ fn a_device_fitted_on_one_model_keeps_the_spread_between_models() {
             let m = map_row(&db, &r).unwrap();
             let mut feat = features(&db, &m).unwrap();
             feat.y = feat.predict(&truth) * offset * (1.0 + 0.02 * (rng.next() - 0.5));
-            samples.push(Sample { mapped: m, feat });
+            samples.push(Sample {
+                mapped: m,
+                feat,
+                left_out: None,
+            });
         }
     }
     let fitted = fit_all(&db, &samples, &|_| false);
@@ -432,4 +444,38 @@ fn a_device_fitted_on_one_model_keeps_the_spread_between_models() {
         "interval ±{} for a model the RTX 3090 never ran",
         one.eff.decode_rel_err
     );
+}
+
+#[test]
+fn rows_left_out_for_a_cause_are_validated_but_not_fitted() {
+    let db = Db::builtin().unwrap();
+    let p = PathBuf::from("calibration/traces/xiongjiedai_llama3_gpu_mac.csv");
+    let loaded = load(&db, &[p.as_path()]).unwrap();
+    let (out, kept): (Vec<_>, Vec<_>) = loaded
+        .samples
+        .iter()
+        .filter(|s| s.single_stream())
+        .partition(|s| s.left_out.is_some());
+    // The A100 SXM's four F16 prompt rows, and nothing else of the file.
+    assert_eq!(out.len(), 4);
+    for s in &out {
+        let m = &s.mapped;
+        assert_eq!(
+            (m.device.id(), m.model.id.as_str(), m.quant.id.as_str()),
+            ("a100-80gb", "llama-3-8b", "f16")
+        );
+        assert!(!s.fitted());
+        assert!(s.left_out.as_deref().unwrap().contains("A100 PCIe"));
+    }
+    assert!(kept
+        .iter()
+        .any(|s| s.mapped.device.id() == "a100-80gb" && s.fitted()));
+    // Validation still predicts and counts them.
+    let rows = validate(&db, &loaded.samples, Holdout::None).unwrap();
+    let counted = rows
+        .iter()
+        .filter(|r| r.device == "a100-80gb" && r.model == "llama-3-8b" && r.quant == "f16")
+        .filter(|r| r.test == Test::Pp)
+        .count();
+    assert_eq!(counted, 4);
 }

@@ -33,8 +33,8 @@ impl Loaded<'_> {
     pub fn fitted_rows(&self) -> usize {
         self.samples.iter().filter(|s| s.fitted()).count()
     }
-    /// The rows mapped but kept for validation only: batched and multi-device rows, prompt
-    /// timings of a server harness, and GPU rows with layers on the host.
+    /// The rows mapped but kept for validation only: batched and multi-device rows, rows of a
+    /// server harness, GPU rows with layers on the host, and rows left out for a stated cause.
     pub fn validation_only_rows(&self) -> usize {
         self.samples.len() - self.fitted_rows() + self.multi.len()
     }
@@ -66,7 +66,12 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
         for m in ok {
             match features(db, &m) {
                 Ok(feat) if feat.y.is_finite() && feat.y > 0.0 => {
-                    samples.push(Sample { mapped: m, feat })
+                    let left_out = left_out_cause(db, &m);
+                    samples.push(Sample {
+                        mapped: m,
+                        feat,
+                        left_out,
+                    })
                 }
                 Ok(_) => unmapped.push(Unmapped {
                     file: m.row.file.clone(),
@@ -89,6 +94,18 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
         multi,
         notes,
     })
+}
+
+/// The cause `calibration/defaults.yaml` gives for leaving a mapped row out of the fit, if any.
+fn left_out_cause(db: &Db, m: &super::map::Mapped) -> Option<String> {
+    let test = match m.row.test {
+        super::trace::Test::Pp => "pp",
+        super::trace::Test::Tg => "tg",
+    };
+    db.left_out
+        .iter()
+        .find(|l| l.covers(&m.row.file, m.device.id(), &m.model.id, &m.quant.id, test))
+        .map(|l| l.cause.clone())
 }
 
 /// Fits all levels on the loaded samples.

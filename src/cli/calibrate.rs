@@ -40,6 +40,10 @@ pub(crate) fn load_traces<'a>(
     out.extend(loaded.notes.iter().cloned());
     if verbose {
         list_unmapped(&loaded.unmapped);
+        for s in loaded.samples.iter().filter(|s| s.left_out.is_some()) {
+            let (row, cause) = (&s.mapped.row, s.left_out.as_deref().unwrap_or_default());
+            eprintln!("left out of the fit: {}:{}: {cause}", row.file, row.line);
+        }
     }
     if loaded.samples.is_empty() {
         bail!(
@@ -158,7 +162,7 @@ pub fn calibrate_cmd(db: &Db, a: crate::cli::calibrate::CalibrateArgs) -> Result
     out.set_results(fitted.entries.clone());
     out.view = entries_view(&fitted.entries);
     warnings.push(format!(
-        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device, llama-server or layers on the host), {} entries fitted",
+        "{} rows used, {} unmapped, {} kept for validation only (batched, multi-device, llama-server, layers on the host, or left out for a cause --verbose lists), {} entries fitted",
         fitted.rows_used,
         fitted.rows_unmapped,
         fitted.rows_validation_only,

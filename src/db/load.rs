@@ -317,6 +317,7 @@ impl Db {
             backends,
             priors: defaults.priors,
             host: defaults.host,
+            left_out: defaults.left_out,
             fitted,
             offerings,
             local_cost,

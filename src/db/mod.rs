@@ -63,6 +63,8 @@ pub struct Db {
     pub priors: Vec<EfficiencyEntry>,
     /// Host-side efficiency.
     pub host: HostEfficiency,
+    /// Trace rows left out of the fit for a stated cause.
+    pub left_out: Vec<calibration::LeftOutRaw>,
     /// Fitted efficiencies.
     pub fitted: FittedRaw,
     /// API offerings (prices per token).

@@ -39,6 +39,8 @@ pub struct Sample<'a> {
     pub mapped: Mapped<'a>,
     /// Its regressors.
     pub feat: Features,
+    /// Why the fit leaves it out, where `calibration/defaults.yaml` says (`left_out`).
+    pub left_out: Option<String>,
 }
 
 impl Sample<'_> {
@@ -64,6 +66,7 @@ impl Sample<'_> {
         // Rows of CPUs with known cores and kernels are the CPU kernels' fit
         // (`calibrate --cpu-kernels`), not the roofline's.
         self.single_stream()
+            && self.left_out.is_none()
             && !server
             && !self.mapped.is_cpu_kernel_row()
             && !self.layers_on_host()
