@@ -310,43 +310,7 @@ pub struct DefaultsRaw {
     pub host: HostEfficiency,
     /// Rows validated but left out of the fit, with the cause.
     #[serde(default)]
-    pub left_out: Vec<LeftOutRaw>,
-}
-
-/// Rows of one trace file left out of the fit for a stated cause (a source's figure that is
-/// not the speed it claims to be): they are still mapped, predicted and counted by
-/// `validate`, and `calibrate --verbose` lists them with the cause.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct LeftOutRaw {
-    /// The trace file's name (no directory).
-    pub file: String,
-    /// Device id.
-    pub device: String,
-    /// Model id.
-    pub model: String,
-    /// Quantization id.
-    pub quant: String,
-    /// `pp` or `tg`.
-    pub test: String,
-    /// Why, with the figures that show it.
-    pub cause: String,
-}
-
-impl LeftOutRaw {
-    /// Whether this rule covers a row of `file` (a path) for `device`, `model`, `quant`, `test`.
-    pub fn covers(&self, file: &str, device: &str, model: &str, quant: &str, test: &str) -> bool {
-        let name = std::path::Path::new(file)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(file);
-        (
-            self.file.as_str(),
-            self.device.as_str(),
-            self.model.as_str(),
-        ) == (name, device, model)
-            && (self.quant.as_str(), self.test.as_str()) == (quant, test)
-    }
+    pub left_out: Vec<super::left_out::LeftOutRaw>,
 }
 
 /// Raw mirror of `calibration/fitted.yaml`.

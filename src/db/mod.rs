@@ -8,6 +8,7 @@ pub mod calibration;
 mod check;
 pub mod cpu;
 pub mod hardware;
+pub mod left_out;
 pub mod link;
 mod load;
 pub mod model;
@@ -64,7 +65,7 @@ pub struct Db {
     /// Host-side efficiency.
     pub host: HostEfficiency,
     /// Trace rows left out of the fit for a stated cause.
-    pub left_out: Vec<calibration::LeftOutRaw>,
+    pub left_out: Vec<left_out::LeftOutRaw>,
     /// Fitted efficiencies.
     pub fitted: FittedRaw,
     /// API offerings (prices per token).

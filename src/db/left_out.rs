@@ -1,0 +1,40 @@
+//! Trace rows left out of the fit for a stated cause (`left_out` in
+//! `calibration/defaults.yaml`).
+
+use serde::{Deserialize, Serialize};
+
+/// Rows of one trace file left out of the fit for a stated cause (a source's figure that is
+/// not the speed it claims to be): they are still mapped, predicted and counted by
+/// `validate`, and `calibrate --verbose` lists them with the cause.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LeftOutRaw {
+    /// The trace file's name (no directory).
+    pub file: String,
+    /// Device id.
+    pub device: String,
+    /// Model id.
+    pub model: String,
+    /// Quantization id.
+    pub quant: String,
+    /// `pp` or `tg`.
+    pub test: String,
+    /// Why, with the figures that show it.
+    pub cause: String,
+}
+
+impl LeftOutRaw {
+    /// Whether this rule covers a row of `file` (a path) for `device`, `model`, `quant`, `test`.
+    pub fn covers(&self, file: &str, device: &str, model: &str, quant: &str, test: &str) -> bool {
+        let name = std::path::Path::new(file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(file);
+        (
+            self.file.as_str(),
+            self.device.as_str(),
+            self.model.as_str(),
+        ) == (name, device, model)
+            && (self.quant.as_str(), self.test.as_str()) == (quant, test)
+    }
+}
