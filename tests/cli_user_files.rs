@@ -150,6 +150,26 @@ fn malformed_superseded_builds_are_refused() {
 }
 
 #[test]
+fn a_left_out_rule_naming_no_device_or_test_is_refused() {
+    edited_defaults_are_refused(
+        "left-out-device",
+        "left_out:\n  - file: xiongjiedai_llama3_gpu_mac.csv\n    device: a100-80gb",
+        "left_out:\n  - file: xiongjiedai_llama3_gpu_mac.csv\n    device: a100-80gb-sxm",
+        &[
+            "left_out[0]",
+            "device",
+            "'a100-80gb-sxm' is not the id of any device",
+        ],
+    );
+    edited_defaults_are_refused(
+        "left-out-test",
+        "quant: f16\n    test: pp",
+        "quant: f16\n    test: prefill",
+        &["left_out[0]", "test", "must be 'pp' or 'tg'"],
+    );
+}
+
+#[test]
 fn user_db_overrides_a_device_by_id() {
     let dir = std::env::temp_dir().join(format!("tokenfit-ovr-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -1,6 +1,9 @@
 //! Trace rows left out of the fit for a stated cause (`left_out` in
 //! `calibration/defaults.yaml`).
 
+use super::hardware::Device;
+use super::model::ModelRaw;
+use super::quant::QuantRaw;
 use serde::{Deserialize, Serialize};
 
 /// Rows of one trace file left out of the fit for a stated cause (a source's figure that is
@@ -37,4 +40,39 @@ impl LeftOutRaw {
         ) == (name, device, model)
             && (self.quant.as_str(), self.test.as_str()) == (quant, test)
     }
+}
+
+/// Each rule names a device, model and quantization the databases hold and a test, `pp` or
+/// `tg`: a rule that matched no row through a typo would leave its rows in the fit unsaid.
+pub(super) fn check(
+    rules: &[LeftOutRaw],
+    (devices, models, quants): (&[Device], &[ModelRaw], &[QuantRaw]),
+) -> crate::error::Result<()> {
+    for (i, r) in rules.iter().enumerate() {
+        let entry = format!("left_out[{i}]");
+        let bad = |field: &str, msg: String| {
+            Err(super::check::err(
+                "calibration/defaults.yaml",
+                &entry,
+                field,
+                msg,
+            ))
+        };
+        if !devices.iter().any(|d| d.id() == r.device) {
+            return bad(
+                "device",
+                format!("'{}' is not the id of any device", r.device),
+            );
+        }
+        if !models.iter().any(|m| m.id == r.model) {
+            return bad("model", format!("'{}' is not the id of any model", r.model));
+        }
+        if !quants.iter().any(|q| q.id == r.quant) {
+            return bad("quant", format!("'{}' is not the id of any quant", r.quant));
+        }
+        if !matches!(r.test.as_str(), "pp" | "tg") {
+            return bad("test", format!("must be 'pp' or 'tg', got '{}'", r.test));
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use super::hardware::HardwareFileRaw;
 use super::model::{ModelFileRaw, ModelRaw};
 use super::pricing::{LocalCostRaw, OfferingRaw, PricingFileRaw};
 use super::quant::{KvTypeRaw, QuantFileRaw, QuantRaw, TensorTypeRaw};
-use super::{hardware, link, power, pricing, validate, Db, BUILTIN_FILES};
+use super::{hardware, left_out, link, power, pricing, validate, Db, BUILTIN_FILES};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -307,6 +307,7 @@ impl Db {
         }
         let families: Vec<&str> = devices.iter().map(|d| d.raw.family.as_str()).collect();
         validate::backends("calibration/defaults.yaml", &defaults.backends, &families)?;
+        left_out::check(&defaults.left_out, (&devices, &models, &quants))?;
         let backends = with_parents_rules(defaults.backends);
         Ok(Db {
             devices,

@@ -96,7 +96,7 @@ fn row(table: &CsvTable, rec: &CsvRecord) -> Result<(TraceRow, Option<String>)> 
     r.harness = text("harness");
     // The backend label's own flags (`Vulkan (AMDVLK, -ub 512)`) are the row's; the notes may
     // quote a command line that other rows of the table share.
-    NoteHints::parse_flags(&r.backend.clone()).apply(&mut r);
+    NoteHints::parse_flags(&r.backend).apply(&mut r);
     NoteHints::parse(r.notes.as_deref().unwrap_or_default()).apply(&mut r);
     Ok((r, rounded))
 }
