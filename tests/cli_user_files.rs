@@ -162,6 +162,12 @@ fn a_left_out_rule_naming_no_device_or_test_is_refused() {
         ],
     );
     edited_defaults_are_refused(
+        "left-out-file",
+        "- file: xiongjiedai_llama3_gpu_mac.csv\n    device: a100-80gb",
+        "- file: calibration/traces/xiongjiedai_llama3_gpu_mac.csv\n    device: a100-80gb",
+        &["left_out[0]", "file", "without a directory"],
+    );
+    edited_defaults_are_refused(
         "left-out-test",
         "quant: f16\n    test: pp",
         "quant: f16\n    test: prefill",

@@ -23,6 +23,12 @@ fn a_label_naming_a_build_variant_maps_to_it() {
             "llama.cpp-vulkan-amdvlk",
         ),
         ("Host native / Vulkan RADV (Mesa)", "llama.cpp-vulkan"),
+        // What a label denies does not map.
+        ("HIP, ROCBLAS_USE_HIPBLASLT=1", "llama.cpp-rocm"),
+        ("HIP, ROCBLAS_USE_HIPBLASLT=0", "llama.cpp-rocm-rocblas"),
+        ("ROCm, no rocWMMA", "llama.cpp-rocm"),
+        ("ROCm, GGML_HIP_ROCWMMA_FATTN=OFF", "llama.cpp-rocm"),
+        ("Vulkan RADV (not AMDVLK)", "llama.cpp-vulkan"),
     ];
     for (label, id) in cases {
         assert_eq!(backend_id(label), Some(id), "{label}");
@@ -86,4 +92,21 @@ fn rows_left_out_for_a_cause_are_validated_but_not_fitted() {
         .filter(|r| r.test == Test::Pp)
         .count();
     assert_eq!(counted, 4);
+}
+
+#[test]
+fn a_label_s_own_flags_are_read_in_llama_bench_s_forms() {
+    use tokenfit::calib::trace::normalized::NoteHints;
+    let h = NoteHints::parse_flags("Vulkan (AMDVLK, -ub 512, -fa on, -ngl -1)");
+    assert_eq!(
+        (h.n_ubatch, h.flash_attn, h.n_gpu_layers),
+        (Some(512), Some(true), Some(-1))
+    );
+    assert_eq!(NoteHints::parse_flags("ROCm -ub=2048").n_ubatch, Some(2048));
+    // `-fast` is not `-fa`; the later `-fa 0` is.
+    assert_eq!(
+        NoteHints::parse_flags("-fast build, -fa 0").flash_attn,
+        Some(false)
+    );
+    assert_eq!(NoteHints::parse_flags("-ub sweep").n_ubatch, None);
 }

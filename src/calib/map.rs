@@ -72,20 +72,39 @@ pub struct Unmapped {
 ///
 /// A label that names a build choice the database keeps as a variant maps to it: rocWMMA
 /// flash attention (`HIP + rocWMMA + FA`), rocBLAS's own kernels (`HIP + FA (no hipBLASLt)`),
-/// AMD's AMDVLK driver (`Vulkan (AMDVLK, -ub 512)`).
+/// AMD's AMDVLK driver (`Vulkan (AMDVLK, -ub 512)`); one it denies does not (`no rocWMMA`,
+/// `RADV, not AMDVLK`, `ROCBLAS_USE_HIPBLASLT=1`, `GGML_HIP_ROCWMMA_FATTN=OFF`).
 pub fn backend_id(label: &str) -> Option<&'static str> {
     let l = label.to_lowercase();
     let has = |k: &str| l.contains(k);
+    // A word the label names, not denies.
+    let names = |k: &str| {
+        l.match_indices(k).any(|(at, _)| {
+            let before = l[..at].trim_end();
+            !["no", "not", "without"].iter().any(|n| {
+                before.ends_with(n)
+                    && !before[..before.len() - n.len()].ends_with(char::is_alphanumeric)
+            })
+        })
+    };
     if has("rocm") || has("hip") {
-        let rocblas = has("no hipblaslt") || has("rocblas");
-        Some(match (rocblas, has("rocwmma")) {
+        let hipblaslt_off = [
+            "no hipblaslt",
+            "without hipblaslt",
+            "rocblas_use_hipblaslt=0",
+        ]
+        .iter()
+        .any(|k| has(k));
+        let rocblas = hipblaslt_off || (names("rocblas") && !has("rocblas_use_hipblaslt"));
+        let rocwmma = names("rocwmma") && !has("rocwmma_fattn=off") && !has("rocwmma_fattn=0");
+        Some(match (rocblas, rocwmma) {
             (false, false) => "llama.cpp-rocm",
             (true, false) => "llama.cpp-rocm-rocblas",
             (false, true) => "llama.cpp-rocm-rocwmma",
             (true, true) => "llama.cpp-rocm-rocblas-rocwmma",
         })
     } else if has("vulkan") {
-        Some(if has("amdvlk") {
+        Some(if names("amdvlk") {
             "llama.cpp-vulkan-amdvlk"
         } else {
             "llama.cpp-vulkan"
@@ -139,7 +158,11 @@ pub fn map_row<'a>(db: &'a Db, row: &TraceRow) -> Result<Mapped<'a>, String> {
         Some(id) => db.quant(id).map_err(|e| e.to_string())?,
         None => quant_from_labels(db, row)?,
     };
-    if row.backend_id.is_none() && row.backend.to_lowercase().contains(" branch") {
+    let label = row.backend.to_lowercase();
+    let trunk = ["master branch", "main branch"]
+        .iter()
+        .any(|t| label.contains(t));
+    if row.backend_id.is_none() && label.contains(" branch") && !trunk {
         return Err(format!(
             "backend '{}' is a development branch: its kernels are in no llama.cpp build a user can name",
             row.backend

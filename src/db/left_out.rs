@@ -42,8 +42,9 @@ impl LeftOutRaw {
     }
 }
 
-/// Each rule names a device, model and quantization the databases hold and a test, `pp` or
-/// `tg`: a rule that matched no row through a typo would leave its rows in the fit unsaid.
+/// Each rule names a file (no directory), a device, model and quantization the databases hold
+/// and a test, `pp` or `tg`: a rule that matched no row through a typo would leave its rows in
+/// the fit unsaid.
 pub(super) fn check(
     rules: &[LeftOutRaw],
     (devices, models, quants): (&[Device], &[ModelRaw], &[QuantRaw]),
@@ -58,6 +59,15 @@ pub(super) fn check(
                 msg,
             ))
         };
+        if r.file.is_empty() || r.file.contains(['/', '\\']) {
+            return bad(
+                "file",
+                format!(
+                    "'{}' must be a trace file's name, without a directory",
+                    r.file
+                ),
+            );
+        }
         if !devices.iter().any(|d| d.id() == r.device) {
             return bad(
                 "device",

@@ -140,25 +140,32 @@ impl NoteHints {
         }
     }
 
-    /// llama-bench's command-line flags in `text`: `-ub N`, `-fa N`, `-ngl N`.
+    /// llama-bench's command-line flags in `text`: `-ub N`, `-fa 1|0|on|off`, `-ngl N` (`-ngl
+    /// -1` too), with a space or `=` before the value; the first occurrence with a value wins.
     pub fn parse_flags(text: &str) -> Self {
-        let flag = |key: &str| {
-            let at = text.match_indices(key).find(|(at, _)| {
-                text[..*at]
+        let value = |key: &str| {
+            text.match_indices(key).find_map(|(at, _)| {
+                let starts = text[..at]
                     .chars()
                     .next_back()
-                    .is_none_or(|c| !c.is_ascii_alphanumeric())
-            })?;
-            let rest = text[at.0 + key.len()..].strip_prefix(' ')?;
-            let end = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            rest[..end].parse::<i64>().ok()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric());
+                // The key stands alone (`-fast` is not `-fa`): `=` or spaces follow it.
+                let rest = &text[at + key.len()..];
+                let word = match rest.strip_prefix('=') {
+                    Some(w) => w,
+                    None => rest.trim_start_matches(' '),
+                };
+                let end = word
+                    .char_indices()
+                    .find(|&(i, c)| !(c.is_ascii_alphanumeric() || (i == 0 && c == '-')))
+                    .map_or(word.len(), |(i, _)| i);
+                (starts && word.len() < rest.len() && end > 0).then(|| &word[..end])
+            })
         };
         NoteHints {
-            flash_attn: flag("-fa").map(|v| v != 0),
-            n_ubatch: flag("-ub").and_then(|v| u32::try_from(v).ok()),
-            n_gpu_layers: flag("-ngl"),
+            flash_attn: value("-fa").and_then(parse_flag),
+            n_ubatch: value("-ub").and_then(|v| v.parse().ok()),
+            n_gpu_layers: value("-ngl").and_then(|v| v.parse().ok()),
             ..Self::default()
         }
     }
