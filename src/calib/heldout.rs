@@ -175,11 +175,7 @@ pub fn bands<'d>(
             let (q05, q95) = group_weighted_quantiles(g.values().map(Vec::as_slice));
             let (depth_from, depth_to) = d.map_or((0, None), |i| DEPTH_RANGES[i]);
             HeldoutBandRaw {
-                test: match test {
-                    Test::Tg => "tg",
-                    Test::Pp => "pp",
-                }
-                .to_string(),
+                test: test.label().to_string(),
                 efficiency: efficiency.to_string(),
                 backend: backend.map(str::to_string),
                 depth_from,

@@ -158,10 +158,7 @@ pub fn residuals(sweep: &Sweep, params: PowerParams) -> Vec<Residual> {
             let ratio = 1.0 / m.at_limit(&r.times).time_factor;
             Some(Residual {
                 limit_w: r.limit_w,
-                test: match r.test {
-                    Test::Pp => "pp",
-                    Test::Tg => "tg",
-                },
+                test: r.test.label(),
                 measured_tok_s: r.tok_s,
                 predicted_tok_s: r.predicted_default_tok_s * ratio,
                 measured_ratio: r.tok_s / b.tok_s,

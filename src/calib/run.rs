@@ -98,10 +98,7 @@ pub fn load<'a>(db: &'a Db, paths: &[&Path]) -> crate::Result<Loaded<'a>> {
 
 /// The cause `calibration/defaults.yaml` gives for leaving a mapped row out of the fit, if any.
 fn left_out_cause(db: &Db, m: &super::map::Mapped) -> Option<String> {
-    let test = match m.row.test {
-        super::trace::Test::Pp => "pp",
-        super::trace::Test::Tg => "tg",
-    };
+    let test = m.row.test.label();
     db.left_out
         .iter()
         .find(|l| l.covers(&m.row.file, m.device.id(), &m.model.id, &m.quant.id, test))

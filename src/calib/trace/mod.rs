@@ -23,6 +23,16 @@ pub enum Test {
     Tg,
 }
 
+impl Test {
+    /// Its name in traces and in what the calibration writes: `pp` or `tg`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Test::Pp => "pp",
+            Test::Tg => "tg",
+        }
+    }
+}
+
 /// One measured row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TraceRow {
