@@ -95,6 +95,34 @@ fn rows_left_out_for_a_cause_are_validated_but_not_fitted() {
 }
 
 #[test]
+fn decode_rows_a_slow_host_bounds_are_left_out_and_their_prompts_kept() {
+    let db = Db::builtin().unwrap();
+    let p = PathBuf::from("calibration/traces/llamacpp_issues_amd_prefill.csv");
+    let loaded = load(&db, &[p.as_path()]).unwrap();
+    let of = |device: &str| -> Vec<&tokenfit::calib::fit::Sample> {
+        loaded
+            .samples
+            .iter()
+            .filter(|s| s.single_stream() && s.mapped.device.id() == device)
+            .filter(|s| s.mapped.model.id == "llama-3.2-3b")
+            .collect()
+    };
+    // The RX 9070 XT on a Raspberry Pi 5 and the RX 580 on a RISC-V board: their decode rows
+    // (one each) are left out with the host named, their prompt rows stay fitted.
+    for (device, host) in [("rx-9070-xt", "Raspberry Pi 5"), ("rx-580", "RISC-V")] {
+        let rows = of(device);
+        let (out, kept): (Vec<_>, Vec<_>) = rows.into_iter().partition(|s| s.left_out.is_some());
+        assert_eq!(out.len(), 1, "{device}");
+        assert_eq!(out[0].mapped.row.test, Test::Tg);
+        assert!(out[0].left_out.as_deref().unwrap().contains(host));
+        assert!(!kept.is_empty());
+        assert!(kept
+            .iter()
+            .all(|s| s.mapped.row.test == Test::Pp && s.fitted()));
+    }
+}
+
+#[test]
 fn a_label_s_own_flags_are_read_in_llama_bench_s_forms() {
     use tokenfit::calib::trace::normalized::NoteHints;
     let h = NoteHints::parse_flags("Vulkan (AMDVLK, -ub 512, -fa on, -ngl -1)");
