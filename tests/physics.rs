@@ -287,6 +287,49 @@ fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
 }
 
 #[test]
+fn fused_per_expert_kernels_read_the_touched_experts_from_two_tokens_below_the_dequant_switch() {
+    let db = db();
+    let rocm = |dev: &str, model: &str, quant: &str| {
+        resolve(
+            &db,
+            dev,
+            model,
+            quant,
+            &Options {
+                backend: Some("llama.cpp-rocm".into()),
+                ..at_ctx(4096)
+            },
+        )
+        .unwrap()
+        .scenario
+    };
+    let s = rocm("strix-halo-128gb", "qwen3-30b-a3b", "q4_k_m");
+    // One token runs the matrix-vector kernel; from 64 tokens the experts are dequantized.
+    assert_eq!(s.expert_mmq_read_s(1.0), 0.0);
+    assert_eq!(s.expert_mmq_read_s(64.0), 0.0);
+    // In between: the weights of the experts the tokens touch, at peak bandwidth.
+    let at =
+        |u: f64| (s.weights.experts.0 * s.experts_touched_frac_by(u)) / s.device.fast.bandwidth.0;
+    for u in [2.0, 8.0, 63.0] {
+        assert_relative_eq!(s.expert_mmq_read_s(u), at(u), max_relative = 1e-12);
+    }
+    assert!(s.expert_mmq_read_s(32.0) > s.expert_mmq_read_s(8.0));
+    // Dense models, RDNA 4 (no dequant switch), CUDA: never.
+    assert_eq!(
+        rocm("strix-halo-128gb", "llama-2-7b", "q4_0").expert_mmq_read_s(8.0),
+        0.0
+    );
+    assert_eq!(
+        rocm("radeon-ai-pro-r9700", "qwen3-30b-a3b", "q4_k_m").expert_mmq_read_s(8.0),
+        0.0
+    );
+    let cuda = resolve(&db, "rtx-4090", "qwen3-30b-a3b", "q4_k_m", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    assert_eq!(cuda.expert_mmq_read_s(8.0), 0.0);
+}
+
+#[test]
 fn boards_with_little_power_per_tflop_sustain_less_than_their_datasheet_peak() {
     let db = db();
     let w = |id: &str| {

@@ -37,6 +37,7 @@ pub const UNIT: Efficiency = Efficiency {
     float_compute_frac: 1.0,
     expert_compute_frac: 1.0,
     prefill_expert_s: 0.0,
+    prefill_expert_read: 0.0,
     prefill_attn: 1.0,
     prefill_attn_fa: 1.0,
     superseded_compute: 0.0,
@@ -63,6 +64,9 @@ pub struct Features {
     pub x_comp_expert: f64,
     /// Routed-expert matmuls: per token (tg), distinct ones summed over micro-batches (pp).
     pub x_expert: f64,
+    /// Distinct routed experts' weights read per micro-batch by fused per-expert kernels,
+    /// summed over micro-batches, at peak bandwidth, s (pp; 0 outside that regime).
+    pub x_expert_read: f64,
     /// Micro-batches (pp).
     pub batches: f64,
     /// Layers run per token (tg) or summed over micro-batches (pp).
@@ -123,6 +127,7 @@ impl Features {
                     + e.fixed_s * self.batches
                     + e.layer_fixed_s(self.flash_attn) * self.x_layers
                     + e.prefill_expert_s * self.x_expert
+                    + e.prefill_expert_read * self.x_expert_read
                     + self.known
             }
         }
@@ -212,6 +217,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp: (st.t_fast_compute - st.t_expert_compute).0,
                 x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
+                x_expert_read: 0.0,
                 batches: 0.0,
                 x_layers: s.overhead_layers(),
                 class: s.compute_class(f64::from(s.batch.max(1))),
@@ -233,6 +239,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp: (pt.t_compute - pt.t_expert_compute).0,
                 x_comp_expert: pt.t_expert_compute.0,
                 x_expert: s.expert_calls_by(n / batches) * batches,
+                x_expert_read: s.expert_mmq_read_s(n / batches) * batches,
                 batches,
                 x_layers: s.overhead_layers() * batches,
                 class: s.compute_class(n / batches),

@@ -182,6 +182,12 @@ pub struct Efficiency {
     /// level without MoE prompt rows inherits its parent's.
     #[serde(default)]
     pub prefill_expert_s: f64,
+    /// Extra prefill time of the distinct routed experts a micro-batch reads where the
+    /// backend runs them through its fused quantized kernels per expert (micro-batches of 2
+    /// tokens to below its `dequant_gemm` threshold, on the families the rule names), as a
+    /// multiple of reading their weights at peak bandwidth (≥ 0). 0 in the documented priors.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prefill_expert_read: f64,
     /// Prefill attention cost relative to the FP16 peak (κ_p, ≥ 0).
     pub prefill_attn: f64,
     /// The same with flash attention on (κ_p,fa).

@@ -201,6 +201,7 @@ pub fn efficiency(file: &str, e: &EfficiencyEntry) -> Result<()> {
         ("layer_s", x.layer_s),
         ("expert_s", x.expert_s),
         ("prefill_expert_s", x.prefill_expert_s),
+        ("prefill_expert_read", x.prefill_expert_read),
         ("decode_attn", x.decode_attn),
         ("decode_attn_fa", x.decode_attn_fa),
         ("prefill_attn", x.prefill_attn),

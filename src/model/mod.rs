@@ -229,6 +229,23 @@ impl Scenario<'_> {
         self.coefs.experts_all * self.experts_touched_frac_by(tokens)
     }
 
+    /// Seconds at peak bandwidth to read the distinct routed experts a micro-batch of `tokens`
+    /// tokens touches, where the backend runs them through its fused quantized kernels one
+    /// expert at a time: from 2 tokens (one token runs the matrix-vector kernel) to below the
+    /// backend's `dequant_gemm` threshold on the families it names (llama.cpp HIP on RDNA 3:
+    /// `mul_mat_id` through MMQ below 64 tokens); 0 elsewhere and for float experts.
+    pub fn expert_mmq_read_s(&self, tokens: f64) -> f64 {
+        let regime = self
+            .dequant_min_tokens
+            .is_some_and(|m| tokens >= 2.0 && tokens < f64::from(m))
+            && self.kernel_class() != KernelClass::Float;
+        if !regime || self.weights.experts.0 <= 0.0 {
+            return 0.0;
+        }
+        ((self.weights.experts * self.experts_touched_frac_by(tokens)) / self.device.fast.bandwidth)
+            .0
+    }
+
     /// Micro-batches a prompt of `n` tokens runs in (`⌈n/u⌉`, at least one).
     pub fn micro_batches(&self, n: f64) -> f64 {
         (n / f64::from(self.ubatch.max(1))).ceil().max(1.0)

@@ -2,7 +2,8 @@
 //!
 //! For `n` prompt tokens entering at depth `d`, in micro-batches of `u` tokens:
 //! `t = 2 · A · n / (η_c · P) + κ_p · F_attn(n, d) / P
-//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_layer · L + t_expert,p · E_u)
+//!      + ⌈n/u⌉ · ((W_fast + W_copy) / (η · BW_fast) + t_fixed + t_layer · L + t_expert,p · E_u
+//!                + ρ_e · W_e,u / BW_fast)
 //!      + ⌈n/u⌉ · W_host / (η_l · BW_link)`
 //! with `P` the device's sustained FP16 peak (the datasheet peak under its power limit), `A`
 //! the active matmul parameters (the dense ones counted for the tokens of whole tiles where the
@@ -14,7 +15,11 @@
 //! Llama-layer equivalents of the layers' kernels; a one-token prompt is
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
-//! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors), and
+//! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors),
+//! `W_e,u` the weights of those distinct experts where the backend runs them through its fused
+//! quantized kernels one expert at a time (from 2 tokens to below its `dequant_gemm`
+//! threshold: llama.cpp HIP on RDNA 3 below 64 tokens; 0 elsewhere), with their fitted extra
+//! read `ρ_e` (`prefill_expert_read`; 0 in the priors), and
 //! host-resident weights copied over the link per micro-batch
 //! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
 //! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
@@ -59,8 +64,12 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // distinct expert its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
-    let t_overhead =
-        Seconds((s.step_fixed_s() + eff.prefill_expert_s * s.expert_calls_by(u)) * batches);
+    let t_overhead = Seconds(
+        (s.step_fixed_s()
+            + eff.prefill_expert_s * s.expert_calls_by(u)
+            + eff.prefill_expert_read * s.expert_mmq_read_s(u))
+            * batches,
+    );
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
         + t_overhead;

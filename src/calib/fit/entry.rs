@@ -69,6 +69,7 @@ pub(super) fn round_eff(e: Efficiency) -> Efficiency {
         float_compute_frac: round_to(e.float_compute_frac, 6),
         expert_compute_frac: round_to(e.expert_compute_frac, 6),
         prefill_expert_s: round_to(e.prefill_expert_s, 6),
+        prefill_expert_read: round_to(e.prefill_expert_read, 6),
         prefill_attn: round_to(e.prefill_attn, 6),
         prefill_attn_fa: round_to(e.prefill_attn_fa, 6),
         superseded_compute: round_to(e.superseded_compute, 6),

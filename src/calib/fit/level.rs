@@ -1,6 +1,6 @@
 //! One level of the calibration fit: the decode unknowns `(1/η_bw, t_fixed, t_expert, κ_d,
 //! κ_d,fa, t_layer, t_layer,fa)` and the prefill unknowns (`1/η_c` per kernel family and for
-//! routed experts, `κ_p, κ_p,fa, t_expert,p`) of a set of rows, a ridge least squares pulled toward
+//! routed experts, `κ_p, κ_p,fa, t_expert,p, ρ_e`) of a set of rows, a ridge least squares pulled toward
 //! the level above ([`super::solve`]), with its quality (R², MAPE) and the interval its own
 //! residuals give, `exp(t₀.₉₅(n − p) · sd(log residual)) − 1`.
 
@@ -26,16 +26,19 @@ pub(super) const DECODE_BOUNDS: ([f64; 7], [f64; 7]) = (
 );
 /// Prior scales of `1/η_c` for block quants, k-quants, floats and routed experts, of
 /// `κ_p`, `κ_p,fa`, of `t_expert,p` (s), the prefill time per distinct routed expert of a
-/// micro-batch (a few of decode's `t_expert`), and of a superseded build's extra share of
-/// matmul time.
-pub(super) const PREFILL_SCALES: [f64; 8] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 4e-5, 5.0];
+/// micro-batch (a few of decode's `t_expert`), of a superseded build's extra share of
+/// matmul time, and of `ρ_e`, the extra read of the distinct experts where fused kernels run
+/// them one expert at a time (a multiple of reading them at peak bandwidth).
+pub(super) const PREFILL_SCALES: [f64; 9] = [5.0, 5.0, 5.0, 5.0, 10.0, 10.0, 4e-5, 5.0, 5.0];
 /// Bounds of the four `1/η_c` (η_c from 0.1% to 100%), of `κ_p`, `κ_p,fa` (a prompt's
 /// attention is compute-bound: no kernel does its FLOPs faster than the peak, so at least 1),
-/// `t_expert,p` (s) and the superseded builds' extra share of matmul time (they ran slower,
-/// not faster).
-pub(super) const PREFILL_BOUNDS: ([f64; 8], [f64; 8]) = (
-    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0],
-    [1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 1e-3, 1000.0],
+/// `t_expert,p` (s), the superseded builds' extra share of matmul time (they ran slower,
+/// not faster) and `ρ_e` (an extra cost, never a saving).
+pub(super) const PREFILL_BOUNDS: ([f64; 9], [f64; 9]) = (
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0],
+    [
+        1000.0, 1000.0, 1000.0, 1000.0, 500.0, 500.0, 1e-3, 1000.0, 1000.0,
+    ],
 );
 
 /// Weight of the prior against the rows: the squared relative error of one row (a 10%
@@ -195,8 +198,9 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
 }
 
 /// Fits the prefill unknowns (`1/η_c` per kernel family and for routed experts, `κ_p`,
-/// `κ_p,fa`, `t_expert,p`, the time per distinct routed expert of a micro-batch, and a
-/// superseded build's extra share of matmul time) with `e`'s bandwidth fraction and fixed
+/// `κ_p,fa`, `t_expert,p`, the time per distinct routed expert of a micro-batch, a
+/// superseded build's extra share of matmul time, and `ρ_e`, the extra read of the distinct
+/// experts where fused kernels run them one at a time) with `e`'s bandwidth fraction and fixed
 /// times held. The share is fitted only on rows of one device (`one_device`) that hold both
 /// superseded and current builds ([`MIN_DOF`] prompt rows of each); elsewhere its column is 0
 /// and it stays 0, so a level predicts what its rows measured. Its column is the row's matmul
@@ -242,6 +246,7 @@ fn solve_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency, share
                     attn(f, true),
                     f.x_expert,
                     if share { f.x_superseded(e) } else { 0.0 },
+                    f.x_expert_read,
                 ];
                 (
                     x,
@@ -262,6 +267,7 @@ fn solve_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency, share
             prior.prefill_attn_fa,
             prior.prefill_expert_s,
             if share { prior.superseded_compute } else { 0.0 },
+            prior.prefill_expert_read,
         ],
         scale: PREFILL_SCALES.to_vec(),
         lambda: PRIOR_WEIGHT,
@@ -283,6 +289,12 @@ fn solve_prefill(pp: &[&Features], prior: &Efficiency, e: &mut Efficiency, share
     e.prefill_expert_s = t[6];
     // Without a share the column is 0 and the solve returns the prior, 0, up to rounding.
     e.superseded_compute = if share { t[7] } else { 0.0 };
+    // Rows outside the fused per-expert regime leave its column 0: the level keeps its parent's.
+    e.prefill_expert_read = if pp.iter().any(|f| f.x_expert_read > 0.0) {
+        t[8]
+    } else {
+        prior.prefill_expert_read
+    };
     (dof, Some(stop))
 }
 
