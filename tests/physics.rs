@@ -21,6 +21,15 @@ fn at_ctx(ctx: u64) -> Options {
     }
 }
 
+/// The scenario of `model` in `quant` on `dev` with llama.cpp's plain ROCm build, at 4K.
+fn on_rocm<'a>(db: &'a Db, dev: &str, model: &str, quant: &str) -> tokenfit::model::Scenario<'a> {
+    let o = Options {
+        backend: Some("llama.cpp-rocm".into()),
+        ..at_ctx(4096)
+    };
+    resolve(db, dev, model, quant, &o).unwrap().scenario
+}
+
 #[test]
 fn llama_3_3_70b_kv_cache_is_10_gib_at_32k() {
     let db = db();
@@ -200,20 +209,7 @@ fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
     use tokenfit::model::placement::{footprint, place};
     use tokenfit::model::prefill::prefill_time;
     let db = db();
-    let rocm = |dev: &str, quant: &str| {
-        resolve(
-            &db,
-            dev,
-            "llama-2-7b",
-            quant,
-            &Options {
-                backend: Some("llama.cpp-rocm".into()),
-                ..at_ctx(4096)
-            },
-        )
-        .unwrap()
-        .scenario
-    };
+    let rocm = |dev: &str, quant: &str| on_rocm(&db, dev, "llama-2-7b", quant);
     // llama.cpp's ggml_cuda_should_use_mmq on RDNA3: MMQ below 64 tokens, hipBLAS from 64.
     let s = rocm("rx-7900-xtx", "q4_0");
     assert!(!s.dequant_gemm(32.0));
@@ -289,20 +285,7 @@ fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
 #[test]
 fn fused_per_expert_kernels_read_the_touched_experts_from_two_tokens_below_the_dequant_switch() {
     let db = db();
-    let rocm = |dev: &str, model: &str, quant: &str| {
-        resolve(
-            &db,
-            dev,
-            model,
-            quant,
-            &Options {
-                backend: Some("llama.cpp-rocm".into()),
-                ..at_ctx(4096)
-            },
-        )
-        .unwrap()
-        .scenario
-    };
+    let rocm = |dev: &str, model: &str, quant: &str| on_rocm(&db, dev, model, quant);
     let s = rocm("strix-halo-128gb", "qwen3-30b-a3b", "q4_k_m");
     // One token runs the matrix-vector kernel; from 64 tokens the experts are dequantized.
     assert_eq!(s.expert_mmq_read_s(1.0), 0.0);
