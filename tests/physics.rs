@@ -284,32 +284,52 @@ fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
 
 #[test]
 fn fused_per_expert_kernels_read_the_touched_experts_from_two_tokens_below_the_dequant_switch() {
+    use tokenfit::model::decode::decode_step;
+    use tokenfit::model::placement::{footprint, place, Placement};
     let db = db();
     let rocm = |dev: &str, model: &str, quant: &str| on_rocm(&db, dev, model, quant);
+    let placed = |s: &tokenfit::model::Scenario| place(s, &footprint(s, 4096.0));
     let s = rocm("strix-halo-128gb", "qwen3-30b-a3b", "q4_k_m");
+    let pl = placed(&s);
+    assert_eq!(pl.gpu_expert_share(), 1.0);
     // One token runs the matrix-vector kernel; from 64 tokens the experts are dequantized.
-    assert_eq!(s.expert_mmq_read_s(1.0), 0.0);
-    assert_eq!(s.expert_mmq_read_s(64.0), 0.0);
+    assert_eq!(s.expert_mmq_read_s(&pl, 1.0), 0.0);
+    assert_eq!(s.expert_mmq_read_s(&pl, 64.0), 0.0);
     // In between: the weights of the experts the tokens touch, at peak bandwidth.
     let at =
         |u: f64| (s.weights.experts.0 * s.experts_touched_frac_by(u)) / s.device.fast.bandwidth.0;
     for u in [2.0, 8.0, 63.0] {
-        assert_relative_eq!(s.expert_mmq_read_s(u), at(u), max_relative = 1e-12);
+        assert_relative_eq!(s.expert_mmq_read_s(&pl, u), at(u), max_relative = 1e-12);
     }
-    assert!(s.expert_mmq_read_s(32.0) > s.expert_mmq_read_s(8.0));
+    assert!(s.expert_mmq_read_s(&pl, 32.0) > s.expert_mmq_read_s(&pl, 8.0));
+    // Experts kept on the host (--n-cpu-moe) do not run the GPU's kernels.
+    let half = Placement {
+        host_expert_frac: 0.5,
+        ..pl
+    };
+    assert_relative_eq!(
+        s.expert_mmq_read_s(&half, 8.0),
+        0.5 * at(8.0),
+        max_relative = 1e-12
+    );
+    // A decode batch of 8 streams runs the same kernels and pays the same read.
+    let mut b8 = s;
+    b8.batch = 8;
+    b8.eff.prefill_expert_read = 1.0;
+    let pl8 = placed(&b8);
+    let with = decode_step(&b8, &footprint(&b8, 4096.0), &pl8, 512.0).t_fast_memory;
+    b8.eff.prefill_expert_read = 0.0;
+    let without = decode_step(&b8, &footprint(&b8, 4096.0), &pl8, 512.0).t_fast_memory;
+    assert_relative_eq!((with - without).0, at(8.0), max_relative = 1e-12);
     // Dense models, RDNA 4 (no dequant switch), CUDA: never.
-    assert_eq!(
-        rocm("strix-halo-128gb", "llama-2-7b", "q4_0").expert_mmq_read_s(8.0),
-        0.0
-    );
-    assert_eq!(
-        rocm("radeon-ai-pro-r9700", "qwen3-30b-a3b", "q4_k_m").expert_mmq_read_s(8.0),
-        0.0
-    );
+    let dense = rocm("strix-halo-128gb", "llama-2-7b", "q4_0");
+    assert_eq!(dense.expert_mmq_read_s(&placed(&dense), 8.0), 0.0);
+    let rdna4 = rocm("radeon-ai-pro-r9700", "qwen3-30b-a3b", "q4_k_m");
+    assert_eq!(rdna4.expert_mmq_read_s(&placed(&rdna4), 8.0), 0.0);
     let cuda = resolve(&db, "rtx-4090", "qwen3-30b-a3b", "q4_k_m", &at_ctx(4096))
         .unwrap()
         .scenario;
-    assert_eq!(cuda.expert_mmq_read_s(8.0), 0.0);
+    assert_eq!(cuda.expert_mmq_read_s(&placed(&cuda), 8.0), 0.0);
 }
 
 #[test]

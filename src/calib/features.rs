@@ -2,13 +2,17 @@
 //! measured time is linear in the unknown efficiencies.
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + (t_layer + t_layer,fa)·L + t_expert·E_calls +
-//! κ_d·X_attn + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only, `L` the
+//! κ_d·X_attn + ρ_e·X_read + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only, `L` the
 //! layers in Llama-layer equivalents of their kernels ([`crate::model::graph_nodes`]).
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
-//! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + t_expert,p·E_u·batches + K`, `b_class = 1/η_c` of the kernel family the
+//! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + t_expert,p·E_u·batches + ρ_e·X_read + K`,
+//! `b_class = 1/η_c` of the kernel family the
 //! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
 //! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
-//! distinct expert matmuls of a micro-batch.
+//! distinct expert matmuls of a micro-batch, `X_read` the distinct experts' weights at peak
+//! bandwidth where fused kernels run them one at a time (prefill micro-batches and decode
+//! batches of 2 tokens to below the backend's `dequant_gemm` switch; 0 elsewhere, and so for
+//! every single-stream decode row), `ρ_e` their fitted extra read (`prefill_expert_read`).
 //! `K` is the known host/link time (host-side efficiency from the defaults).
 
 use super::map::Mapped;
@@ -64,8 +68,9 @@ pub struct Features {
     pub x_comp_expert: f64,
     /// Routed-expert matmuls: per token (tg), distinct ones summed over micro-batches (pp).
     pub x_expert: f64,
-    /// Distinct routed experts' weights read per micro-batch by fused per-expert kernels,
-    /// summed over micro-batches, at peak bandwidth, s (pp; 0 outside that regime).
+    /// Distinct routed experts' weights read once more by fused per-expert kernels, at peak
+    /// bandwidth, s: per step of a decode batch (tg), summed over micro-batches (pp); 0
+    /// outside that regime.
     pub x_expert_read: f64,
     /// Micro-batches (pp).
     pub batches: f64,
@@ -108,6 +113,7 @@ impl Features {
         match self.test {
             Test::Tg => {
                 self.x_mem / e.bandwidth_frac
+                    + e.prefill_expert_read * self.x_expert_read
                     + self.matmul_s(e)
                     + e.fixed_s
                     + e.layer_fixed_s(self.flash_attn) * self.x_layers
@@ -217,7 +223,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp: (st.t_fast_compute - st.t_expert_compute).0,
                 x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
-                x_expert_read: 0.0,
+                x_expert_read: s.expert_mmq_read_s(&pl, f64::from(s.batch.max(1))),
                 batches: 0.0,
                 x_layers: s.overhead_layers(),
                 class: s.compute_class(f64::from(s.batch.max(1))),
@@ -239,7 +245,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp: (pt.t_compute - pt.t_expert_compute).0,
                 x_comp_expert: pt.t_expert_compute.0,
                 x_expert: s.expert_calls_by(n / batches) * batches,
-                x_expert_read: s.expert_mmq_read_s(n / batches) * batches,
+                x_expert_read: s.expert_mmq_read_s(&pl, n / batches) * batches,
                 batches,
                 x_layers: s.overhead_layers() * batches,
                 class: s.compute_class(n / batches),

@@ -54,8 +54,11 @@ pub fn decode_step(s: &Scenario, f: &Footprint, pl: &Placement, depth: f64) -> D
     let t_disk = Seconds(bytes_disk.0 / (s.host_eff.disk_gb_s * 1e9));
     let eff = &s.eff;
     // Where the backend dequantizes for a batch this large, the FP16 copy is written and read too.
+    // A batch in the fused per-expert regime reads the touched experts once more, as a prefill
+    // micro-batch of that many tokens does.
     let t_fast_memory = (bytes_fast + s.dequant_bytes(&s.params, b) * (1.0 - h))
-        / (d.fast.bandwidth * eff.bandwidth_frac);
+        / (d.fast.bandwidth * eff.bandwidth_frac)
+        + Seconds(eff.prefill_expert_read * s.expert_mmq_read_s(pl, b));
     let (t_fast_compute, t_expert_compute) = s.matmul_time(&s.params, b * (1.0 - h), b);
     let t_host = match s.host {
         Some(t) if bytes_host.0 > 0.0 => bytes_host / (t.bandwidth * s.host_eff.bandwidth_frac),

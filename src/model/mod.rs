@@ -21,6 +21,7 @@ use crate::db::model::ModelRaw;
 use crate::db::quant::{KernelClass, QuantRaw};
 use crate::units::{Bytes, Flop, FlopPerSecond, Seconds};
 use params::ParamGroups;
+use placement::Placement;
 use serde::Serialize;
 
 /// Where weights go when they do not fit the fast tier.
@@ -229,12 +230,15 @@ impl Scenario<'_> {
         self.coefs.experts_all * self.experts_touched_frac_by(tokens)
     }
 
-    /// Seconds at peak bandwidth to read the distinct routed experts a micro-batch of `tokens`
-    /// tokens touches, where the backend runs them through its fused quantized kernels one
-    /// expert at a time: from 2 tokens (one token runs the matrix-vector kernel) to below the
-    /// backend's `dequant_gemm` threshold on the families it names (llama.cpp HIP on RDNA 3:
-    /// `mul_mat_id` through MMQ below 64 tokens); 0 elsewhere and for float experts.
-    pub fn expert_mmq_read_s(&self, tokens: f64) -> f64 {
+    /// Seconds at peak bandwidth to read the distinct routed experts a call of `tokens` tokens
+    /// (a prefill micro-batch, or one decode step of that many streams) touches on the GPU,
+    /// where the backend runs them through its fused quantized kernels one expert at a time:
+    /// from 2 tokens (one token runs the matrix-vector kernel) to below the backend's
+    /// `dequant_gemm` threshold on the families it names (llama.cpp HIP on RDNA 3: `mul_mat_id`
+    /// through MMQ below 64 tokens); 0 elsewhere and for float experts. Experts the placement
+    /// keeps on the host do not run these kernels ([`Placement::gpu_expert_share`]). The
+    /// fitted `prefill_expert_read` multiplies it.
+    pub fn expert_mmq_read_s(&self, pl: &Placement, tokens: f64) -> f64 {
         let regime = self
             .dequant_min_tokens
             .is_some_and(|m| tokens >= 2.0 && tokens < f64::from(m))
@@ -242,8 +246,8 @@ impl Scenario<'_> {
         if !regime || self.weights.experts.0 <= 0.0 {
             return 0.0;
         }
-        ((self.weights.experts * self.experts_touched_frac_by(tokens)) / self.device.fast.bandwidth)
-            .0
+        let touched = self.weights.experts * self.experts_touched_frac_by(tokens);
+        (touched / self.device.fast.bandwidth).0 * pl.gpu_expert_share()
     }
 
     /// Micro-batches a prompt of `n` tokens runs in (`⌈n/u⌉`, at least one).

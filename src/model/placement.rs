@@ -73,6 +73,15 @@ pub struct Placement {
     pub verdict: Verdict,
 }
 
+impl Placement {
+    /// Share of the routed experts the GPU runs from its own memory: neither in host layers
+    /// (`-ngl`) nor kept on the host (`--n-cpu-moe`). Streamed weights count: they run from
+    /// fast memory once copied.
+    pub fn gpu_expert_share(&self) -> f64 {
+        (1.0 - self.host_layer_frac - self.host_expert_frac).clamp(0.0, 1.0)
+    }
+}
+
 /// The footprint of a scenario at `ctx` tokens.
 pub fn footprint(s: &Scenario, ctx: f64) -> Footprint {
     Footprint {

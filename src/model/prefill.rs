@@ -16,7 +16,8 @@
 //! one decode step), `E_u` the distinct routed-expert matmuls of the micro-batch
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors),
-//! `W_e,u` the weights of those distinct experts where the backend runs them through its fused
+//! `W_e,u` the weights of those distinct experts (the share the GPU runs from its own memory)
+//! where the backend runs them through its fused
 //! quantized kernels one expert at a time (from 2 tokens to below its `dequant_gemm`
 //! threshold: llama.cpp HIP on RDNA 3 below 64 tokens; 0 elsewhere), with their fitted extra
 //! read `ρ_e` (`prefill_expert_read`; 0 in the priors), and
@@ -64,15 +65,15 @@ pub fn prefill_time(s: &Scenario, f: &Footprint, pl: &Placement, n: f64, d: f64)
     // distinct expert its tokens touch.
     // Where the backend dequantizes for a micro-batch this large, it writes and reads an FP16
     // copy of the dense weights too.
-    let t_overhead = Seconds(
-        (s.step_fixed_s()
-            + eff.prefill_expert_s * s.expert_calls_by(u)
-            + eff.prefill_expert_read * s.expert_mmq_read_s(u))
-            * batches,
-    );
+    // Where the backend runs the touched experts through fused kernels one at a time, they are
+    // read once more (at the fitted multiple of peak bandwidth).
+    let t_overhead =
+        Seconds((s.step_fixed_s() + eff.prefill_expert_s * s.expert_calls_by(u)) * batches);
+    let t_expert_read = Seconds(eff.prefill_expert_read * s.expert_mmq_read_s(pl, u) * batches);
     let t_memory = ((w_fast + s.dequant_bytes(p, u)) * batches)
         / (dev.fast.bandwidth * eff.bandwidth_frac)
-        + t_overhead;
+        + t_overhead
+        + t_expert_read;
     let t_link = match dev.link {
         Some(l) if w_host.0 > 0.0 => (w_host * batches) / (l * s.host_eff.link_frac),
         _ => Seconds::ZERO,

@@ -161,7 +161,7 @@ pub(super) fn fit_decode(tg: &[&Features], prior: &Efficiency, e: &mut Efficienc
                         f.x_layers,
                         if f.flash_attn { f.x_layers } else { 0.0 },
                     ],
-                    f.known + f.matmul_s(e),
+                    f.known + f.matmul_s(e) + e.prefill_expert_read * f.x_expert_read,
                     f.y,
                 )
             })

@@ -1,5 +1,5 @@
-//! Tests of one level's fit: kernel-family ratios carried to families no row ran, and the
-//! superseded builds' share of matmul time.
+//! Tests of one level's fit: kernel-family ratios carried to families no row ran, the
+//! superseded builds' share of matmul time and the fused per-expert read.
 
 use super::*;
 use crate::calib::features::UNIT;
@@ -99,4 +99,54 @@ fn a_superseded_build_gets_its_own_share_only_within_one_device() {
     };
     assert!((row(2.0, true).predict(&one_device) - 7.2).abs() < 1e-9);
     assert!((row(2.0, false).predict(&one_device) - 4.0).abs() < 1e-9);
+}
+
+#[test]
+fn the_fused_per_expert_read_is_fitted_where_rows_run_that_regime_and_inherited_elsewhere() {
+    // Block-quant prompts at 50% of the peak; the MoE ones also read their touched experts
+    // once more at peak bandwidth (ρ_e = 1.2).
+    let row = |x_comp: f64, x_expert_read: f64| Features {
+        test: Test::Pp,
+        y: x_comp / 0.5 + 1.2 * x_expert_read,
+        tokens: 16.0,
+        x_mem: 0.0,
+        x_attn: 0.0,
+        x_comp,
+        x_comp_expert: 0.0,
+        x_expert: 0.0,
+        x_expert_read,
+        batches: 1.0,
+        x_layers: 0.0,
+        class: KernelClass::Block,
+        flash_attn: false,
+        known: 0.0,
+        superseded: false,
+    };
+    let rows: Vec<Features> = (1..=6)
+        .flat_map(|i| {
+            let x = f64::from(i);
+            [row(x, 0.0), row(x, 0.5 * x)]
+        })
+        .collect();
+    let refs: Vec<&Features> = rows.iter().collect();
+    let prior = Efficiency {
+        compute_frac: 0.25,
+        prefill_expert_read: 0.3,
+        ..UNIT
+    };
+    // The prior counts as one observation, so the fit lands within a percent.
+    let mut e = prior;
+    fit_prefill(&refs, &prior, &mut e, false);
+    assert!((e.compute_frac - 0.5).abs() < 5e-3, "{e:?}");
+    assert!((e.prefill_expert_read - 1.2).abs() < 1e-2, "{e:?}");
+    assert!((rows[1].predict(&e) - rows[1].y).abs() < 1e-2 * rows[1].y);
+    // No row in the regime: the level keeps its parent's value exactly.
+    let dense: Vec<&Features> = refs
+        .iter()
+        .copied()
+        .filter(|f| f.x_expert_read == 0.0)
+        .collect();
+    let mut e = prior;
+    fit_prefill(&dense, &prior, &mut e, false);
+    assert_eq!(e.prefill_expert_read, 0.3);
 }
