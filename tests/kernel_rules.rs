@@ -3,8 +3,14 @@
 //! Vulkan rule that older builds ran every routed expert for a micro-batch of two tokens or
 //! more applies to those rows only, never to a prediction; so does the rule that Vulkan builds
 //! up to b6118 ran matmuls slower (`superseded_builds`). Vulkan's batched matmuls compute
-//! whole token tiles on AMD GPUs with cooperative matrices.
+//! whole token tiles on AMD GPUs with cooperative matrices. HIP on RDNA 3 dequantizes for
+//! BLAS from 64 tokens; below that its fused kernels run routed experts one at a time and
+//! read them once more; batched expert kernels pay a cost per distinct expert.
 
+mod common;
+
+use approx::assert_relative_eq;
+use common::at_ctx;
 use tokenfit::calib::features::{features, scenario, UNIT};
 use tokenfit::calib::map::map_row;
 use tokenfit::calib::read::read_trace_str;
@@ -189,4 +195,141 @@ fn vulkan_computes_whole_token_tiles_past_the_matrix_vector_kernel() {
         let at = |n| x_comp(device, backend, n);
         assert_ratio(at(16), at(32), 0.5, device);
     }
+}
+
+/// The scenario of `model` in `quant` on `dev` with llama.cpp's plain ROCm build, at 4K.
+fn on_rocm<'a>(db: &'a Db, dev: &str, model: &str, quant: &str) -> tokenfit::model::Scenario<'a> {
+    let o = Options {
+        backend: Some("llama.cpp-rocm".into()),
+        ..at_ctx(4096)
+    };
+    resolve(db, dev, model, quant, &o).unwrap().scenario
+}
+
+#[test]
+fn rdna3_rocm_dequantizes_quantized_matmuls_of_64_tokens_and_more() {
+    use tokenfit::model::placement::{footprint, place};
+    use tokenfit::model::prefill::prefill_time;
+    let db = db();
+    let rocm = |dev: &str, quant: &str| on_rocm(&db, dev, "llama-2-7b", quant);
+    // llama.cpp's ggml_cuda_should_use_mmq on RDNA3: MMQ below 64 tokens, hipBLAS from 64.
+    let s = rocm("rx-7900-xtx", "q4_0");
+    assert!(!s.dequant_gemm(32.0));
+    assert!(s.dequant_gemm(64.0));
+    // A backend variant (rocBLAS without hipBLASLt) runs its parent's kernel selection.
+    let variant = resolve(
+        &db,
+        "strix-halo-128gb",
+        "llama-2-7b",
+        "q4_0",
+        &Options {
+            backend: Some("llama.cpp-rocm-rocblas".into()),
+            ..at_ctx(4096)
+        },
+    )
+    .unwrap()
+    .scenario;
+    assert!(variant.dequant_gemm(64.0) && !variant.dequant_gemm(32.0));
+    // RDNA 4, CDNA and float weights keep their own kernels; so does CUDA.
+    assert!(!rocm("rx-9070-xt", "q4_0").dequant_gemm(512.0));
+    assert!(!rocm("mi300x", "q4_0").dequant_gemm(512.0));
+    assert!(!rocm("rx-7900-xtx", "f16").dequant_gemm(512.0));
+    let cuda = resolve(&db, "rtx-4090", "llama-2-7b", "q4_0", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    assert!(!cuda.dequant_gemm(512.0));
+    // A 64-token micro-batch reads the quantized weights once and writes and reads an FP16
+    // copy of the dense layers (4 bytes per parameter), and runs on the float GEMM.
+    let f = footprint(&s, 4096.0);
+    let pl = place(&s, &f);
+    let p32 = prefill_time(&s, &f, &pl, 32.0, 0.0);
+    let p64 = prefill_time(&s, &f, &pl, 64.0, 0.0);
+    let bw = s.device.fast.bandwidth.0 * s.eff.bandwidth_frac;
+    let copy = 4.0 * s.params.non_embedding_dense() / bw;
+    assert_relative_eq!((p64.t_memory - p32.t_memory).0, copy, max_relative = 1e-9);
+    let dense = s.params.active_matmul() - s.params.experts_active;
+    let peak = s.device.sustained_peak.0;
+    assert_relative_eq!(
+        p64.t_compute.0,
+        2.0 * dense * 64.0 / (peak * s.eff.float_compute_frac),
+        max_relative = 1e-9
+    );
+    assert_relative_eq!(
+        p32.t_compute.0,
+        2.0 * dense * 32.0 / (peak * s.eff.compute_frac),
+        max_relative = 1e-9
+    );
+}
+
+#[test]
+fn each_distinct_expert_of_a_micro_batch_pays_the_per_expert_cost() {
+    let db = db();
+    let s = resolve(&db, "rtx-4090", "qwen3-30b-a3b", "q4_k_m", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    // Qwen3-30B-A3B: 48 MoE layers, 8 of 128 experts per token.
+    assert_relative_eq!(s.expert_calls(), 48.0 * 8.0);
+    assert_relative_eq!(
+        s.expert_calls_by(1.0),
+        s.expert_calls(),
+        max_relative = 1e-12
+    );
+    // Two tokens touch 128 · (1 − (15/16)²) = 15.5 experts per layer.
+    assert_relative_eq!(
+        s.expert_calls_by(2.0),
+        48.0 * 128.0 * (1.0 - (15.0_f64 / 16.0).powi(2)),
+        max_relative = 1e-12
+    );
+    // 512 tokens touch all but a trace of them.
+    assert!(s.expert_calls_by(512.0) > 0.999 * 48.0 * 128.0);
+}
+
+#[test]
+fn fused_per_expert_kernels_read_the_touched_experts_from_two_tokens_below_the_dequant_switch() {
+    use tokenfit::model::decode::decode_step;
+    use tokenfit::model::placement::{footprint, place, Placement};
+    let db = db();
+    let rocm = |dev: &str, model: &str, quant: &str| on_rocm(&db, dev, model, quant);
+    let placed = |s: &tokenfit::model::Scenario| place(s, &footprint(s, 4096.0));
+    let s = rocm("strix-halo-128gb", "qwen3-30b-a3b", "q4_k_m");
+    let pl = placed(&s);
+    assert_eq!(pl.gpu_expert_share(), 1.0);
+    // One token runs the matrix-vector kernel; from 64 tokens the experts are dequantized.
+    assert_eq!(s.expert_mmq_read_s(&pl, 1.0), 0.0);
+    assert_eq!(s.expert_mmq_read_s(&pl, 64.0), 0.0);
+    // In between: the weights of the experts the tokens touch, at peak bandwidth.
+    let at =
+        |u: f64| (s.weights.experts.0 * s.experts_touched_frac_by(u)) / s.device.fast.bandwidth.0;
+    for u in [2.0, 8.0, 63.0] {
+        assert_relative_eq!(s.expert_mmq_read_s(&pl, u), at(u), max_relative = 1e-12);
+    }
+    assert!(s.expert_mmq_read_s(&pl, 32.0) > s.expert_mmq_read_s(&pl, 8.0));
+    // Experts kept on the host (--n-cpu-moe) do not run the GPU's kernels.
+    let half = Placement {
+        host_expert_frac: 0.5,
+        ..pl
+    };
+    assert_relative_eq!(
+        s.expert_mmq_read_s(&half, 8.0),
+        0.5 * at(8.0),
+        max_relative = 1e-12
+    );
+    // A decode batch of 8 streams runs the same kernels and pays the same read.
+    let mut b8 = s;
+    b8.batch = 8;
+    b8.eff.prefill_expert_read = 1.0;
+    let pl8 = placed(&b8);
+    let with = decode_step(&b8, &footprint(&b8, 4096.0), &pl8, 512.0).t_fast_memory;
+    b8.eff.prefill_expert_read = 0.0;
+    let without = decode_step(&b8, &footprint(&b8, 4096.0), &pl8, 512.0).t_fast_memory;
+    assert_relative_eq!((with - without).0, at(8.0), max_relative = 1e-12);
+    // Dense models, RDNA 4 (no dequant switch), CUDA: never.
+    let dense = rocm("strix-halo-128gb", "llama-2-7b", "q4_0");
+    assert_eq!(dense.expert_mmq_read_s(&placed(&dense), 8.0), 0.0);
+    let rdna4 = rocm("radeon-ai-pro-r9700", "qwen3-30b-a3b", "q4_k_m");
+    assert_eq!(rdna4.expert_mmq_read_s(&placed(&rdna4), 8.0), 0.0);
+    let cuda = resolve(&db, "rtx-4090", "qwen3-30b-a3b", "q4_k_m", &at_ctx(4096))
+        .unwrap()
+        .scenario;
+    assert_eq!(cuda.expert_mmq_read_s(&placed(&cuda), 8.0), 0.0);
 }

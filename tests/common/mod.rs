@@ -76,3 +76,13 @@ pub fn stdout_of(args: &[&str], columns: Option<&str>) -> String {
 pub fn results(v: &Value) -> &Vec<Value> {
     v["results"].as_array().expect("results")
 }
+
+/// Options for a prompt that fills a context of `ctx` tokens (nothing generated).
+pub fn at_ctx(ctx: u64) -> tokenfit::scenario::Options {
+    tokenfit::scenario::Options {
+        ctx: Some(ctx),
+        prompt: Some(ctx),
+        gen: 0,
+        ..Default::default()
+    }
+}
