@@ -2,13 +2,13 @@
 //! measured time is linear in the unknown efficiencies.
 //!
 //! Decode (per token): `T = a·X_mem + t_fixed + (t_layer + t_layer,fa)·L + t_expert·E_calls +
-//! κ_d·X_attn + ρ_e·X_read + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on only, `L` the
-//! layers in Llama-layer equivalents of their kernels ([`crate::model::graph_nodes`]).
+//! κ_d·X_attn + ρ_e·X_read + K`, `a = 1/η_bw`, `t_layer,fa` counted with flash attention on
+//! only, `L` the layers in Llama-layer equivalents of their kernels
+//! ([`crate::model::graph_nodes`]).
 //! Prefill (whole prompt): `T = b_class·X_comp + b_exp·X_exp + κ_p·X_pattn + a·X_wmem
 //! + (t_fixed + (t_layer + t_layer,fa)·L)·batches + t_expert,p·E_u·batches + ρ_e·X_read + K`,
-//! `b_class = 1/η_c` of the kernel family the
-//! dense matmuls run on at that micro-batch (block quant, k-quant, float — float where the
-//! backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
+//! `b_class = 1/η_c` of the kernel family the dense matmuls run on at that micro-batch (block
+//! quant, k-quant, float — float where the backend dequantizes first), `b_exp = 1/η_c` of the routed-expert matmuls, `E_u` the
 //! distinct expert matmuls of a micro-batch, `X_read` the distinct experts' weights at peak
 //! bandwidth where fused kernels run them one at a time (prefill micro-batches and decode
 //! batches of 2 tokens to below the backend's `dequant_gemm` switch; 0 elsewhere, and so for

@@ -17,10 +17,9 @@
 //! (MoE layers × E × that share: `k` per layer at one token), each with the batched expert
 //! kernels' own fitted per-expert cost `t_expert,p` (`prefill_expert_s`; 0 in the priors),
 //! `W_e,u` the weights of those distinct experts (the share the GPU runs from its own memory)
-//! where the backend runs them through its fused
-//! quantized kernels one expert at a time (from 2 tokens to below its `dequant_gemm`
-//! threshold: llama.cpp HIP on RDNA 3 below 64 tokens; 0 elsewhere), with their fitted extra
-//! read `ρ_e` (`prefill_expert_read`; 0 in the priors), and
+//! where the backend runs them through its fused quantized kernels one expert at a time (from
+//! 2 tokens to below its `dequant_gemm` threshold: llama.cpp HIP on RDNA 3 below 64 tokens; 0
+//! elsewhere), with their fitted extra read `ρ_e` (`prefill_expert_read`; 0 in the priors), and
 //! host-resident weights copied over the link per micro-batch
 //! (llama.cpp runs large batches on the GPU). `η_c` depends on the kernel family of the
 //! weights (block quants, k-quants, floats): dequantizing a k-quant super-block costs more
