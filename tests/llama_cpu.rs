@@ -72,6 +72,17 @@ fn latest_runs_meet_the_targets() {
     }
 }
 
+/// An Intel Xeon instance (AVX-512, AMX) has its own kernel fit, made from one run of the
+/// script there (`run-xeon`). A second run on such an instance, which that fit never saw
+/// (`run-xeon-2`), meets the targets; with the Zen 4 fit it was 57 % off in decode. The EPYC
+/// machine, which lacks AMX, keeps the Zen 4 fit (the runs above).
+#[test]
+fn a_xeon_run_the_xeon_fit_never_saw_meets_the_targets() {
+    let (tg, pp) = mapes(&validate("run-xeon-2/trace.csv", "run-xeon-2/config"));
+    assert!(tg <= 12.0, "decode MAPE {tg:.1}% over the 12% target");
+    assert!(pp <= 20.0, "prefill MAPE {pp:.1}% over the 20% target");
+}
+
 /// The earlier run (the same configurations; runs differ by 9 % row by row): decode 13.3 %,
 /// over the target by about the noise between runs (docs/llama-cpu.md); prefill within it.
 #[test]
