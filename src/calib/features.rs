@@ -213,6 +213,7 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
     Ok(match r.test {
         Test::Tg => {
             let depth = (r.n_depth + r.n_prompt) as f64 + r.n_gen as f64 / 2.0;
+            let streams = f64::from(s.batch.max(1));
             let st = decode_step(&s, &f, &pl, depth);
             Features {
                 test: Test::Tg,
@@ -223,10 +224,10 @@ pub fn features(db: &Db, m: &Mapped) -> crate::Result<Features> {
                 x_comp: (st.t_fast_compute - st.t_expert_compute).0,
                 x_comp_expert: st.t_expert_compute.0,
                 x_expert: s.expert_calls(),
-                x_expert_read: s.expert_mmq_read_s(&pl, f64::from(s.batch.max(1))),
+                x_expert_read: s.expert_mmq_read_s(&pl, streams),
                 batches: 0.0,
                 x_layers: s.overhead_layers(),
-                class: s.compute_class(f64::from(s.batch.max(1))),
+                class: s.compute_class(streams),
                 flash_attn: s.flash_attn,
                 known: st.t_host.0 + st.t_link.0,
                 superseded: s.superseded,

@@ -119,11 +119,9 @@ impl Scenario<'_> {
     /// keeps on the host do not run these kernels ([`Placement::gpu_expert_share`]). The
     /// fitted `prefill_expert_read` multiplies it.
     pub fn expert_mmq_read_s(&self, pl: &Placement, tokens: f64) -> f64 {
-        let regime = self
-            .dequant_min_tokens
-            .is_some_and(|m| tokens >= 2.0 && tokens < f64::from(m))
-            && self.kernel_class() != KernelClass::Float;
-        if !regime || self.weights.experts.0 <= 0.0 {
+        // A backend that dequantizes quantized calls from some size on, and a call below it.
+        let fused = tokens >= 2.0 && self.dequant_gemm(f64::INFINITY) && !self.dequant_gemm(tokens);
+        if !fused || self.weights.experts.0 <= 0.0 {
             return 0.0;
         }
         let touched = self.weights.experts * self.experts_touched_frac_by(tokens);
